@@ -1,0 +1,86 @@
+"""Retrieve, decide, compose: the tutor's answering, runnable without Discord."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.answering.compose import Answer, abstain_answer, compose_answer
+from bot.answering.normalise import MAX_QUESTION_CHARS, clean_question
+from bot.answering.retrieval import DEFAULT_MIN_CONFIDENCE, Retriever
+from indexer.documents import Document
+from indexer.encoders import Encoder
+from indexer.search import SearchIndex
+from knowledge.loader import KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Knowledge and the index built from it, always replaced together."""
+
+    kb: KnowledgeBase
+    retriever: Retriever
+    documents: dict[str, Document]
+
+
+class Answerer:
+    """Answers questions from one knowledge snapshot; `swap` replaces it in a single assignment."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        index: SearchIndex,
+        encoder: Encoder,
+        top_k: int = 5,
+        min_confidence: float | None = None,
+    ) -> None:
+        self.top_k = top_k
+        self.min_confidence = DEFAULT_MIN_CONFIDENCE if min_confidence is None else min_confidence
+        self.encoder = encoder
+        self._snapshot = self._snapshot_of(kb, index)
+
+    def _snapshot_of(self, kb: KnowledgeBase, index: SearchIndex) -> Snapshot:
+        return Snapshot(kb, Retriever(index, self.encoder), {d.id: d for d in index.documents})
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self._snapshot.kb
+
+    @property
+    def index(self) -> SearchIndex:
+        return self._snapshot.retriever.index
+
+    def swap(self, kb: KnowledgeBase, index: SearchIndex) -> None:
+        """Serve a freshly built index; questions already running finish on the old one."""
+        self._snapshot = self._snapshot_of(kb, index)
+
+    def answer(self, question: str, k: int | None = None) -> Answer:
+        return self.answer_batch([question], k)[0]
+
+    def answer_batch(self, questions: list[str], k: int | None = None) -> list[Answer]:
+        """Answer several questions with one encoder call (CPU-bound: call it off the event loop)."""
+        snapshot = self._snapshot
+        k = k or self.top_k
+        cleaned = [clean_question(q) for q in questions]
+        searchable = [i for i, c in enumerate(cleaned) if c.problem != "empty"]
+        retrievals = snapshot.retriever.retrieve([cleaned[i].text for i in searchable], k)
+        by_position = dict(zip(searchable, retrievals, strict=True))
+        answers = []
+        for position, question in enumerate(questions):
+            clean = cleaned[position]
+            retrieval = by_position.get(position)
+            if retrieval is None or not retrieval.results:
+                answers.append(abstain_answer(snapshot.kb, question, [], "empty"))
+                continue
+            if clean.problem == "not_english":
+                answer = abstain_answer(snapshot.kb, question, retrieval.results, "not_english")
+            elif retrieval.confidence < self.min_confidence:
+                answer = abstain_answer(snapshot.kb, question, retrieval.results, "unknown")
+            else:
+                answer = compose_answer(snapshot.kb, question, retrieval.results, snapshot.documents)
+            if clean.truncated:
+                answer.notice = f"Your question was long, so I read its first {MAX_QUESTION_CHARS} characters."
+            answers.append(answer)
+        return answers

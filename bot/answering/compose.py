@@ -1,0 +1,198 @@
+"""Compose an answer from knowledge-base text only: where the topic sits, what it is, what to study."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.answering.retrieval import Result
+from indexer.documents import Document
+from knowledge.loader import KnowledgeBase, TopicEntry
+
+_COMPARISON = re.compile(r"\b(vs\.?|versus|differen\w*|differ|compare\w*|comparison|or|better|instead)\b", re.I)
+# How close the second result must be to the first for a comparison to show both.
+COMPARISON_MARGIN = 0.12
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+    description: str
+
+
+@dataclass(frozen=True)
+class TopicRef:
+    id: str
+    title: str
+    step: int | None
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    text: str
+
+
+@dataclass
+class Answer:
+    """What the tutor says, in parts for an embed and as one text for a terminal or JSON."""
+
+    question: str
+    abstained: bool
+    headline: str
+    results: list[Result]
+    sections: list[Section] = field(default_factory=list)
+    location: str | None = None
+    key_points: list[str] = field(default_factory=list)
+    resources: list[Link] = field(default_factory=list)
+    next_topics: list[TopicRef] = field(default_factory=list)
+    closest: list[TopicRef] = field(default_factory=list)
+    topic_id: str | None = None
+    notice: str | None = None
+    reason: str | None = None
+
+    @property
+    def text(self) -> str:
+        return render_text(self)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "abstained": self.abstained,
+            "answer": self.text,
+            "results": [r.to_json() for r in self.results],
+        }
+
+
+def location_of(entry: TopicEntry) -> str:
+    return f"{entry.roadmap.title} › Step {entry.step.number}: {entry.step.title} › {entry.topic.title}"
+
+
+def next_topics(kb: KnowledgeBase, topic_id: str) -> list[TopicRef]:
+    """Topics that list `topic_id` among their prerequisites, in roadmap order."""
+    return [
+        TopicRef(e.topic.id, e.topic.title, e.step.number)
+        for e in kb.topics.values()
+        if topic_id in e.topic.prerequisites
+    ]
+
+
+def topic_resources(kb: KnowledgeBase, entry: TopicEntry) -> list[Link]:
+    links = []
+    for resource_id in entry.topic.resources:
+        resource = kb.resources[resource_id].resource
+        links.append(Link(resource.title, str(resource.url), resource.description))
+    return links
+
+
+def closest_topics(kb: KnowledgeBase, results: list[Result], limit: int = 3) -> list[TopicRef]:
+    seen: list[TopicRef] = []
+    for result in results:
+        entry = kb.topics.get(result.topic_id or "")
+        if entry and all(ref.id != entry.topic.id for ref in seen):
+            seen.append(TopicRef(entry.topic.id, entry.topic.title, entry.step.number))
+    return seen[:limit]
+
+
+def _explain(kb: KnowledgeBase, document: Document) -> Section | None:
+    """The knowledge text that explains one document."""
+    if document.kind == "concept":
+        entry = kb.concepts[document.id]
+        return Section(entry.concept.title, entry.concept.explanation)
+    if document.id in kb.topics:
+        topic = kb.topics[document.id].topic
+        return Section(topic.title, topic.explanation)
+    if document.kind == "resource":
+        resource = kb.resources[document.id].resource
+        return Section(resource.title, f"{resource.description}\n{resource.url}")
+    if document.kind == "step":
+        for roadmap in kb.roadmaps:
+            for step in roadmap.steps:
+                if step.id == document.id:
+                    topics = "\n".join(f"• {t.title}: {t.summary}" for t in step.topics)
+                    return Section(f"Step {step.number}: {step.title}", f"{step.summary}\n{topics}")
+    prompt = kb.prompt(document.id)
+    if prompt is not None:
+        milestones = "\n".join(f"• {m}" for m in prompt.milestones)
+        return Section(prompt.title, f"{prompt.brief}\n{milestones}")
+    if document.kind == "note":
+        return Section(document.title, str(document.extra.get("body", "")))
+    return None
+
+
+def compose_answer(
+    kb: KnowledgeBase, question: str, results: list[Result], documents: dict[str, Document]
+) -> Answer:
+    """A full answer around the best result, with a second one when the question compares two."""
+    top = documents[results[0].id]
+    answer = Answer(question=question, abstained=False, headline=top.title, results=results)
+    first = _explain(kb, top)
+    if first:
+        answer.sections.append(first)
+    if len(results) > 1 and _COMPARISON.search(question):
+        second = results[1]
+        if second.score >= results[0].score - COMPARISON_MARGIN and second.kind in {"concept", "topic"}:
+            section = _explain(kb, documents[second.id])
+            if section and section.title != (first.title if first else None):
+                answer.sections.append(section)
+                answer.headline = f"{top.title} and {documents[second.id].title}"
+    entry = kb.topics.get(top.topic_id or "")
+    if entry is not None:
+        answer.topic_id = entry.topic.id
+        answer.location = location_of(entry)
+        if top.kind == "concept":
+            answer.sections.append(Section(f"Part of {entry.topic.title}", entry.topic.summary))
+        answer.key_points = list(entry.topic.key_points)
+        answer.resources = topic_resources(kb, entry)
+        answer.next_topics = next_topics(kb, entry.topic.id)
+    elif top.step is not None and top.roadmap is not None:
+        roadmap = next(r for r in kb.roadmaps if r.id == top.roadmap)
+        step = next(s for s in roadmap.steps if s.number == top.step)
+        answer.location = f"{roadmap.title} › Step {step.number}: {step.title}"
+        answer.resources = [Link(r.title, str(r.url), r.description) for r in step.resources]
+    return answer
+
+
+def abstain_answer(kb: KnowledgeBase, question: str, results: list[Result], reason: str) -> Answer:
+    closest = closest_topics(kb, results)
+    if reason == "empty":
+        headline = "Ask me a question about the roadmap"
+    elif reason == "not_english":
+        headline = "I can only read questions in English"
+    else:
+        headline = "I don't know that one"
+    return Answer(question=question, abstained=True, headline=headline, results=results, closest=closest, reason=reason)
+
+
+ABSTAIN_EXPLANATIONS = {
+    "empty": "Your message had no question in it. Try something like: What is the difference between L1 and L2 regularization?",
+    "not_english": "I only understand questions written in English, so I would rather not guess at an answer.",
+    "unknown": "That isn't covered by the roadmaps and notes I teach from, and I won't make up an answer.",
+}
+
+
+def render_text(answer: Answer) -> str:
+    """The answer as plain Markdown, for a terminal, a DM or the JSON `answer` field."""
+    lines: list[str] = []
+    if answer.notice:
+        lines += [f"_{answer.notice}_", ""]
+    if answer.abstained:
+        lines.append(f"**{answer.headline}.** {ABSTAIN_EXPLANATIONS.get(answer.reason or 'unknown', '')}")
+        if answer.closest:
+            lines += ["", "The closest topics I do know:"]
+            lines += [f"• {t.title} (step {t.step})" for t in answer.closest]
+        return "\n".join(lines)
+    lines.append(f"**{answer.headline}**")
+    if answer.location:
+        lines.append(f"Where it sits: {answer.location}")
+    for section in answer.sections:
+        lines += ["", f"__{section.title}__", section.text]
+    if answer.key_points:
+        lines += ["", "Key points:"] + [f"• {p}" for p in answer.key_points]
+    if answer.resources:
+        lines += ["", "Study with:"] + [f"• {r.title}: {r.url}" for r in answer.resources]
+    if answer.next_topics:
+        lines += ["", "Next: " + ", ".join(f"{t.title} (step {t.step})" for t in answer.next_topics)]
+    return "\n".join(lines)

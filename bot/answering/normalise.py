@@ -1,0 +1,46 @@
+"""Clean a learner's question before it is searched: invisible characters, mentions, length, script."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+MAX_QUESTION_CHARS = 500
+
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]")
+_DISCORD_MARKUP = re.compile(r"<(?:@[!&]?|#)\d+>|<a?:\w+:\d+>|@(?:everyone|here)\b")
+_SPACE = re.compile(r"\s+")
+
+Problem = Literal["empty", "not_english"]
+
+
+@dataclass(frozen=True)
+class CleanQuestion:
+    text: str
+    problem: Problem | None = None
+    truncated: bool = False
+
+
+def _is_latin_letter(char: str) -> bool:
+    return unicodedata.name(char, "").startswith("LATIN")
+
+
+def clean_question(raw: str) -> CleanQuestion:
+    """Normalise Unicode, drop control and invisible characters and Discord mentions, cap the length."""
+    text = unicodedata.normalize("NFKC", raw or "")
+    text = _INVISIBLE.sub("", text)
+    text = "".join(" " if unicodedata.category(c) in {"Cc", "Zl", "Zp"} else c for c in text)
+    text = _DISCORD_MARKUP.sub(" ", text)
+    text = _SPACE.sub(" ", text).strip()
+    letters = [c for c in text if c.isalpha()]
+    if not letters and not any(c.isdigit() for c in text):
+        return CleanQuestion("", "empty")
+    truncated = len(text) > MAX_QUESTION_CHARS
+    if truncated:
+        cut = text[:MAX_QUESTION_CHARS]
+        text = cut.rsplit(" ", 1)[0] if " " in cut[-40:] else cut
+    if letters and sum(map(_is_latin_letter, letters)) < 0.5 * len(letters):
+        return CleanQuestion(text, "not_english", truncated)
+    return CleanQuestion(text, None, truncated)

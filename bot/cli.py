@@ -1,0 +1,155 @@
+"""The `roadmap-tutor` command line: ask, index, chat, run and eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from bot.config import ConfigError, Settings, load_settings
+from indexer.build import BuildInProgress
+from indexer.encoders import EncoderUnavailable
+from indexer.store import IndexUnavailable, read_manifest
+from knowledge.loader import KnowledgeError
+
+log = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, help="settings file (default: ./config.yaml if present)")
+    common.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+
+    parser = argparse.ArgumentParser(prog="roadmap-tutor", description="A tutor for a learning roadmap.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ask = commands.add_parser("ask", parents=[common], help="answer a question from the knowledge base")
+    ask.add_argument("question", nargs="?", help="the question (omit with --batch)")
+    ask.add_argument("--json", action="store_true", help="print JSON: one object, or one per line with --batch")
+    ask.add_argument("--batch", metavar="FILE", help="read one question per line from FILE ('-' for stdin)")
+    ask.add_argument("-k", type=int, default=None, help="how many results to return (default: retrieval.top_k)")
+
+    index = commands.add_parser("index", help="build or inspect the search index")
+    index_commands = index.add_subparsers(dest="index_command", required=True)
+    build = index_commands.add_parser("build", parents=[common], help="build the index from the knowledge files")
+    build.add_argument("--force", action="store_true", help="re-embed even when nothing changed")
+    index_commands.add_parser("info", parents=[common], help="show the current index's manifest")
+
+    commands.add_parser("chat", parents=[common], help="use the tutor in this terminal, without Discord")
+    commands.add_parser("run", parents=[common], help="run the Discord bot")
+
+    evaluate = commands.add_parser("eval", parents=[common], help="measure retrieval on a question file")
+    evaluate.add_argument("file", type=Path, help="YAML question set (items: q, expect)")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    return parser
+
+
+def _configure_logging(settings: Settings, verbose: bool, command: str) -> None:
+    level = settings.log_level if command == "run" or verbose else "WARNING"
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("sentence_transformers", "transformers", "httpx", "huggingface_hub", "urllib3", "filelock"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def _questions(source: str) -> Iterator[str]:
+    handle: TextIO = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
+    try:
+        for line in handle:
+            yield line.rstrip("\n")
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
+
+
+def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.serving import open_answerer
+
+    if args.batch is None and args.question is None:
+        raise UsageError("ask needs a QUESTION, or --batch FILE")
+    if args.batch is not None and args.question is not None:
+        raise UsageError("give either a QUESTION or --batch FILE, not both")
+    if args.k is not None and not 1 <= args.k <= 25:
+        raise UsageError("-k must be between 1 and 25")
+    answerer = open_answerer(settings)
+    if args.batch is None:
+        answer = answerer.answer(args.question, args.k)
+        print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else answer.text)
+        return 0
+    batch: list[str] = []
+
+    def flush() -> None:
+        for answer in answerer.answer_batch(batch, args.k):
+            if args.json:
+                print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+            else:
+                print(answer.text + "\n" + "-" * 40, flush=True)
+        batch.clear()
+
+    for question in _questions(args.batch):
+        batch.append(question)
+        if len(batch) == 32:
+            flush()
+    flush()
+    return 0
+
+
+def cmd_index(settings: Settings, args: argparse.Namespace) -> int:
+    if args.index_command == "info":
+        manifest = read_manifest(settings.index_dir)
+        if manifest is None:
+            print(f"No index in {settings.index_dir}. Build it with: roadmap-tutor index build", file=sys.stderr)
+            return 1
+        print(json.dumps(manifest.to_json(), indent=2))
+        return 0
+    from bot.serving import LazyEncoder, build, load_settings_knowledge
+
+    kb = load_settings_knowledge(settings)
+    report = build(settings, kb, LazyEncoder(settings), force=args.force)
+    manifest = report.manifest
+    verb = "Index is up to date" if report.reused else "Built the index"
+    print(
+        f"{verb}: {manifest.documents} documents, {manifest.passages} passages, model {manifest.model}, "
+        f"{report.seconds:.1f} s, in {settings.index_dir}"
+    )
+    return 0
+
+
+class UsageError(Exception):
+    """A command was called with arguments that do not fit together."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+        _configure_logging(settings, args.verbose, args.command)
+        if args.command == "ask":
+            return cmd_ask(settings, args)
+        if args.command == "index":
+            return cmd_index(settings, args)
+        if args.command == "chat":
+            from bot.console import run_console
+
+            return run_console(settings)
+        if args.command == "run":
+            from bot.discord_app.main import run_bot
+
+            return run_bot(settings)
+        if args.command == "eval":
+            from bot.evaluation import run_eval_command
+
+            return run_eval_command(settings, args.file, as_json=args.json)
+    except (ConfigError, KnowledgeError, IndexUnavailable, EncoderUnavailable, BuildInProgress, UsageError) as exc:
+        print(f"roadmap-tutor: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

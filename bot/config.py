@@ -1,0 +1,136 @@
+"""Typed settings for Roadmap Tutor, read from a YAML file plus the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+DEFAULT_CONFIG_FILE = Path("config.yaml")
+DISCORD_API_BASE = "https://discord.com/api/v10"
+DISCORD_GATEWAY = "wss://gateway.discord.gg"
+BUNDLED_MODEL = "bundled"
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased for the person who wrote the file."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class KnowledgeSettings(_Section):
+    include_shipped: bool = True
+    """Index the roadmaps and prompts that ship with Roadmap Tutor."""
+    dirs: list[Path] = Field(default_factory=list)
+    """Extra directories of roadmap YAML, prompt YAML and Markdown notes, indexed with the rest."""
+
+
+class ModelSettings(_Section):
+    name: str = BUNDLED_MODEL
+    """`bundled` for the packaged all-MiniLM-L6-v2, or any sentence-transformers model name or path."""
+    backend: Literal["auto", "onnx", "sentence-transformers"] = "auto"
+    batch_size: Annotated[int, Field(ge=1, le=1024)] = 32
+
+
+class RetrievalSettings(_Section):
+    top_k: Annotated[int, Field(ge=1, le=25)] = 5
+    min_confidence: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    """Override the calibrated abstention threshold (0..1); leave empty for the default."""
+
+
+class CooldownSettings(_Section):
+    rate: Annotated[int, Field(ge=1, le=100)] = 4
+    per_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
+
+
+class DiscordSettings(_Section):
+    token: SecretStr | None = None
+    api_base_url: str = DISCORD_API_BASE
+    gateway_url: str = DISCORD_GATEWAY
+    guild_ids: list[int] = Field(default_factory=list)
+    message_content: bool = False
+    """Needs the privileged Message Content intent; lets the bot answer in admin-set ask channels."""
+    admin_role_ids: list[int] = Field(default_factory=list)
+    ask_cooldown: CooldownSettings = Field(default_factory=CooldownSettings)
+
+    @field_validator("api_base_url", "gateway_url")
+    @classmethod
+    def _is_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://", "ws://", "wss://")):
+            raise ValueError("must start with http://, https://, ws:// or wss://")
+        return value.rstrip("/")
+
+
+class PrivacySettings(_Section):
+    question_log_days: Annotated[int, Field(ge=0, le=3650)] = 90
+    """Days a logged question is kept before it is deleted (0 keeps none)."""
+
+
+class Settings(_Section):
+    data_dir: Path = Path("data")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "tutor.sqlite3"
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        if item["type"] == "extra_forbidden":
+            reason = "unknown key"
+        else:
+            reason = item["msg"]
+        lines.append(f"{source}: {key}: {reason}")
+    return "\n".join(lines)
+
+
+def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Read settings from `path` (or ./config.yaml when present) and the environment.
+
+    Relative paths in the file are taken from the current directory, as on the command line.
+
+    `DISCORD_TOKEN` in the environment wins over `discord.token` in the file.
+    """
+    environ = os.environ if environ is None else environ
+    if path is None and DEFAULT_CONFIG_FILE.is_file():
+        path = DEFAULT_CONFIG_FILE
+    raw: Any = {}
+    source = "defaults"
+    if path is not None:
+        source = str(path)
+        try:
+            raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: config file not found") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping of keys")
+    token = environ.get("DISCORD_TOKEN")
+    if token:
+        discord = raw.setdefault("discord", {})
+        if not isinstance(discord, dict):
+            raise ConfigError(f"{source}: discord: must be a mapping of keys")
+        discord["token"] = token
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None
+    return settings

@@ -1,0 +1,85 @@
+"""Load the knowledge, keep its index current and hand out an Answerer; rebuild it in place."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from bot.answering import Answerer
+from bot.config import Settings
+from indexer.build import BuildReport, build_index
+from indexer.encoders import Encoder, load_encoder, resolve_model
+from indexer.search import SearchIndex
+from indexer.store import IndexUnavailable, read_manifest
+from knowledge.loader import KnowledgeBase, load_knowledge
+
+log = logging.getLogger(__name__)
+
+
+def load_settings_knowledge(settings: Settings) -> KnowledgeBase:
+    return load_knowledge(settings.knowledge.dirs, settings.knowledge.include_shipped)
+
+
+def model_name(settings: Settings) -> str:
+    """The model's display name, known without loading it."""
+    if settings.model.name == "bundled":
+        return resolve_model("bundled")[0]
+    return settings.model.name
+
+
+def open_encoder(settings: Settings) -> Encoder:
+    return load_encoder(settings.model.name, batch_size=settings.model.batch_size)
+
+
+class LazyEncoder:
+    """Loads the model on first use, so that a current index costs no model load to check."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._encoder: Encoder | None = None
+
+    def get(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = open_encoder(self._settings)
+        return self._encoder
+
+
+def build(settings: Settings, kb: KnowledgeBase, encoder: LazyEncoder, force: bool = False) -> BuildReport:
+    return build_index(kb, settings.index_dir, model_name(settings), encoder.get, force=force)
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    documents: int
+    seconds: float
+    reused: bool
+
+
+def open_answerer(settings: Settings) -> Answerer:
+    """Knowledge, index and model ready to answer; builds or refreshes the index when needed."""
+    kb = load_settings_knowledge(settings)
+    encoder = LazyEncoder(settings)
+    manifest = read_manifest(settings.index_dir)
+    if manifest is None:
+        log.warning("no index in %s yet: building it now (a one-off that takes a few seconds)", settings.index_dir)
+    build(settings, kb, encoder)
+    try:
+        index = SearchIndex.load(settings.index_dir)
+    except IndexUnavailable:
+        log.warning("the index in %s is damaged: rebuilding it", settings.index_dir)
+        build(settings, kb, encoder, force=True)
+        index = SearchIndex.load(settings.index_dir)
+    return Answerer(
+        kb, index, encoder.get(), top_k=settings.retrieval.top_k, min_confidence=settings.retrieval.min_confidence
+    )
+
+
+def rebuild(settings: Settings, answerer: Answerer, force: bool = False) -> RebuildReport:
+    """Reload the knowledge, rebuild the index aside and swap both in; on any error the old ones keep serving."""
+    started = time.monotonic()
+    kb = load_settings_knowledge(settings)
+    encoder = answerer.encoder
+    report = build_index(kb, settings.index_dir, model_name(settings), lambda: encoder, force=force)
+    answerer.swap(kb, SearchIndex.load(settings.index_dir))
+    return RebuildReport(report.manifest.documents, time.monotonic() - started, report.reused)

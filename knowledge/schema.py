@@ -1,0 +1,164 @@
+"""Pydantic schema for the knowledge files: roadmaps, weekly project prompts and admin notes."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+
+SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+class _Strict(BaseModel):
+    """Base for every knowledge model: unknown keys are errors, strings are stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"\b\w[\w'-]*\b", text))
+
+
+class Resource(_Strict):
+    """A book, course, documentation site, video or tutorial the roadmap recommends."""
+
+    id: str = Field(pattern=SLUG)
+    title: str = Field(min_length=3, max_length=200)
+    url: HttpUrl
+    kind: Literal["book", "course", "docs", "video", "tutorial"]
+    description: str = Field(min_length=40, max_length=1000)
+    serves: list[str] = Field(default_factory=list, description="topic ids this resource helps with")
+
+
+class Concept(_Strict):
+    """A named sub-concept of a topic (L1, ReLU, Adam ...), findable on its own."""
+
+    id: str = Field(pattern=SLUG)
+    title: str = Field(min_length=2, max_length=120)
+    aliases: list[str] = Field(default_factory=list)
+    explanation: str = Field(min_length=80, max_length=1500)
+
+
+class Topic(_Strict):
+    """One unit of study a member can mark done."""
+
+    id: str = Field(pattern=SLUG)
+    title: str = Field(min_length=2, max_length=120)
+    kind: Literal["topic", "tutorial", "project"] = "topic"
+    summary: str = Field(min_length=20, max_length=300)
+    explanation: str
+    key_points: list[str] = Field(min_length=2, max_length=8)
+    aliases: list[str] = Field(default_factory=list)
+    prerequisites: list[str] = Field(default_factory=list)
+    hours: float = Field(gt=0, le=200)
+    resources: list[str] = Field(default_factory=list)
+    concepts: list[Concept] = Field(default_factory=list)
+
+    @field_validator("explanation")
+    @classmethod
+    def _explanation_length(cls, text: str) -> str:
+        words = _words(text)
+        if not 100 <= words <= 300:
+            raise ValueError(f"explanation has {words} words; write 100 to 300")
+        return text
+
+    @field_validator("key_points")
+    @classmethod
+    def _key_points_short(cls, points: list[str]) -> list[str]:
+        for point in points:
+            if not 3 <= len(point) <= 300:
+                raise ValueError(f"key point must be 3 to 300 characters: {point[:40]!r}")
+        return points
+
+
+class Step(_Strict):
+    """A numbered stage of a roadmap."""
+
+    number: int = Field(ge=1, le=50)
+    id: str = Field(pattern=SLUG)
+    title: str = Field(min_length=3, max_length=120)
+    summary: str = Field(min_length=20, max_length=600)
+    topics: list[Topic] = Field(min_length=1)
+    resources: list[Resource] = Field(default_factory=list)
+
+
+class NextRoadmap(_Strict):
+    """What comes after a roadmap."""
+
+    title: str
+    description: str = Field(min_length=20)
+
+
+class Roadmap(_Strict):
+    """A whole learning roadmap: goals, ordered steps and what comes next."""
+
+    id: str = Field(pattern=SLUG)
+    title: str = Field(min_length=3, max_length=120)
+    level: Literal["beginner", "intermediate", "advanced", "other"] = "other"
+    summary: str = Field(min_length=20, max_length=1000)
+    goals: list[str] = Field(min_length=1)
+    steps: list[Step] = Field(min_length=1)
+    next_roadmap: NextRoadmap | None = None
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Roadmap:
+        numbers = [step.number for step in self.steps]
+        if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
+            raise ValueError(f"step numbers must be unique and ascending, got {numbers}")
+        ids: set[str] = set()
+        for step in self.steps:
+            for item in [*step.topics, *(c for t in step.topics for c in t.concepts), *step.resources]:
+                if item.id in ids:
+                    raise ValueError(f"id {item.id!r} is used twice")
+                ids.add(item.id)
+        topic_ids = {t.id for s in self.steps for t in s.topics}
+        resource_ids = {r.id for s in self.steps for r in s.resources}
+        for step in self.steps:
+            for topic in step.topics:
+                for resource in topic.resources:
+                    if resource not in resource_ids:
+                        raise ValueError(f"topic {topic.id!r} names unknown resource {resource!r}")
+            for resource in step.resources:
+                for served in resource.serves:
+                    if served not in topic_ids:
+                        raise ValueError(f"resource {resource.id!r} serves unknown topic {served!r}")
+        return self
+
+
+class WeeklyPrompt(_Strict):
+    """A project brief posted to a server once a week."""
+
+    id: str = Field(pattern=SLUG)
+    title: str = Field(min_length=3, max_length=120)
+    difficulty: Literal["easy", "medium", "hard"]
+    brief: str = Field(min_length=80, max_length=1000)
+    milestones: list[str] = Field(min_length=3, max_length=7)
+    datasets: list[str] = Field(min_length=1, max_length=6)
+    stretch_goals: list[str] = Field(min_length=1, max_length=5)
+    topics: list[str] = Field(min_length=1, description="topic ids the project practises")
+    prerequisites: list[str] = Field(default_factory=list, description="topic ids to finish first")
+
+    @field_validator("milestones", "datasets", "stretch_goals")
+    @classmethod
+    def _items_fit_a_field(cls, items: list[str]) -> list[str]:
+        for item in items:
+            if not 3 <= len(item) <= 200:
+                raise ValueError(f"each entry must be 3 to 200 characters: {item[:40]!r}")
+        return items
+
+
+class PromptSet(_Strict):
+    """A file of weekly prompts."""
+
+    prompts: list[WeeklyPrompt] = Field(min_length=1)
+
+
+class NoteFrontMatter(_Strict):
+    """The front matter of an admin's Markdown note."""
+
+    title: str = Field(min_length=3, max_length=200)
+    topics: list[str] = Field(default_factory=list, description="topic ids the note is about")
+    step: int | None = None
+    roadmap: str | None = None
+    aliases: list[str] = Field(default_factory=list)

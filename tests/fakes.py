@@ -1,0 +1,103 @@
+"""Test doubles shared by the suites: a tiny deterministic encoder and a small valid roadmap."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+
+class FakeEncoder:
+    """Hashes words into a small vector: texts sharing words are similar, and it needs no model."""
+
+    name = "fake-hash-encoder"
+    dimension = 64
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.texts_encoded = 0
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        self.texts_encoded += len(texts)
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z0-9]+", text.lower()):
+                slot = int(hashlib.blake2b(word.encode(), digest_size=4).hexdigest(), 16) % self.dimension
+                vectors[row, slot] += 1.0
+            vectors[row, -1] += 0.01  # never all zero
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def _explanation(subject: str) -> str:
+    sentence = f"{subject} is explained here with enough words to satisfy the schema of the knowledge base. "
+    return sentence * 7
+
+
+def mini_roadmap(roadmap_id: str = "mini", prefix: str = "") -> dict[str, Any]:
+    """A valid two-step roadmap about penguins and volcanoes, far from the real roadmap's words."""
+
+    def topic(topic_id: str, title: str, prerequisites: list[str], concepts: list[tuple[str, str]]) -> dict:
+        return {
+            "id": prefix + topic_id,
+            "title": title,
+            "summary": f"All about {title.lower()} for the test roadmap.",
+            "explanation": _explanation(title),
+            "key_points": [f"{title} point one", f"{title} point two"],
+            "aliases": [title.lower() + " stuff"],
+            "prerequisites": [prefix + p for p in prerequisites],
+            "hours": 2,
+            "resources": [prefix + "field-guide"] if topic_id == "penguins" else [],
+            "concepts": [
+                {"id": prefix + cid, "title": ctitle, "aliases": [], "explanation": _explanation(ctitle)}
+                for cid, ctitle in concepts
+            ],
+        }
+
+    return {
+        "id": roadmap_id,
+        "title": "Mini Roadmap",
+        "level": "beginner",
+        "summary": "A tiny roadmap used by the tests.",
+        "goals": ["Know penguins and volcanoes"],
+        "steps": [
+            {
+                "number": 1,
+                "id": prefix + "birds",
+                "title": "Birds of the south",
+                "summary": "Penguins and their habits in the cold south.",
+                "topics": [
+                    topic("penguins", "Penguins", [], [("emperor-penguin", "Emperor Penguin")]),
+                    topic("albatross", "Albatross", ["penguins"], []),
+                ],
+                "resources": [
+                    {
+                        "id": prefix + "field-guide",
+                        "title": "Field Guide to Penguins",
+                        "url": "https://example.org/penguins",
+                        "kind": "book",
+                        "description": "A field guide that shows every penguin species with photographs and maps.",
+                        "serves": [prefix + "penguins"],
+                    }
+                ],
+            },
+            {
+                "number": 2,
+                "id": prefix + "geology",
+                "title": "Volcanoes",
+                "summary": "How volcanoes erupt and where magma comes from.",
+                "topics": [topic("volcanoes", "Volcanoes", ["albatross"], [("magma", "Magma Chambers")])],
+            },
+        ],
+    }
+
+
+def write_mini_roadmap(directory: Path, data: dict[str, Any] | None = None, name: str = "mini.yaml") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(yaml.safe_dump(data or mini_roadmap(), sort_keys=False), encoding="utf-8")
+    return path

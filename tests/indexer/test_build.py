@@ -1,0 +1,117 @@
+"""Index build, load and search round trip, reuse of unchanged builds, and atomic replacement."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer import store
+from indexer.build import BuildInProgress, build_index, build_lock
+from indexer.documents import build_documents
+from indexer.search import SearchIndex
+from indexer.store import IndexUnavailable, read_index, read_manifest
+from knowledge.loader import load_knowledge
+from tests.fakes import FakeEncoder, mini_roadmap, write_mini_roadmap
+
+
+@pytest.fixture
+def mini_kb(tmp_path: Path):
+    write_mini_roadmap(tmp_path / "knowledge")
+    return load_knowledge([tmp_path / "knowledge"], include_shipped=False)
+
+
+def _build(kb, index_dir: Path, encoder: FakeEncoder, force: bool = False):
+    return build_index(kb, index_dir, encoder.name, lambda: encoder, force=force)
+
+
+def test_documents_cover_every_kind(mini_kb) -> None:
+    kinds = {d.kind for d in build_documents(mini_kb)}
+    assert kinds == {"step", "topic", "concept", "resource"}
+    ids = [d.id for d in build_documents(mini_kb)]
+    assert len(ids) == len(set(ids))
+
+
+def test_build_load_search_round_trip(mini_kb, tmp_path: Path) -> None:
+    encoder = FakeEncoder()
+    report = _build(mini_kb, tmp_path / "index", encoder)
+    assert not report.reused
+    manifest = report.manifest
+    assert manifest.model == encoder.name and manifest.dimension == encoder.dimension
+    assert manifest.documents == len(build_documents(mini_kb)) and manifest.passages > manifest.documents
+    assert manifest.index_type == "flat-ip" and "faiss-cpu" in manifest.versions
+    on_disk = json.loads((tmp_path / "index" / "current" / "manifest.json").read_text())
+    assert on_disk["content_hash"] == manifest.content_hash
+    assert not list((tmp_path / "index").rglob("*.pkl"))
+
+    index = SearchIndex.load(tmp_path / "index")
+    scores = index.dense_scores(encoder.encode(["emperor penguin"]))
+    assert index.documents[int(np.argmax(scores[0]))].id == "emperor-penguin"
+    lexical = index.lexical_scores("magma chambers")
+    assert index.documents[int(np.argmax(lexical))].id == "magma"
+
+
+def test_unchanged_knowledge_is_not_embedded_again(mini_kb, tmp_path: Path) -> None:
+    encoder = FakeEncoder()
+    _build(mini_kb, tmp_path / "index", encoder)
+    first = read_manifest(tmp_path / "index")
+    again = _build(mini_kb, tmp_path / "index", encoder)
+    assert again.reused and encoder.calls == 1
+    assert read_manifest(tmp_path / "index") == first
+    forced = _build(mini_kb, tmp_path / "index", encoder, force=True)
+    assert not forced.reused and encoder.calls == 2
+
+
+def test_changed_knowledge_or_model_rebuilds(mini_kb, tmp_path: Path) -> None:
+    encoder = FakeEncoder()
+    _build(mini_kb, tmp_path / "index", encoder)
+    other_model = build_index(mini_kb, tmp_path / "index", "another-model", lambda: encoder)
+    assert not other_model.reused
+    data = mini_roadmap()
+    data["steps"][0]["topics"][0]["summary"] = "Penguins, revised for a new edition of the roadmap."
+    write_mini_roadmap(tmp_path / "knowledge", data)
+    changed = load_knowledge([tmp_path / "knowledge"], include_shipped=False)
+    assert not _build(changed, tmp_path / "index", encoder).reused
+
+
+def test_a_failed_build_leaves_the_old_index_serving(mini_kb, tmp_path: Path, monkeypatch) -> None:
+    encoder = FakeEncoder()
+    _build(mini_kb, tmp_path / "index", encoder)
+    before = read_index(tmp_path / "index")
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store.faiss, "write_index", crash)
+    with pytest.raises(OSError, match="disk full"):
+        _build(mini_kb, tmp_path / "index", encoder, force=True)
+    after = read_index(tmp_path / "index")
+    assert after.path == before.path and after.manifest == before.manifest
+    assert not [p for p in (tmp_path / "index" / "builds").iterdir() if p.name.endswith(".partial")]
+
+
+def test_a_damaged_index_is_reported_with_how_to_rebuild(mini_kb, tmp_path: Path) -> None:
+    with pytest.raises(IndexUnavailable, match="roadmap-tutor index build"):
+        read_index(tmp_path / "index")
+    _build(mini_kb, tmp_path / "index", FakeEncoder())
+    (tmp_path / "index" / "current" / "index.faiss").write_bytes(b"not a faiss file")
+    with pytest.raises(IndexUnavailable, match="damaged.*roadmap-tutor index build"):
+        read_index(tmp_path / "index")
+
+
+def test_only_one_build_runs_at_a_time(mini_kb, tmp_path: Path) -> None:
+    with build_lock(tmp_path / "index"), pytest.raises(BuildInProgress):
+        _build(mini_kb, tmp_path / "index", FakeEncoder())
+
+
+def test_large_sets_use_an_approximate_index(monkeypatch) -> None:
+    monkeypatch.setattr(store, "EXACT_SEARCH_LIMIT", 100)
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(500, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index, kind = store.make_vector_index(vectors)
+    assert kind.startswith("hnsw") and index.ntotal == 500
+    _, found = index.search(vectors[:20], 1)
+    assert (found[:, 0] == np.arange(20)).mean() >= 0.95

@@ -1,0 +1,133 @@
+"""Knowledge files: the shipped ones validate, and a broken one names its file, field and reason."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from knowledge.loader import SHIPPED_DIR, KnowledgeError, load_knowledge
+from tests.fakes import mini_roadmap, write_mini_roadmap
+
+SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "intermediate-roadmap.md"
+
+
+def test_shipped_knowledge_validates() -> None:
+    kb = load_knowledge()
+    assert [r.id for r in kb.roadmaps] == ["intermediate"]
+    roadmap = kb.roadmaps[0]
+    assert [s.number for s in roadmap.steps] == [1, 2, 3, 4, 5]
+    assert roadmap.next_roadmap is not None and "Advanced" in roadmap.next_roadmap.title
+    assert len(kb.prompts) >= 12
+
+
+@pytest.mark.skipif(not SEED.is_file(), reason="the seed roadmap lives in ../shared beside the repository")
+def test_every_seed_link_is_a_resource_url() -> None:
+    raw = (SHIPPED_DIR / "roadmaps" / "intermediate.yaml").read_text(encoding="utf-8")
+    urls = {r["url"] for s in yaml.safe_load(raw)["steps"] for r in s.get("resources", [])}
+    links = re.findall(r"\]\((https?://[^)]+)\)", SEED.read_text(encoding="utf-8"))
+    assert links and set(links) <= urls
+
+
+@pytest.mark.parametrize(
+    "concept",
+    [
+        "L1 Regularization", "L2 Regularization", "Ridge Regression", "Lasso Regression",
+        "Random Forest", "Gradient Boosting", "XGBoost", "LightGBM",
+        "Grid Search", "Random Search", "Bayesian Optimization",
+        "Precision", "Recall", "F1-Score", "ROC-AUC",
+        "ReLU", "Sigmoid", "Tanh", "Softmax", "Mean Squared Error", "Cross-Entropy Loss",
+        "Gradient Descent", "Stochastic Gradient Descent", "Adam",
+        "Quantization", "Pruning", "Knowledge Distillation",
+        "Flask", "FastAPI", "Docker", "TensorFlow Serving",
+        "AWS SageMaker", "Google AI Platform", "Azure Machine Learning",
+    ],
+)
+def test_every_named_sub_concept_is_its_own_entry(concept: str) -> None:
+    kb = load_knowledge()
+    titles = [entry.concept.title for entry in kb.concepts.values()]
+    assert any(title.startswith(concept) for title in titles), concept
+
+
+def test_topics_cover_the_roadmap_in_order() -> None:
+    kb = load_knowledge()
+    titles = [t.title for s in kb.roadmaps[0].steps for t in s.topics]
+    for expected in ["Regularization", "Ensemble Methods", "Hyperparameter Tuning", "Model Evaluation Metrics",
+                     "Feedforward Neural Networks", "Activation Functions", "Loss Functions", "TensorFlow",
+                     "PyTorch", "Keras", "Model Optimization", "Deployment Tools", "Cloud Platforms"]:
+        assert expected in titles
+    assert sum(t.kind == "tutorial" for s in kb.roadmaps[0].steps for t in s.topics) == 3
+    assert sum(t.kind == "project" for s in kb.roadmaps[0].steps for t in s.topics) == 4
+
+
+def test_an_admin_directory_adds_a_roadmap_and_a_note(tmp_path: Path) -> None:
+    write_mini_roadmap(tmp_path)
+    (tmp_path / "club.md").write_text(
+        "---\ntitle: Club meetings\ntopics: [penguins]\n---\nWe meet on Fridays to read about penguins together.\n"
+    )
+    kb = load_knowledge([tmp_path], include_shipped=False)
+    assert [r.id for r in kb.roadmaps] == ["mini"]
+    assert kb.notes[0].id == "note-club" and kb.notes[0].topics == ("penguins",)
+
+
+def test_a_broken_field_names_file_field_and_reason(tmp_path: Path) -> None:
+    data = mini_roadmap()
+    data["steps"][0]["topics"][1]["hours"] = "lots"
+    path = write_mini_roadmap(tmp_path, data)
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge([tmp_path], include_shipped=False)
+    message = str(caught.value)
+    assert str(path) in message
+    assert "steps[0].topics[1].hours" in message
+    assert "number" in message
+
+
+def test_an_unknown_field_is_named(tmp_path: Path) -> None:
+    data = mini_roadmap()
+    data["steps"][1]["topics"][0]["difficulty"] = "hard"
+    write_mini_roadmap(tmp_path, data)
+    with pytest.raises(KnowledgeError, match=r"steps\[1\]\.topics\[0\]\.difficulty: unknown field"):
+        load_knowledge([tmp_path], include_shipped=False)
+
+
+def test_unknown_prerequisite_and_cycles_are_refused(tmp_path: Path) -> None:
+    data = mini_roadmap()
+    data["steps"][0]["topics"][0]["prerequisites"] = ["unicorns"]
+    write_mini_roadmap(tmp_path, data)
+    with pytest.raises(KnowledgeError, match=r"topics\[0\]\.prerequisites\[0\]: unknown topic id 'unicorns'"):
+        load_knowledge([tmp_path], include_shipped=False)
+    data["steps"][0]["topics"][0]["prerequisites"] = ["volcanoes"]
+    write_mini_roadmap(tmp_path, data)
+    with pytest.raises(KnowledgeError, match="cycle"):
+        load_knowledge([tmp_path], include_shipped=False)
+
+
+def test_duplicate_ids_across_files_are_refused(tmp_path: Path) -> None:
+    write_mini_roadmap(tmp_path, name="a.yaml")
+    write_mini_roadmap(tmp_path, mini_roadmap("other"), name="b.yaml")
+    with pytest.raises(KnowledgeError, match="already used in"):
+        load_knowledge([tmp_path], include_shipped=False)
+
+
+def test_bad_yaml_and_bad_notes_are_named(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text("steps: [unclosed\n")
+    with pytest.raises(KnowledgeError, match=r"broken\.yaml: line \d+: not valid YAML"):
+        load_knowledge([tmp_path], include_shipped=False)
+    (tmp_path / "broken.yaml").unlink()
+    write_mini_roadmap(tmp_path)
+    (tmp_path / "note.md").write_text("no front matter here, just text that goes on and on")
+    with pytest.raises(KnowledgeError, match=r"note\.md: front matter"):
+        load_knowledge([tmp_path], include_shipped=False)
+    (tmp_path / "note.md").write_text("---\ntitle: A note\ntopics: [nope]\n---\nSome text that is long enough.\n")
+    with pytest.raises(KnowledgeError, match=r"note\.md: topics\[0\]: unknown topic id 'nope'"):
+        load_knowledge([tmp_path], include_shipped=False)
+
+
+def test_explanations_are_long_enough_to_act_on(tmp_path: Path) -> None:
+    data = mini_roadmap()
+    data["steps"][0]["topics"][0]["explanation"] = "Too short."
+    write_mini_roadmap(tmp_path, data)
+    with pytest.raises(KnowledgeError, match=r"steps\[0\]\.topics\[0\]\.explanation: .*words"):
+        load_knowledge([tmp_path], include_shipped=False)
