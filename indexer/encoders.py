@@ -62,6 +62,9 @@ class SentenceTransformerEncoder:
         if model == BUNDLED_MODEL or Path(target).exists():
             # A local model never needs the hub; without this, a missing file would try the network.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        # Progress bars and chatty warnings from the model libraries would mix into command output.
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         try:
             from sentence_transformers import SentenceTransformer
 
@@ -69,7 +72,8 @@ class SentenceTransformerEncoder:
         except Exception as exc:
             raise EncoderUnavailable(f"cannot load the model {model!r}: {exc}") from exc
         self._batch_size = batch_size
-        dimension = self._model.get_sentence_embedding_dimension()
+        dimension_of = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dimension = dimension_of()
         self._dimension = int(dimension) if dimension else int(self.encode(["x"]).shape[1])
         log.info("loaded model %s (dimension %d)", self._name, self._dimension)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -10,6 +11,9 @@ import numpy as np
 
 from indexer.documents import Document
 from indexer.store import Manifest, StoredIndex, read_index
+
+# bm25s sets its own logger to DEBUG when imported, which would print on every index load.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[+#][+#]?)?")
 # Words that carry no topic: question words, filler, and the chat register learners write in.

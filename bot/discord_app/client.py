@@ -1,0 +1,93 @@
+"""The Discord bot: collaborators come in through the constructor; slow start-up work runs off the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+import discord
+from discord.ext import commands
+
+from bot.answering import Answerer
+from bot.config import Settings
+from bot.cooldown import Cooldown
+from bot.discord_app.asking import Asking
+from bot.discord_app.learning import Learning
+from bot.discord_app.tree import TutorTree
+from bot.discord_app.views import DoneButton, NextButton
+from bot.storage.base import Store
+from bot.tutor import Tutor, utc_now
+
+log = logging.getLogger(__name__)
+
+
+def intents_for(settings: Settings) -> discord.Intents:
+    intents = discord.Intents.default()
+    intents.message_content = settings.discord.message_content
+    return intents
+
+
+class TutorBot(commands.Bot):
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        open_answerer: Callable[[], Answerer],
+        clock: Callable[[], datetime] = utc_now,
+        **options: object,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents_for(settings),
+            tree_cls=TutorTree,
+            # Nothing the bot posts may ping anyone: user text is quoted back in answers.
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+            **options,  # type: ignore[arg-type]
+        )
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self._open_answerer = open_answerer
+        self.question_cooldown = Cooldown(settings.discord.ask_cooldown.rate, settings.discord.ask_cooldown.per_seconds)
+        self._ask_channels: dict[int, set[int]] = {}
+        self.tutor: Tutor  # set in setup_hook, before any event arrives
+        self.commands_synced = asyncio.Event()
+
+    async def setup_hook(self) -> None:
+        # Loading the model and index is CPU work: keep it off the event loop.
+        answerer = await asyncio.to_thread(self._open_answerer)
+        self.tutor = Tutor(answerer, self.store, self.clock)
+        await self.add_cog(Asking(self))
+        await self.add_cog(Learning(self))
+        self.add_dynamic_items(DoneButton, NextButton)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        if self.settings.discord.guild_ids:
+            for guild_id in self.settings.discord.guild_ids:
+                guild = discord.Object(guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+                log.info("synced %d commands to guild %s", len(synced), guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("synced %d global commands (Discord may take a while to show them)", len(synced))
+        self.commands_synced.set()
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Prefix commands are off: messages are questions, handled by the Asking cog."""
+
+    async def ask_channels(self, guild_id: int) -> set[int]:
+        if guild_id not in self._ask_channels:
+            self._ask_channels[guild_id] = await self.store.get_ask_channels(guild_id)
+        return self._ask_channels[guild_id]
+
+    async def set_ask_channel(self, guild_id: int, channel_id: int, enabled: bool) -> None:
+        await self.store.set_ask_channel(guild_id, channel_id, enabled)
+        self._ask_channels.pop(guild_id, None)
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s to %d server(s)", self.user, len(self.guilds))

@@ -1,0 +1,88 @@
+"""A member's own learning: /next, /progress, /done, /undo, /roadmap and /topic."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord_app import render
+from bot.discord_app.context import member_of
+from bot.discord_app.tree import Refused
+from bot.tutor import Member
+
+if TYPE_CHECKING:
+    from bot.discord_app.client import TutorBot
+
+
+class Learning(commands.Cog):
+    def __init__(self, bot: TutorBot) -> None:
+        self.bot = bot
+
+    async def _topic_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        choices = self.bot.tutor.topic_choices(current)
+        return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
+
+    async def _done_topic_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        choices = self.bot.tutor.topic_choices(current, member_of(interaction), only_completed=True)
+        return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
+
+    @app_commands.command(name="next", description="What you should study next, from your progress")
+    async def next(self, interaction: discord.Interaction) -> None:
+        picks = await self.bot.tutor.next_steps(member_of(interaction))
+        roadmap = self.bot.tutor.kb.roadmaps[0] if self.bot.tutor.kb.roadmaps else None
+        finished = roadmap.next_roadmap.title if roadmap and roadmap.next_roadmap else None
+        await interaction.response.send_message(embed=render.next_embed(picks, finished), ephemeral=True)
+
+    @app_commands.command(name="progress", description="Progress by step, topics done, current step and streak")
+    @app_commands.describe(member="Someone else in this server (default: you)")
+    async def progress(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
+        target = member_of(interaction)
+        whose = interaction.user.display_name
+        if member is not None:
+            if interaction.guild is None or not isinstance(member, discord.Member) or member.guild.id != interaction.guild.id:
+                raise Refused("You can only see the progress of members of this server.")
+            target = Member(interaction.guild.id, member.id)
+            whose = member.display_name
+        report = await self.bot.tutor.progress(target)
+        await interaction.response.send_message(embed=render.progress_embed(report, whose), ephemeral=True)
+
+    @app_commands.command(name="done", description="Mark a topic as finished")
+    @app_commands.describe(topic="The topic you finished (start typing to search)")
+    @app_commands.autocomplete(topic=_topic_autocomplete)
+    async def done(self, interaction: discord.Interaction, topic: app_commands.Range[str, 1, 100]) -> None:
+        result = await self.bot.tutor.mark_done(member_of(interaction), topic)
+        title = result.entry.topic.title
+        status = f"Marked **{title}** as done. ✅" if result.changed else f"**{title}** was already done."
+        await interaction.response.send_message(status, embed=render.next_embed(result.next_steps), ephemeral=True)
+
+    @app_commands.command(name="undo", description="Unmark a topic you marked as finished")
+    @app_commands.describe(topic="The topic to unmark (start typing to search)")
+    @app_commands.autocomplete(topic=_done_topic_autocomplete)
+    async def undo(self, interaction: discord.Interaction, topic: app_commands.Range[str, 1, 100]) -> None:
+        result = await self.bot.tutor.undo(member_of(interaction), topic)
+        title = result.entry.topic.title
+        status = f"Unmarked **{title}**." if result.changed else f"**{title}** wasn't marked as done."
+        await interaction.response.send_message(status, ephemeral=True)
+
+    @app_commands.command(name="roadmap", description="Browse the roadmap with your status on each topic")
+    @app_commands.describe(step="Only this step (default: all steps)")
+    async def roadmap(self, interaction: discord.Interaction, step: app_commands.Range[int, 1, 50] | None = None) -> None:
+        view = await self.bot.tutor.roadmap(member_of(interaction), step)
+        if not view:
+            raise Refused(f"There is no step {step}.")
+        title = self.bot.tutor.kb.roadmaps[0].title if self.bot.tutor.kb.roadmaps else "Roadmap"
+        await interaction.response.send_message(embed=render.roadmap_embed(title, view), ephemeral=True)
+
+    @app_commands.command(name="topic", description="A topic's card: what it is, key points, what to study")
+    @app_commands.describe(name="The topic (start typing to search)")
+    @app_commands.autocomplete(name=_topic_autocomplete)
+    async def topic(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 100]) -> None:
+        card = self.bot.tutor.topic_card(name)
+        kb = self.bot.tutor.kb
+        resources = [(kb.resources[r].resource.title, str(kb.resources[r].resource.url)) for r in card.entry.topic.resources]
+        await interaction.response.send_message(embed=render.topic_embed(card, resources), ephemeral=True)

@@ -1,0 +1,73 @@
+"""`roadmap-tutor run`: check the token, point discord.py at the configured endpoints, run the bot."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from functools import partial
+
+import discord
+import yarl
+
+from bot.config import DISCORD_API_BASE, DISCORD_GATEWAY, Settings
+from bot.discord_app.client import TutorBot
+from bot.storage import StorageError, open_store
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message is one line for the admin."""
+
+
+def point_discord_py_at(settings: Settings) -> None:
+    """Use the configured REST base and gateway (a REST proxy, or a local stand-in in tests)."""
+    discord.http.Route.BASE = settings.discord.api_base_url
+    gateway = settings.discord.gateway_url
+    if gateway != DISCORD_GATEWAY or settings.discord.api_base_url != DISCORD_API_BASE:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+
+
+def token_of(settings: Settings) -> str:
+    if settings.discord.token is None or not settings.discord.token.get_secret_value().strip():
+        raise StartupError("no Discord token: set the DISCORD_TOKEN environment variable (or discord.token)")
+    return settings.discord.token.get_secret_value().strip()
+
+
+async def serve(settings: Settings) -> None:
+    from bot.serving import open_answerer
+
+    token = token_of(settings)
+    point_discord_py_at(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        store = open_store(str(settings.database_path))
+        await store.open()
+    except StorageError as exc:
+        raise StartupError(f"cannot open the database: {exc}") from None
+    try:
+        bot = TutorBot(settings, store, partial(open_answerer, settings))
+        async with bot:
+            try:
+                await bot.start(token)
+            except discord.LoginFailure:
+                raise StartupError("Discord rejected the token: check DISCORD_TOKEN") from None
+            except discord.PrivilegedIntentsRequired:
+                raise StartupError(
+                    "discord.message_content is on, but the Message Content intent is not enabled for this "
+                    "application in the Developer Portal (Bot → Privileged Gateway Intents)"
+                ) from None
+    finally:
+        await store.close()
+
+
+def run_bot(settings: Settings) -> int:
+    try:
+        asyncio.run(serve(settings))
+    except StartupError as exc:
+        print(f"roadmap-tutor: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        log.info("stopped")
+    return 0

@@ -1,0 +1,190 @@
+"""Embeds for answers, progress, the roadmap and topic cards, always within Discord's limits."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.answering import Answer
+from bot.answering.compose import ABSTAIN_EXPLANATIONS
+from bot.progress import ProgressReport, Recommendation
+from bot.tutor import TopicCard, TopicStatus
+
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FOOTER_LIMIT = 2048
+EMBED_TOTAL_LIMIT = 6000
+MAX_FIELDS = 25
+MESSAGE_LIMIT = 2000
+
+COLOUR = discord.Colour.from_rgb(88, 101, 242)
+UNKNOWN_COLOUR = discord.Colour.light_grey()
+
+
+def clip(text: str, limit: int) -> str:
+    """Cut at a word boundary near the limit and mark the cut with an ellipsis."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.8:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split text into messages of at most `limit` characters, at paragraph, line or word breaks."""
+    chunks: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"))
+        if cut < limit // 2:
+            cut = window.rfind(" ")
+        if cut < limit // 2:
+            cut = limit
+        chunks.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        chunks.append(rest)
+    return chunks
+
+
+def fit(embed: discord.Embed) -> discord.Embed:
+    """Clip every part to its limit, then shorten the description until the whole embed fits."""
+    if embed.title:
+        embed.title = clip(embed.title, TITLE_LIMIT)
+    if embed.description:
+        embed.description = clip(embed.description, DESCRIPTION_LIMIT)
+    fields = embed.fields[:MAX_FIELDS]
+    embed.clear_fields()
+    for field in fields:
+        embed.add_field(
+            name=clip(field.name or "\u200b", FIELD_NAME_LIMIT) or "\u200b",
+            value=clip(field.value or "\u200b", FIELD_VALUE_LIMIT) or "\u200b",
+            inline=bool(field.inline),
+        )
+    if embed.footer and embed.footer.text:
+        embed.set_footer(text=clip(embed.footer.text, FOOTER_LIMIT))
+    while len(embed) > EMBED_TOTAL_LIMIT:
+        excess = len(embed) - EMBED_TOTAL_LIMIT
+        if embed.description and len(embed.description) > excess + 1:
+            embed.description = clip(embed.description, len(embed.description) - excess - 1)
+        elif embed.fields:
+            embed.remove_field(len(embed.fields) - 1)
+        else:  # pragma: no cover - title and footer alone are under the total
+            break
+    return embed
+
+
+def _bullets(items: list[str]) -> str:
+    lines, used = [], 0
+    for item in items:
+        line = f"• {item}"
+        if used + len(line) + 1 > FIELD_VALUE_LIMIT:
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return "\n".join(lines)
+
+
+def answer_embed(answer: Answer) -> discord.Embed:
+    if answer.abstained:
+        embed = discord.Embed(
+            title=answer.headline,
+            description=ABSTAIN_EXPLANATIONS.get(answer.reason or "unknown", ""),
+            colour=UNKNOWN_COLOUR,
+        )
+        if answer.closest:
+            embed.add_field(
+                name="The closest topics I do know",
+                value=_bullets([f"{t.title} (step {t.step})" for t in answer.closest]),
+                inline=False,
+            )
+            embed.set_footer(text="Try /topic with one of these, or ask an admin to add a note about it.")
+        return fit(embed)
+    parts = []
+    if answer.notice:
+        parts.append(f"*{answer.notice}*")
+    if answer.location:
+        parts.append(f"📍 {answer.location}")
+    for number, section in enumerate(answer.sections):
+        parts.append(section.text if number == 0 else f"**{section.title}**\n{section.text}")
+    embed = discord.Embed(title=answer.headline, description="\n\n".join(parts), colour=COLOUR)
+    if answer.key_points:
+        embed.add_field(name="Key points", value=_bullets(answer.key_points), inline=False)
+    if answer.resources:
+        embed.add_field(
+            name="Study with", value=_bullets([f"[{r.title}]({r.url})" for r in answer.resources]), inline=False
+        )
+    if answer.next_topics:
+        embed.add_field(
+            name="Then", value=", ".join(f"{t.title} (step {t.step})" for t in answer.next_topics), inline=False
+        )
+    return fit(embed)
+
+
+def next_embed(picks: list[Recommendation], finished_title: str | None = None) -> discord.Embed:
+    if not picks:
+        embed = discord.Embed(
+            title="You've finished every topic 🎉",
+            description=f"Next: {finished_title}." if finished_title else "Nothing is left on this roadmap.",
+            colour=COLOUR,
+        )
+        return fit(embed)
+    embed = discord.Embed(title="Your next step", colour=COLOUR)
+    for pick in picks:
+        topic = pick.entry.topic
+        embed.add_field(
+            name=f"Step {pick.entry.step.number}: {topic.title} (~{topic.hours:g} h)",
+            value=f"{topic.summary}\n*Why:* {pick.reason}.",
+            inline=False,
+        )
+    embed.set_footer(text="Mark a topic finished with /done.")
+    return fit(embed)
+
+
+def progress_embed(report: ProgressReport, whose: str) -> discord.Embed:
+    lines = [f"`{s.bar}` {s.done}/{s.total} · Step {s.number}: {s.title}" for s in report.steps]
+    embed = discord.Embed(title=f"Progress of {whose}", description="\n".join(lines), colour=COLOUR)
+    embed.add_field(name="Topics done", value=f"{report.done} of {report.total}")
+    embed.add_field(
+        name="Current step",
+        value=f"{report.current_step.number}. {report.current_step.title}" if report.current_step else "All done",
+    )
+    embed.add_field(name="Streak", value=f"{report.streak_days} active day(s) in a row")
+    return fit(embed)
+
+
+def roadmap_embed(title: str, view: list[tuple[int, str, list[TopicStatus]]]) -> discord.Embed:
+    embed = discord.Embed(title=title, colour=COLOUR)
+    for number, step_title, statuses in view:
+        lines = [
+            f"{'✅' if s.done else ('➡️' if s.available else '🔒')} {s.entry.topic.title}" for s in statuses
+        ]
+        embed.add_field(name=f"Step {number}: {step_title}", value="\n".join(lines), inline=False)
+    embed.set_footer(text="✅ done · ➡️ ready to start · 🔒 needs earlier topics")
+    return fit(embed)
+
+
+def topic_embed(card: TopicCard, resources: list[tuple[str, str]]) -> discord.Embed:
+    entry = card.entry
+    topic = entry.topic
+    embed = discord.Embed(
+        title=topic.title,
+        description=f"📍 {entry.roadmap.title} › Step {entry.step.number}: {entry.step.title}\n\n{topic.explanation}",
+        colour=COLOUR,
+    )
+    embed.add_field(name="Key points", value=_bullets(list(topic.key_points)), inline=False)
+    if topic.concepts:
+        embed.add_field(name="Concepts", value=", ".join(c.title for c in topic.concepts), inline=False)
+    if card.prerequisites:
+        embed.add_field(name="Needs", value=", ".join(e.topic.title for e in card.prerequisites))
+    if card.unlocks:
+        embed.add_field(name="Unlocks", value=", ".join(e.topic.title for e in card.unlocks))
+    if resources:
+        embed.add_field(name="Study with", value=_bullets([f"[{t}]({u})" for t, u in resources]), inline=False)
+    embed.set_footer(text=f"About {topic.hours:g} hours · /done {topic.id} when finished")
+    return fit(embed)

@@ -1,0 +1,180 @@
+"""The tutor: answering, next steps, progress and topic cards for one member, without any Discord code.
+
+The console and the Discord layer both drive this class. Model and FAISS work runs in a worker thread;
+storage is async. A storage failure never stops the tutor from answering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from bot.answering import Answer, Answerer
+from bot.progress import ProgressReport, Recommendation, TopicFinder, progress_report, recommend_next
+from bot.progress.finder import Choice
+from bot.storage.base import Store
+from bot.storage.errors import StorageError
+from knowledge.loader import KnowledgeBase, TopicEntry
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Member:
+    """Who is asking: progress is kept per guild and member (guild 0 is the console)."""
+
+    guild_id: int
+    user_id: int
+
+
+class UnknownTopic(LookupError):
+    """The member named a topic the roadmap does not have."""
+
+    def __init__(self, typed: str) -> None:
+        super().__init__(f"I couldn't find a topic called “{typed[:80]}”. Pick one from the list as you type.")
+
+
+@dataclass(frozen=True)
+class DoneResult:
+    entry: TopicEntry
+    changed: bool
+    next_steps: list[Recommendation]
+
+
+@dataclass(frozen=True)
+class TopicStatus:
+    entry: TopicEntry
+    done: bool
+    available: bool  # every prerequisite done
+
+
+@dataclass(frozen=True)
+class TopicCard:
+    entry: TopicEntry
+    prerequisites: list[TopicEntry]
+    unlocks: list[TopicEntry]
+
+
+class Tutor:
+    def __init__(self, answerer: Answerer, store: Store, clock: Callable[[], datetime] = utc_now) -> None:
+        self.answerer = answerer
+        self.store = store
+        self.clock = clock
+        self._finder = TopicFinder(answerer.kb)
+        self._finder_kb = answerer.kb
+        # Completed topics per member, kept in memory so autocomplete never waits for the database.
+        self._completed: dict[Member, set[str]] = {}
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self.answerer.kb
+
+    @property
+    def finder(self) -> TopicFinder:
+        if self._finder_kb is not self.answerer.kb:  # the knowledge was rebuilt
+            self._finder, self._finder_kb = TopicFinder(self.answerer.kb), self.answerer.kb
+        return self._finder
+
+    # Answering ------------------------------------------------------------------------------------
+
+    async def ask(self, member: Member, question: str) -> Answer:
+        answer = await asyncio.to_thread(self.answerer.answer, question)
+        if answer.reason != "empty":
+            top = answer.results[0].topic_id if answer.results else None
+            await self._quietly(
+                self.store.log_question(member.guild_id, member.user_id, question, top, answer.abstained, self.clock())
+            )
+            await self._touch(member)
+        return answer
+
+    # Progress -------------------------------------------------------------------------------------
+
+    async def completed(self, member: Member) -> set[str]:
+        if member not in self._completed:
+            stored = await self.store.completed_topics(member.guild_id, member.user_id)
+            self._completed[member] = {t for t in stored if t in self.kb.topics}
+        return self._completed[member]
+
+    def cached_completed(self, member: Member) -> set[str] | None:
+        return self._completed.get(member)
+
+    def resolve(self, typed: str) -> TopicEntry:
+        entry = self.finder.resolve(typed)
+        if entry is None:
+            raise UnknownTopic(typed)
+        return entry
+
+    async def mark_done(self, member: Member, typed: str) -> DoneResult:
+        entry = self.resolve(typed)
+        changed = await self.store.mark_done(member.guild_id, member.user_id, entry.topic.id, self.clock())
+        completed = await self.completed(member)
+        completed.add(entry.topic.id)
+        await self._touch(member)
+        return DoneResult(entry, changed, recommend_next(self.kb, completed))
+
+    async def undo(self, member: Member, typed: str) -> DoneResult:
+        entry = self.resolve(typed)
+        changed = await self.store.unmark_done(member.guild_id, member.user_id, entry.topic.id)
+        completed = await self.completed(member)
+        completed.discard(entry.topic.id)
+        return DoneResult(entry, changed, recommend_next(self.kb, completed))
+
+    async def next_steps(self, member: Member, limit: int = 3) -> list[Recommendation]:
+        return recommend_next(self.kb, await self.completed(member), limit)
+
+    async def progress(self, member: Member) -> ProgressReport:
+        completed = await self.completed(member)
+        days = await self.store.active_days(member.guild_id, member.user_id)
+        return progress_report(self.kb, completed, days, self.today())
+
+    async def roadmap(self, member: Member, step: int | None = None) -> list[tuple[int, str, list[TopicStatus]]]:
+        """Steps (all, or one) with the member's status on each topic."""
+        completed = await self.completed(member)
+        view = []
+        for roadmap in self.kb.roadmaps:
+            for s in roadmap.steps:
+                if step is not None and s.number != step:
+                    continue
+                statuses = [
+                    TopicStatus(self.kb.topics[t.id], t.id in completed, all(p in completed for p in t.prerequisites))
+                    for t in s.topics
+                ]
+                view.append((s.number, s.title, statuses))
+        return view
+
+    def topic_card(self, typed: str) -> TopicCard:
+        entry = self.resolve(typed)
+        return TopicCard(
+            entry,
+            [self.kb.topics[p] for p in entry.topic.prerequisites],
+            [e for e in self.kb.topics.values() if entry.topic.id in e.topic.prerequisites],
+        )
+
+    def topic_choices(self, typed: str, member: Member | None = None, only_completed: bool = False) -> list[Choice]:
+        """Autocomplete from memory only: for /undo, the member's finished topics if already known."""
+        among = None
+        if only_completed and member is not None:
+            among = self.cached_completed(member)
+        return self.finder.choices(typed, among)
+
+    # Helpers --------------------------------------------------------------------------------------
+
+    def today(self) -> date:
+        return self.clock().date()
+
+    async def _touch(self, member: Member) -> None:
+        await self._quietly(self.store.record_activity(member.guild_id, member.user_id, self.today()))
+
+    async def _quietly(self, operation) -> None:  # type: ignore[no-untyped-def]
+        """Bookkeeping that must never cost the member an answer."""
+        try:
+            await operation
+        except StorageError as exc:
+            log.warning("could not record activity: %s", exc)
