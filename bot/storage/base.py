@@ -1,0 +1,160 @@
+"""The backend-neutral storage contract: the records the store returns and the `Store` protocol.
+
+The tutor and the Discord layer depend on this module only; SQLite today and PostgreSQL later
+implement it. Records are plain frozen dataclasses so no driver row type escapes a backend.
+Times going in and out are timezone-aware UTC datetimes supplied by the caller, which lets
+tests inject a clock.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any, NamedTuple, Protocol, Self, runtime_checkable
+
+__all__ = [
+    "GuildActivity",
+    "LoggedQuestion",
+    "QuestionStats",
+    "Store",
+    "WeeklyPost",
+    "WeeklySettings",
+]
+
+_HH_MM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklySettings:
+    """When and where a guild's weekly prompt is posted."""
+
+    channel_id: int | None
+    weekday: int  # 0 = Monday, as datetime.weekday()
+    time: str  # "HH:MM", 24-hour, in `timezone`
+    timezone: str  # IANA name, e.g. "Europe/Berlin"; validated by the settings layer
+    enabled: bool
+
+    def __post_init__(self) -> None:
+        # Checked here so a bad value fails at the caller, not as a constraint error in the store.
+        if not 0 <= self.weekday <= 6:
+            raise ValueError(f"weekday must be 0 (Monday) to 6 (Sunday), got {self.weekday!r}")
+        if not _HH_MM.match(self.time):
+            raise ValueError(f"time must be HH:MM (24-hour), got {self.time!r}")
+        if not self.timezone:
+            raise ValueError("timezone must be an IANA name such as 'UTC' or 'Europe/Berlin'")
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyPost:
+    """One entry of the weekly ledger: a claimed week and, once posted, where the message is."""
+
+    guild_id: int
+    week_key: str
+    prompt_id: str
+    claimed_at: datetime
+    channel_id: int | None = None
+    message_id: int | None = None
+    thread_id: int | None = None
+
+    @property
+    def posted(self) -> bool:
+        """Whether the message was actually sent (a claim alone may be an interrupted post)."""
+        return self.message_id is not None
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedQuestion:
+    """A question from the log, as shown to admins (no author: they see topics, not people)."""
+
+    question: str
+    top_topic_id: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionStats:
+    """Question counts for a guild over a period."""
+
+    asked: int
+    unanswered: int
+    top_topics: list[tuple[str, int]]  # (topic_id, answered questions), most asked first, ≤10
+
+
+class GuildActivity(NamedTuple):
+    """How much a guild did over a period."""
+
+    active_members: int
+    topics_completed: int
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Async persistence for progress, the question log, guild settings and the weekly ledger.
+
+    Every method is scoped by ``guild_id`` (the console uses guild 0, user 0) and never returns
+    another guild's data. Failures raise `bot.storage.errors.StorageError` subclasses.
+    """
+
+    # Lifecycle
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    async def ping(self) -> None: ...
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    # Progress
+    async def mark_done(self, guild_id: int, user_id: int, topic_id: str, at: datetime) -> bool: ...
+    async def unmark_done(self, guild_id: int, user_id: int, topic_id: str) -> bool: ...
+    async def completed_topics(self, guild_id: int, user_id: int) -> dict[str, datetime]: ...
+    async def record_activity(self, guild_id: int, user_id: int, day: date) -> None: ...
+    async def active_days(self, guild_id: int, user_id: int) -> list[date]: ...
+
+    # Question log
+    async def log_question(
+        self,
+        guild_id: int,
+        user_id: int,
+        question: str,
+        top_topic_id: str | None,
+        abstained: bool,
+        at: datetime,
+    ) -> None: ...
+    async def question_stats(self, guild_id: int, since: datetime) -> QuestionStats: ...
+    async def unanswered_questions(
+        self, guild_id: int, limit: int, since: datetime | None = None
+    ) -> list[LoggedQuestion]: ...
+    async def purge_questions(self, older_than: datetime) -> int: ...
+    async def guild_activity(self, guild_id: int, since: datetime) -> GuildActivity: ...
+
+    # Guild settings
+    async def get_ask_channels(self, guild_id: int) -> set[int]: ...
+    async def set_ask_channel(self, guild_id: int, channel_id: int, enabled: bool) -> None: ...
+    async def get_weekly_settings(self, guild_id: int) -> WeeklySettings | None: ...
+    async def save_weekly_settings(self, guild_id: int, settings: WeeklySettings) -> None: ...
+    async def guilds_with_weekly_enabled(self) -> list[tuple[int, WeeklySettings]]: ...
+
+    # Weekly ledger
+    async def claim_weekly_post(self, guild_id: int, week_key: str, prompt_id: str, at: datetime) -> bool: ...
+    async def record_weekly_message(
+        self,
+        guild_id: int,
+        week_key: str,
+        channel_id: int,
+        message_id: int,
+        thread_id: int | None,
+    ) -> bool: ...
+    async def release_weekly_post(self, guild_id: int, week_key: str) -> bool: ...
+    async def last_weekly_posts(self, guild_id: int, limit: int) -> list[WeeklyPost]: ...
+    async def used_prompt_ids(self, guild_id: int) -> list[str]: ...
+    async def current_weekly_post(self, guild_id: int) -> WeeklyPost | None: ...
+
+    # Privacy
+    async def export_member(self, guild_id: int, user_id: int) -> dict[str, Any]: ...
+    async def forget_member(self, guild_id: int, user_id: int) -> int: ...
