@@ -1,0 +1,349 @@
+"""Answer-quality evaluation: load a question set, run the tutor over it, score hits and abstentions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ABSTAIN = "abstain"
+
+
+# --- The question file -------------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class Expectation(_Strict):
+    """One acceptable answer: a result from `step` (any step when null) whose title or id contains a fragment."""
+
+    step: int | None
+    title_any: list[str] = Field(min_length=1)
+
+    @field_validator("title_any")
+    @classmethod
+    def _fragments_not_blank(cls, fragments: list[str]) -> list[str]:
+        if any(not fragment.strip() for fragment in fragments):
+            raise ValueError("title_any fragments must not be blank")
+        return fragments
+
+
+class EvalItem(_Strict):
+    """A question and either the results that would answer it or the word `abstain`.
+
+    In the file `expect` is a list or the word `abstain`; in memory an abstain item holds None, so that
+    pydantic validates one shape and its errors point at the file's own fields.
+    """
+
+    q: str = Field(min_length=1)
+    expect: list[Expectation] | None
+
+    @field_validator("expect", mode="before")
+    @classmethod
+    def _list_or_abstain(cls, value: Any) -> Any:
+        if value == ABSTAIN:
+            return None
+        if not isinstance(value, list):
+            raise ValueError(f"expect must be a list of {{step, title_any}} or 'abstain', got {value!r}")
+        if not value:
+            raise ValueError("expect must list at least one {step, title_any} or be 'abstain'")
+        return value
+
+    @property
+    def abstain(self) -> bool:
+        return self.expect is None
+
+    @property
+    def expectations(self) -> list[Expectation]:
+        return self.expect or []
+
+
+class EvalSet(_Strict):
+    """The whole question file."""
+
+    items: list[EvalItem] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _questions_unique(self) -> EvalSet:
+        seen: dict[str, int] = {}
+        for index, item in enumerate(self.items):
+            key = normalise_question(item.q)
+            if key in seen:
+                raise ValueError(f"item {index} repeats the question of item {seen[key]}: {item.q!r}")
+            seen[key] = index
+        return self
+
+
+class EvalFileError(ValueError):
+    """A question file that cannot be read or does not match the schema."""
+
+
+def normalise_question(text: str) -> str:
+    """Case, punctuation and spacing folded away, for spotting the same question written twice."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+
+
+def _describe(error: Any, items: Any) -> str:
+    loc = list(error["loc"])
+    where = ""
+    if len(loc) >= 2 and loc[0] == "items" and isinstance(loc[1], int):
+        index = loc[1]
+        where = f"item {index}"
+        if isinstance(items, list) and index < len(items) and isinstance(items[index], dict):
+            question = items[index].get("q")
+            if isinstance(question, str):
+                where += f" ({question[:50]!r})"
+        loc = loc[2:]
+    path = ".".join(str(part) for part in loc) or "items"
+    return f"{where + ', ' if where else ''}field {path}: {error['msg']}"
+
+
+def load_eval_set(path: str | Path) -> list[EvalItem]:
+    """Read and validate a question file; any problem raises EvalFileError naming file, item and field."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise EvalFileError(f"{path}: cannot read: {error}") from error
+    except yaml.YAMLError as error:
+        raise EvalFileError(f"{path}: not valid YAML: {error}") from error
+    if not isinstance(raw, dict):
+        raise EvalFileError(f"{path}: expected a mapping with an `items` list, got {type(raw).__name__}")
+    try:
+        return list(EvalSet.model_validate(raw).items)
+    except ValidationError as error:
+        items = raw.get("items")
+        problems = "; ".join(_describe(e, items) for e in error.errors())
+        raise EvalFileError(f"{path}: {problems}") from error
+
+
+# --- What the tutor returns --------------------------------------------------------------------
+
+
+class ResultLike(Protocol):
+    """One ranked search result, as the tutor's answers carry them."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def step(self) -> int | None: ...
+    @property
+    def score(self) -> float: ...
+
+
+class AnswerLike(Protocol):
+    """An answer: whether the tutor declined, and its results best first."""
+
+    @property
+    def abstained(self) -> bool: ...
+    @property
+    def results(self) -> Sequence[ResultLike]: ...
+
+
+def is_hit(result: ResultLike, expectation: Expectation) -> bool:
+    """A result answers an expectation when the step agrees and a fragment occurs in its title or id."""
+    if expectation.step is not None and result.step != expectation.step:
+        return False
+    title, rid = result.title.casefold(), result.id.casefold()
+    return any(f.casefold() in title or f.casefold() in rid for f in expectation.title_any)
+
+
+def first_hit_rank(item: EvalItem, results: Sequence[ResultLike], k: int) -> int | None:
+    """1-based rank of the first result among the top k that meets any of the item's expectations."""
+    for rank, result in enumerate(results[:k], start=1):
+        if any(is_hit(result, expectation) for expectation in item.expectations):
+            return rank
+    return None
+
+
+# --- The report --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShownResult:
+    id: str
+    title: str
+    step: int | None
+    score: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "step": self.step, "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True)
+class Miss:
+    """An item the tutor got wrong: in-scope with no hit at rank 1, a wrong abstention, or a wrong answer."""
+
+    index: int
+    question: str
+    reason: str
+    top: list[ShownResult]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "question": self.question,
+            "reason": self.reason,
+            "top": [r.to_json() for r in self.top],
+        }
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """Metrics over one question set; a rate is None when its item group is empty."""
+
+    k: int
+    in_scope: int
+    out_of_scope: int
+    hit_at_1: float | None
+    hit_at_3: float | None
+    mrr: float | None
+    false_abstain_rate: float | None
+    abstain_recall: float | None
+    misses: list[Miss] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.in_scope + self.out_of_scope
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "k": self.k,
+            "items": self.total,
+            "in_scope": self.in_scope,
+            "out_of_scope": self.out_of_scope,
+            "hit_at_1": self.hit_at_1,
+            "hit_at_3": self.hit_at_3,
+            f"mrr_at_{self.k}": self.mrr,
+            "false_abstain_rate": self.false_abstain_rate,
+            "abstain_recall": self.abstain_recall,
+            "misses": [m.to_json() for m in self.misses],
+        }
+
+
+def _rate(count: float, total: int) -> float | None:
+    return count / total if total else None
+
+
+def _top(results: Sequence[ResultLike], count: int = 3) -> list[ShownResult]:
+    return [ShownResult(r.id, r.title, r.step, float(r.score)) for r in results[:count]]
+
+
+def evaluate(
+    items: Sequence[EvalItem],
+    answer_batch: Callable[[list[str]], Sequence[AnswerLike]],
+    k: int = 5,
+) -> EvalReport:
+    """Ask every question in one batch and score the answers.
+
+    In-scope items give hit@1, hit@3 and MRR@k; an abstention on one counts as a miss (reciprocal rank
+    0) and towards the false-abstain rate. Out-of-scope items give abstain recall.
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    answers = list(answer_batch([item.q for item in items]))
+    if len(answers) != len(items):
+        raise ValueError(f"answer_batch returned {len(answers)} answers for {len(items)} questions")
+
+    in_scope = out_of_scope = 0
+    hits_1 = hits_3 = false_abstains = abstained_out = 0
+    reciprocal = 0.0
+    misses: list[Miss] = []
+    for index, (item, answer) in enumerate(zip(items, answers, strict=True)):
+        results = list(answer.results)
+        if item.abstain:
+            out_of_scope += 1
+            if answer.abstained:
+                abstained_out += 1
+            else:
+                misses.append(Miss(index, item.q, "answered an out-of-scope question", _top(results)))
+            continue
+        in_scope += 1
+        if answer.abstained:
+            false_abstains += 1
+            misses.append(Miss(index, item.q, "abstained on an in-scope question", _top(results)))
+            continue
+        rank = first_hit_rank(item, results, k)
+        if rank is not None:
+            reciprocal += 1 / rank
+            hits_1 += rank == 1
+            hits_3 += rank <= 3
+        if rank != 1:
+            reason = f"no hit in the top {k}" if rank is None else f"first hit at rank {rank}"
+            misses.append(Miss(index, item.q, reason, _top(results)))
+
+    return EvalReport(
+        k=k,
+        in_scope=in_scope,
+        out_of_scope=out_of_scope,
+        hit_at_1=_rate(hits_1, in_scope),
+        hit_at_3=_rate(hits_3, in_scope),
+        mrr=_rate(reciprocal, in_scope),
+        false_abstain_rate=_rate(false_abstains, in_scope),
+        abstain_recall=_rate(abstained_out, out_of_scope),
+        misses=misses,
+    )
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def format_report(report: EvalReport) -> str:
+    """The metrics as a small table, then every miss with the top three results."""
+    rows = [
+        ("items", str(report.total)),
+        ("in scope", str(report.in_scope)),
+        ("out of scope", str(report.out_of_scope)),
+        ("hit@1", _fmt(report.hit_at_1)),
+        ("hit@3", _fmt(report.hit_at_3)),
+        (f"MRR@{report.k}", _fmt(report.mrr)),
+        ("false-abstain rate", _fmt(report.false_abstain_rate)),
+        ("abstain recall", _fmt(report.abstain_recall)),
+    ]
+    width = max(len(name) for name, _ in rows)
+    lines = [f"{'metric'.ljust(width)}  value", f"{'-' * width}  -----"]
+    lines += [f"{name.ljust(width)}  {value}" for name, value in rows]
+    lines.append("")
+    lines.append(f"misses ({len(report.misses)})" if report.misses else "no misses")
+    for miss in report.misses:
+        lines.append(f"[{miss.index}] {miss.question}  -- {miss.reason}")
+        if not miss.top:
+            lines.append("      (no results)")
+        for rank, shown in enumerate(miss.top, start=1):
+            step = "-" if shown.step is None else str(shown.step)
+            lines.append(f"    {rank}. {shown.score:.3f}  step {step}  {shown.id}  {shown.title}")
+    return "\n".join(lines)
+
+
+# --- The command -------------------------------------------------------------------------------
+
+
+def run_eval_command(settings: Any, path: str | Path, as_json: bool = False, mode: str = "hybrid") -> int:
+    """`roadmap-tutor eval FILE`: score the tutor on a question file and print the report.
+
+    `mode` ranks with both signals (what the tutor serves) or with one alone, to show what each adds.
+    A broken question file raises EvalFileError, which the command line reports with exit code 2.
+    """
+    import json
+
+    from bot.serving import open_answerer
+
+    items = load_eval_set(path)  # before the model loads, so a bad file fails fast
+    answerer = open_answerer(settings)
+    if mode != "hybrid":
+        answerer.retrieval_mode = mode
+    report = evaluate(items, answerer.answer_batch, k=answerer.top_k)
+    print(json.dumps(report.to_json(), indent=2, ensure_ascii=False) if as_json else format_report(report))
+    return 0

@@ -1,0 +1,121 @@
+"""Answering: grounded answers with their place in the roadmap, abstention, bad input, the JSON contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.answering import Answerer
+from bot.answering.normalise import MAX_QUESTION_CHARS, clean_question
+from knowledge.loader import KnowledgeBase
+
+pytestmark = pytest.mark.model
+
+
+def _all_knowledge_text(kb: KnowledgeBase) -> str:
+    parts = []
+    for roadmap in kb.roadmaps:
+        parts.append(roadmap.model_dump_json())
+    parts += [p.model_dump_json() for p in kb.prompts]
+    return json.dumps(parts, ensure_ascii=False)
+
+
+def test_l1_vs_l2_answer_is_placed_and_grounded(real_answerer: Answerer, shipped_kb: KnowledgeBase) -> None:
+    answer = real_answerer.answer("What is the difference between L1 and L2 regularization?")
+    assert not answer.abstained
+    assert {r.id for r in answer.results[:2]} == {"l1-regularization", "l2-regularization"}
+    assert answer.location and "Step 1" in answer.location and "Regularization" in answer.location
+    assert answer.resources and all(r.url.startswith("http") for r in answer.resources)
+    assert answer.topic_id == "regularization"
+    # Every section's text is knowledge-base text, word for word.
+    explanations = {c.concept.explanation for c in shipped_kb.concepts.values()}
+    explanations |= {t.topic.explanation for t in shipped_kb.topics.values()}
+    explanations |= {t.topic.summary for t in shipped_kb.topics.values()}
+    assert all(section.text in explanations for section in answer.sections)
+    assert all(point in shipped_kb.topics["regularization"].topic.key_points for point in answer.key_points)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["who painted the Mona Lisa?", "best pizza dough recipe", "asdkjh qwpoeiru zxmcnv", "how do I center a div in css"],
+)
+def test_out_of_scope_questions_are_declined_with_closest_topics(real_answerer: Answerer, question: str) -> None:
+    answer = real_answerer.answer(question)
+    assert answer.abstained and answer.reason == "unknown"
+    assert "I don't know" in answer.text and not answer.sections
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("my model memorises the training set, how do I stop it", "regularization"),
+        ("xgb vs lgbm?", "ensemble-methods"),
+        ("how do I serve a keras model behind a REST API", "deployment-tools"),
+        ("make my model smaller so it runs on a phone", "model-optimization"),
+    ],
+)
+def test_paraphrases_find_their_topic(real_answerer: Answerer, question: str, expected: str) -> None:
+    answer = real_answerer.answer(question)
+    assert not answer.abstained
+    assert expected in {r.topic_id for r in answer.results[:3]}
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [("", "empty"), ("   \n\t ", "empty"), ("\u200b\u200f\u202e", "empty"), ("<@123> @everyone", "empty"),
+     ("什么是正则化", "not_english"), ("что такое регуляризация", "not_english")],
+)
+def test_bad_input_gets_a_clear_reply(real_answerer: Answerer, raw: str, problem: str) -> None:
+    assert clean_question(raw).problem == problem
+    answer = real_answerer.answer(raw)
+    assert answer.abstained and answer.reason == problem and answer.text
+
+
+def test_huge_and_control_character_questions_are_handled(real_answerer: Answerer) -> None:
+    answer = real_answerer.answer("what is dropout " * 700)
+    assert answer.notice and str(MAX_QUESTION_CHARS) in answer.notice
+    cleaned = clean_question("what\x00 is\x07 re\u200blu\x1b[31m?")
+    assert "\x00" not in cleaned.text and "\u200b" not in cleaned.text
+    assert not real_answerer.answer("what\x00 is\x07 re\u200blu?").abstained
+
+
+def _cli(real_data_dir: Path, tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"data_dir": str(real_data_dir)}))
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--config", str(config), *args],
+        input=stdin, capture_output=True, text=True, timeout=300, check=False,
+    )
+
+
+def test_json_contract_single_and_batch(real_data_dir: Path, tmp_path: Path) -> None:
+    one = _cli(real_data_dir, tmp_path, "--json", "-k", "3", "what is softmax")
+    assert one.returncode == 0, one.stderr
+    data = json.loads(one.stdout)
+    assert set(data) == {"question", "abstained", "answer", "results"}
+    assert data["question"] == "what is softmax" and data["abstained"] is False
+    assert len(data["results"]) == 3 and data["results"][0]["id"] == "softmax"
+    for result in data["results"]:
+        assert set(result) == {"id", "kind", "title", "step", "roadmap", "score"}
+        assert result["kind"] in {"step", "topic", "concept", "resource", "project", "note"}
+        assert isinstance(result["score"], float)
+    scores = [r["score"] for r in data["results"]]
+    assert scores == sorted(scores, reverse=True)
+
+    questions = ["what is xgboost", "", "who won the 1998 world cup", "docker for ml models"]
+    batch = _cli(real_data_dir, tmp_path, "--json", "--batch", "-", stdin="\n".join(questions) + "\n")
+    assert batch.returncode == 0, batch.stderr
+    lines = [json.loads(line) for line in batch.stdout.splitlines()]
+    assert [line["question"] for line in lines] == questions
+    assert [line["abstained"] for line in lines] == [False, True, True, False]
+    assert len(lines[0]["results"]) == 5
+
+
+def test_cli_rejects_conflicting_arguments(real_data_dir: Path, tmp_path: Path) -> None:
+    result = _cli(real_data_dir, tmp_path, "--batch", "-", "a question too")
+    assert result.returncode == 2 and "not both" in result.stderr

@@ -1,0 +1,276 @@
+"""Tests for the answer-quality evaluation: the hit rule, the metrics, the file schema, the shipped sets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.evaluation import (
+    EvalFileError,
+    EvalItem,
+    Expectation,
+    evaluate,
+    first_hit_rank,
+    format_report,
+    is_hit,
+    load_eval_set,
+    normalise_question,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV = ROOT / "eval" / "dev.yaml"
+HELDOUT = ROOT / "eval" / "heldout.yaml"
+ROADMAP = ROOT / "knowledge" / "roadmaps" / "intermediate.yaml"
+
+
+@dataclass(frozen=True)
+class FakeResult:
+    id: str
+    title: str
+    step: int | None
+    score: float = 0.5
+    kind: str = "concept"
+
+
+@dataclass(frozen=True)
+class FakeAnswer:
+    results: list[FakeResult] = field(default_factory=list)
+    abstained: bool = False
+
+
+def item(q: str, *expectations: tuple[int | None, list[str]]) -> EvalItem:
+    return EvalItem.model_validate(
+        {"q": q, "expect": [{"step": step, "title_any": frags} for step, frags in expectations]}
+    )
+
+
+def abstain_item(q: str) -> EvalItem:
+    return EvalItem.model_validate({"q": q, "expect": "abstain"})
+
+
+def filler(n: int, step: int = 9) -> list[FakeResult]:
+    return [FakeResult(f"unrelated-{i}", f"Unrelated {i}", step) for i in range(n)]
+
+
+def answers_by_question(mapping: dict[str, FakeAnswer]):
+    def answer_batch(questions: list[str]) -> list[FakeAnswer]:
+        return [mapping[q] for q in questions]
+
+    return answer_batch
+
+
+# --- The hit rule ------------------------------------------------------------------------------
+
+
+def test_hit_needs_the_expected_step() -> None:
+    expectation = Expectation(step=1, title_any=["forest"])
+    assert is_hit(FakeResult("random-forest", "Random Forest", 1), expectation)
+    assert not is_hit(FakeResult("random-forest", "Random Forest", 2), expectation)
+    assert not is_hit(FakeResult("random-forest", "Random Forest", None), expectation)
+
+
+def test_null_step_accepts_results_from_any_step_or_none() -> None:
+    expectation = Expectation(step=None, title_any=["lstm"])
+    assert is_hit(FakeResult("lstm", "LSTM", 4), expectation)
+    assert is_hit(FakeResult("lstm-weather-forecasting", "Weather project", None), expectation)
+
+
+def test_fragment_matches_title_or_id_ignoring_case() -> None:
+    by_title = Expectation(step=2, title_any=["RELU"])
+    assert is_hit(FakeResult("act-1", "ReLU", 2), by_title)
+    by_id = Expectation(step=2, title_any=["Cross-ENTROPY"])
+    assert is_hit(FakeResult("cross-entropy-loss", "Log loss", 2), by_id)
+    assert not is_hit(FakeResult("mse", "Mean Squared Error", 2), by_id)
+
+
+def test_any_fragment_and_any_alternative_counts() -> None:
+    question = item("xgb vs lgbm?", (1, ["nothing", "xgboost"]), (3, ["keras"]))
+    assert first_hit_rank(question, [FakeResult("xgboost", "XGBoost", 1)], k=5) == 1
+    assert first_hit_rank(question, [FakeResult("keras", "Keras", 3)], k=5) == 1
+    assert first_hit_rank(question, [FakeResult("keras", "Keras", 1)], k=5) is None
+
+
+def test_rank_is_the_first_hit_within_k() -> None:
+    question = item("adam?", (2, ["adam"]))
+    results = [*filler(2), FakeResult("adam", "Adam", 2), FakeResult("adam", "Adam", 2)]
+    assert first_hit_rank(question, results, k=5) == 3
+    assert first_hit_rank(question, [*filler(5), FakeResult("adam", "Adam", 2)], k=5) is None
+
+
+# --- The metrics -------------------------------------------------------------------------------
+
+
+def small_set() -> tuple[list[EvalItem], dict[str, FakeAnswer]]:
+    target = FakeResult("lasso-regression", "Lasso Regression", 1, score=0.9)
+    items = [
+        item("rank one", (1, ["lasso"])),
+        item("rank two", (1, ["lasso"])),
+        item("rank four", (1, ["lasso"])),
+        item("no hit", (1, ["lasso"])),
+        item("abstained though in scope", (1, ["lasso"])),
+        abstain_item("boil an egg"),
+        abstain_item("center a div"),
+    ]
+    answers = {
+        "rank one": FakeAnswer([target, *filler(4)]),
+        "rank two": FakeAnswer([*filler(1), target, *filler(3)]),
+        "rank four": FakeAnswer([*filler(3), target, *filler(1)]),
+        "no hit": FakeAnswer(filler(5)),
+        "abstained though in scope": FakeAnswer([target], abstained=True),
+        "boil an egg": FakeAnswer(filler(2), abstained=True),
+        "center a div": FakeAnswer(filler(4)),
+    }
+    return items, answers
+
+
+def test_metrics_on_a_known_set() -> None:
+    items, answers = small_set()
+    report = evaluate(items, answers_by_question(answers), k=5)
+    assert (report.in_scope, report.out_of_scope) == (5, 2)
+    assert report.hit_at_1 == pytest.approx(1 / 5)
+    assert report.hit_at_3 == pytest.approx(2 / 5)
+    assert report.mrr == pytest.approx((1 + 1 / 2 + 1 / 4 + 0 + 0) / 5)
+    assert report.false_abstain_rate == pytest.approx(1 / 5)
+    assert report.abstain_recall == pytest.approx(1 / 2)
+
+
+def test_misses_list_every_wrong_item_with_reason_and_top_three() -> None:
+    items, answers = small_set()
+    report = evaluate(items, answers_by_question(answers), k=5)
+    reasons = {miss.question: miss.reason for miss in report.misses}
+    assert reasons == {
+        "rank two": "first hit at rank 2",
+        "rank four": "first hit at rank 4",
+        "no hit": "no hit in the top 5",
+        "abstained though in scope": "abstained on an in-scope question",
+        "center a div": "answered an out-of-scope question",
+    }
+    rank_two = next(m for m in report.misses if m.question == "rank two")
+    assert [r.id for r in rank_two.top] == ["unrelated-0", "lasso-regression", "unrelated-0"]  # 5 results, 3 shown
+    assert rank_two.top[1].to_json() == {"id": "lasso-regression", "title": "Lasso Regression", "step": 1, "score": 0.9}
+
+
+def test_abstaining_on_an_in_scope_item_is_a_miss_even_with_a_right_result() -> None:
+    question = item("what is lasso", (1, ["lasso"]))
+    answer = FakeAnswer([FakeResult("lasso-regression", "Lasso Regression", 1)], abstained=True)
+    report = evaluate([question], lambda qs: [answer])
+    assert (report.hit_at_1, report.hit_at_3, report.mrr) == (0.0, 0.0, 0.0)
+    assert report.false_abstain_rate == 1.0
+    assert report.abstain_recall is None
+
+
+def test_out_of_scope_items_do_not_touch_ranking_metrics() -> None:
+    items = [item("lasso", (1, ["lasso"])), abstain_item("who painted the mona lisa")]
+    answers = {
+        "lasso": FakeAnswer([FakeResult("lasso-regression", "Lasso Regression", 1)]),
+        "who painted the mona lisa": FakeAnswer([], abstained=True),
+    }
+    report = evaluate(items, answers_by_question(answers))
+    assert (report.hit_at_1, report.mrr, report.false_abstain_rate, report.abstain_recall) == (1.0, 1.0, 0.0, 1.0)
+    assert report.misses == []
+
+
+def test_questions_are_asked_once_in_order_and_answer_count_is_checked() -> None:
+    items, answers = small_set()
+    calls: list[list[str]] = []
+
+    def answer_batch(questions: list[str]) -> list[FakeAnswer]:
+        calls.append(questions)
+        return [answers[q] for q in questions]
+
+    evaluate(items, answer_batch)
+    assert calls == [[i.q for i in items]]
+    with pytest.raises(ValueError, match="returned 1 answers for 7 questions"):
+        evaluate(items, lambda qs: [FakeAnswer()])
+
+
+def test_report_json_and_text_show_metrics_and_misses() -> None:
+    items, answers = small_set()
+    report = evaluate(items, answers_by_question(answers), k=5)
+    data = report.to_json()
+    assert data["items"] == 7 and data["in_scope"] == 5 and data["out_of_scope"] == 2
+    assert data["mrr_at_5"] == pytest.approx(0.35)
+    assert len(data["misses"]) == 5
+    text = format_report(report)
+    assert "hit@1" in text and "0.200" in text and "MRR@5" in text and "0.350" in text
+    assert "rank two  -- first hit at rank 2" in text
+    assert "lasso-regression  Lasso Regression" in text
+
+
+# --- The file ----------------------------------------------------------------------------------
+
+
+def test_broken_file_error_names_file_item_and_field(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "items:\n  - q: fine\n    expect: abstain\n  - q: bad step\n    expect: [{step: one, title_any: [x]}]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(EvalFileError) as caught:
+        load_eval_set(broken)
+    message = str(caught.value)
+    assert str(broken) in message
+    assert "item 1" in message and "expect.0.step" in message
+    assert "abstain'" not in message  # no noise from the other shape of `expect`
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("items:\n  - q: a\n    expect: abstian\n", "item 0 ('a'), field expect: "),
+        ("items:\n  - q: a\n    expect: abstain\n    notes: hi\n", "item 0 ('a'), field notes: Extra inputs"),
+        ("items:\n  - q: a\n    expect: [{step: 1, title_any: []}]\n", "field expect.0.title_any"),
+        ("items:\n  - q: Same?\n    expect: abstain\n  - q: same\n    expect: abstain\n", "item 1 repeats"),
+        ("items: [\n", "not valid YAML"),
+    ],
+)
+def test_each_kind_of_broken_file_is_reported(tmp_path: Path, body: str, expected: str) -> None:
+    path = tmp_path / "eval.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(EvalFileError, match=r"eval\.yaml") as caught:
+        load_eval_set(path)
+    assert expected in str(caught.value)
+
+
+# --- The shipped question sets -----------------------------------------------------------------
+
+
+def test_shipped_sets_load_and_are_big_enough() -> None:
+    dev, heldout = load_eval_set(DEV), load_eval_set(HELDOUT)
+    both = dev + heldout
+    assert len(both) >= 240
+    assert sum(i.abstain for i in both) >= 40
+    for items in (dev, heldout):
+        assert any(i.abstain for i in items) and any(not i.abstain for i in items)
+        steps = {e.step for i in items for e in i.expectations}
+        assert steps <= {None, 1, 2, 3, 4, 5}
+
+
+def test_heldout_shares_no_question_with_dev() -> None:
+    dev = {normalise_question(i.q) for i in load_eval_set(DEV)}
+    heldout = {normalise_question(i.q) for i in load_eval_set(HELDOUT)}
+    assert dev.isdisjoint(heldout), sorted(dev & heldout)
+
+
+def test_normalised_questions_ignore_case_punctuation_and_spacing() -> None:
+    assert normalise_question("  XGB vs LGBM?? ") == normalise_question("xgb  vs lgbm")
+
+
+@pytest.mark.parametrize("path", [DEV, HELDOUT], ids=["dev", "heldout"])
+def test_every_topic_and_concept_is_the_subject_of_a_question(path: Path) -> None:
+    if not ROADMAP.exists():
+        pytest.skip("the intermediate roadmap is not written yet")
+    roadmap = yaml.safe_load(ROADMAP.read_text(encoding="utf-8"))
+    # The first fragment of an expectation names what the question is mainly about.
+    subjects = [(e.step, e.title_any[0].casefold()) for i in load_eval_set(path) for e in i.expectations]
+    uncovered = []
+    for step in roadmap["steps"]:
+        for topic in step["topics"]:
+            for entry in [topic, *topic.get("concepts", [])]:
+                names = (entry["id"].casefold(), entry["title"].casefold())
+                if not any(s == step["number"] and any(f in n for n in names) for s, f in subjects):
+                    uncovered.append(entry["id"])
+    assert not uncovered, f"{path.name} asks about none of {uncovered}"
