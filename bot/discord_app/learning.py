@@ -40,11 +40,15 @@ class Learning(commands.Cog):
 
     @app_commands.command(name="progress", description="Progress by step, topics done, current step and streak")
     @app_commands.describe(member="Someone else in this server (default: you)")
-    async def progress(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
+    async def progress(
+        self, interaction: discord.Interaction, member: discord.Member | discord.User | None = None
+    ) -> None:
         target = member_of(interaction)
         whose = interaction.user.display_name
         if member is not None:
-            if interaction.guild is None or not isinstance(member, discord.Member) or member.guild.id != interaction.guild.id:
+            # Discord sends member data only for members of this server; anyone else arrives as a User.
+            in_guild = isinstance(member, discord.Member) and interaction.guild is not None
+            if not in_guild or member.guild.id != interaction.guild.id:
                 raise Refused("You can only see the progress of members of this server.")
             target = Member(interaction.guild.id, member.id)
             whose = member.display_name

@@ -1,0 +1,100 @@
+"""The product's bot, running for real against the local Discord stand-in."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from bot.answering import Answerer
+from bot.config import Settings
+from bot.discord_app.client import TutorBot
+from bot.storage import SqliteStore
+from tests.standin import DiscordStandin, Perm
+from tests.standin.harness import running
+from tests.standin.state import Channel, Guild, Member
+
+MANAGE_GUILD = 1 << 5
+
+
+class FastTutorBot(TutorBot):
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        # discord.py waits 5 s before re-identifying (Discord's rate limit); the stand-in has none.
+        return None
+
+
+@dataclass
+class World:
+    guild: Guild
+    channel: Channel
+    ask_channel: Channel
+    alice: Member
+    bob: Member
+    admin: Member
+    other_guild: Guild
+    stranger: Member  # a member of the other guild only
+
+
+@pytest_asyncio.fixture
+async def standin() -> AsyncIterator[DiscordStandin]:
+    async with DiscordStandin() as server:
+        yield server
+
+
+@pytest.fixture
+def world(standin: DiscordStandin) -> World:
+    guild = standin.add_guild("AI Learners")
+    other = standin.add_guild("Elsewhere")
+    return World(
+        guild=guild,
+        channel=standin.add_channel(guild.id, "general"),
+        ask_channel=standin.add_channel(guild.id, "ask-the-tutor"),
+        alice=standin.add_member(guild.id, "alice"),
+        bob=standin.add_member(guild.id, "bob"),
+        admin=standin.add_member(guild.id, "admin", permissions=MANAGE_GUILD | Perm.SENDING),
+        other_guild=other,
+        stranger=standin.add_member(other.id, "stranger"),
+    )
+
+
+def bot_settings(tmp_path: Path, world: World, **discord: Any) -> Settings:
+    return Settings.model_validate(
+        {
+            "data_dir": str(tmp_path),
+            "discord": {"guild_ids": [world.guild.id, world.other_guild.id], **discord},
+        }
+    )
+
+
+BotFactory = Callable[..., contextlib.AbstractAsyncContextManager[TutorBot]]
+
+
+@pytest.fixture
+def start_bot(standin: DiscordStandin, world: World, tmp_path: Path, real_answerer: Answerer) -> BotFactory:
+    """`async with start_bot(**discord_settings) as bot`: a connected bot with its own database."""
+
+    @contextlib.asynccontextmanager
+    async def start(answerer: Answerer | None = None, **discord: Any) -> AsyncIterator[TutorBot]:
+        settings = bot_settings(tmp_path, world, **discord)
+        store = SqliteStore(settings.database_path)
+        await store.open()
+        bot = FastTutorBot(
+            settings,
+            store,
+            lambda: answerer or real_answerer,
+            guild_ready_timeout=0.05,
+            chunk_guilds_at_startup=False,
+        )
+        try:
+            async with running(bot, standin, ready_timeout=60):
+                await bot.commands_synced.wait()
+                yield bot
+        finally:
+            await store.close()
+
+    return start
