@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import logging
+import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from indexer.documents import Document, build_documents
-from indexer.encoders import Encoder
-from indexer.store import FORMAT_VERSION, Manifest, read_manifest, write_index
+from indexer.encoders import QUERY_ENCODER_DIR, Encoder, EncoderUnavailable
+from indexer.store import FORMAT_VERSION, Manifest, current_path, read_manifest, write_index
 from knowledge.loader import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -73,11 +77,16 @@ def build_index(
     model: str,
     load_encoder: Callable[[], Encoder],
     force: bool = False,
+    export_query_encoder: Callable[[Path], dict[str, Any]] | None = None,
 ) -> BuildReport:
     """Embed the knowledge and swap the new index in; reuse the current one when nothing changed.
 
     `model` is the model's display name, known without loading it, so an unchanged index costs no
     model load at all.
+
+    `export_query_encoder(directory)`, when given, writes the model as an ONNX query encoder into the new
+    build and returns its record (`indexer.onnx_export.export_onnx` does); a build of the same model as
+    the current one copies the current export instead. If the export fails the index is built without it.
     """
     started = time.monotonic()
     documents = build_documents(kb)
@@ -93,8 +102,61 @@ def build_index(
         vectors = encoder.encode(texts)
         if vectors.shape != (len(texts), encoder.dimension):
             raise RuntimeError(f"the encoder returned shape {vectors.shape} for {len(texts)} texts")
+        extra_files = None
+        if export_query_encoder is not None:
+            previous = current_path(index_dir) if current is not None and current.model == model else None
+            extra_files = functools.partial(_add_query_encoder, model, export_query_encoder, previous)
         manifest = write_index(
-            index_dir, documents, owners, vectors, model=model, content_hash=digest, started=started
+            index_dir,
+            documents,
+            owners,
+            vectors,
+            model=model,
+            content_hash=digest,
+            started=started,
+            extra_files=extra_files,
         )
     log.info("index built: %d documents in %.1f s", manifest.documents, manifest.build_seconds)
     return BuildReport(manifest, reused=False, seconds=time.monotonic() - started)
+
+
+def _add_query_encoder(
+    model: str, export: Callable[[Path], dict[str, Any]], previous: Path | None, build: Path
+) -> dict[str, Any]:
+    """Put the ONNX query encoder into a new build: the previous build's when it still loads, else a new export."""
+    target = build / QUERY_ENCODER_DIR
+    record = _previous_export(previous, model)
+    if record is not None:
+        # Never written after an export, so the builds can share the files.
+        shutil.copytree(previous / QUERY_ENCODER_DIR, target, copy_function=_link_or_copy)
+        log.info("query encoder: kept the ONNX export of %s from the previous build", model)
+    else:
+        log.info("query encoder: exporting %s to ONNX", model)
+        try:
+            record = export(target)
+        except Exception as exc:  # anything an export raises leaves a sound index without it
+            shutil.rmtree(target, ignore_errors=True)
+            log.warning("no ONNX query encoder in this build, answering will load torch: %s", exc)
+            return {}
+    return {"query_encoder": {**record, "path": QUERY_ENCODER_DIR}}
+
+
+def _previous_export(previous: Path | None, model: str) -> dict[str, Any] | None:
+    """The record of the previous build's export if it is of `model` and still passes its check."""
+    if previous is None:
+        return None
+    from indexer.onnx_encoder import OnnxEncoder
+
+    try:
+        encoder = OnnxEncoder(previous / QUERY_ENCODER_DIR)
+    except EncoderUnavailable as exc:
+        log.info("query encoder: not reusing the previous export: %s", exc)
+        return None
+    return encoder.record if encoder.name == model else None
+
+
+def _link_or_copy(source: str, destination: str) -> None:
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)

@@ -92,6 +92,44 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def load_encoder(model: str = BUNDLED_MODEL, batch_size: int = 32) -> Encoder:
-    """The encoder for `model`; the one place that picks a backend."""
+QUERY_ENCODER_DIR = "query-encoder"
+"""Where a build keeps its ONNX export of the model, inside the build directory."""
+BACKENDS = ("auto", "onnx", "sentence-transformers")
+
+
+def load_encoder(
+    model: str = BUNDLED_MODEL, batch_size: int = 32, backend: str = "auto", index_dir: Path | None = None
+) -> Encoder:
+    """The encoder for `model`; the one place that picks a backend.
+
+    `onnx` loads the ONNX export kept in the current build of the index in `index_dir` and fails when there
+    is none for this model; `sentence-transformers` loads the model with torch; `auto` takes the export
+    when there is one and sentence-transformers otherwise. The ONNX path never imports torch.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown encoder backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+    if backend == "sentence-transformers":
+        return SentenceTransformerEncoder(model, batch_size=batch_size)
+    try:
+        return _exported_encoder(model, batch_size, index_dir)
+    except EncoderUnavailable as exc:
+        if backend == "onnx":
+            raise
+        log.info("using sentence-transformers for the model: %s", exc)
     return SentenceTransformerEncoder(model, batch_size=batch_size)
+
+
+def _exported_encoder(model: str, batch_size: int, index_dir: Path | None) -> Encoder:
+    from indexer.onnx_encoder import OnnxEncoder, read_record
+    from indexer.store import current_path
+
+    build = current_path(Path(index_dir)) if index_dir is not None else None
+    if build is None:
+        raise EncoderUnavailable(f"there is no index in {index_dir} to hold an ONNX export of the model")
+    # Resolved once: a rebuild may swap `current` meanwhile, and the export must come from one build.
+    export = build / QUERY_ENCODER_DIR
+    name = resolve_model(model)[0]
+    exported = read_record(export).get("model")
+    if exported != name:
+        raise EncoderUnavailable(f"the index's ONNX export is of {exported!r}, not {name!r}")
+    return OnnxEncoder(export, batch_size=batch_size)

@@ -38,8 +38,11 @@ _POOLING_FLAGS = {
 
 def read_record(model_dir: Path) -> dict[str, Any]:
     """The export record: model name, dimension, check sentence and its embedding."""
+    path = Path(model_dir) / RECORD_FILE
+    if not path.is_file():
+        raise EncoderUnavailable(f"there is no ONNX export in {model_dir}")
     try:
-        return json.loads((Path(model_dir) / RECORD_FILE).read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise EncoderUnavailable(f"no usable ONNX export in {model_dir} ({exc})") from None
 

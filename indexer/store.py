@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -121,10 +122,13 @@ def write_index(
     content_hash: str,
     started: float,
     extra: dict[str, Any] | None = None,
+    extra_files: Callable[[Path], dict[str, Any]] | None = None,
 ) -> Manifest:
     """Write a complete build beside the current one, then point `current` at it in one rename.
 
     `started` is the `time.monotonic()` at which the whole build began, for the manifest.
+    `extra_files`, when given, writes more files into the unfinished build directory and returns what
+    to add to the manifest's `extra`.
     """
     builds = index_dir / BUILDS_DIR
     builds.mkdir(parents=True, exist_ok=True)
@@ -138,6 +142,7 @@ def write_index(
             partial / DOCUMENTS_FILE,
             {"documents": [d.to_json() for d in documents], "passage_documents": passage_documents.tolist()},
         )
+        extra = {**(extra or {}), **(extra_files(partial) if extra_files is not None else {})}
         manifest = Manifest(
             model=model,
             dimension=int(vectors.shape[1]),
