@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from functools import partial
 
 from bot.answering import Answerer
 from bot.config import Settings
 from indexer.build import BuildReport, build_index
-from indexer.encoders import Encoder, load_encoder, resolve_model
+from indexer.encoders import Encoder, display_name, load_encoder
+from indexer.onnx_export import export_onnx
 from indexer.search import SearchIndex
 from indexer.store import IndexUnavailable, read_manifest
 from knowledge.loader import KnowledgeBase, load_knowledge
@@ -23,13 +25,17 @@ def load_settings_knowledge(settings: Settings) -> KnowledgeBase:
 
 def model_name(settings: Settings) -> str:
     """The model's display name, known without loading it."""
-    if settings.model.name == "bundled":
-        return resolve_model("bundled")[0]
-    return settings.model.name
+    return display_name(settings.model.name)
 
 
-def open_encoder(settings: Settings) -> Encoder:
-    return load_encoder(settings.model.name, batch_size=settings.model.batch_size)
+def open_encoder(settings: Settings, backend: str | None = None) -> Encoder:
+    """The configured backend: ONNX from the current build when present (`auto`), else sentence-transformers."""
+    return load_encoder(
+        settings.model.name,
+        batch_size=settings.model.batch_size,
+        backend=backend or settings.model.backend,
+        index_dir=settings.index_dir,
+    )
 
 
 class LazyEncoder:
@@ -41,12 +47,23 @@ class LazyEncoder:
 
     def get(self) -> Encoder:
         if self._encoder is None:
-            self._encoder = open_encoder(self._settings)
+            # Building may use the current build's ONNX export; with none, sentence-transformers.
+            backend = "sentence-transformers" if self._settings.model.backend == "sentence-transformers" else "auto"
+            self._encoder = open_encoder(self._settings, backend)
         return self._encoder
 
 
+def _exporter(settings: Settings):  # type: ignore[no-untyped-def]
+    """Export the query encoder with each build, unless sentence-transformers is chosen outright."""
+    if settings.model.backend == "sentence-transformers":
+        return None
+    return partial(export_onnx, settings.model.name)
+
+
 def build(settings: Settings, kb: KnowledgeBase, encoder: LazyEncoder, force: bool = False) -> BuildReport:
-    return build_index(kb, settings.index_dir, model_name(settings), encoder.get, force=force)
+    return build_index(
+        kb, settings.index_dir, model_name(settings), encoder.get, force=force, export_query_encoder=_exporter(settings)
+    )
 
 
 @dataclass(frozen=True)
@@ -70,8 +87,10 @@ def open_answerer(settings: Settings) -> Answerer:
         log.warning("the index in %s is damaged: rebuilding it", settings.index_dir)
         build(settings, kb, encoder, force=True)
         index = SearchIndex.load(settings.index_dir)
+    # The query encoder is chosen after the build: a build may just have exported the ONNX model.
+    query_encoder = open_encoder(settings)
     return Answerer(
-        kb, index, encoder.get(), top_k=settings.retrieval.top_k, min_confidence=settings.retrieval.min_confidence
+        kb, index, query_encoder, top_k=settings.retrieval.top_k, min_confidence=settings.retrieval.min_confidence
     )
 
 
@@ -80,6 +99,13 @@ def rebuild(settings: Settings, answerer: Answerer, force: bool = False) -> Rebu
     started = time.monotonic()
     kb = load_settings_knowledge(settings)
     encoder = answerer.encoder
-    report = build_index(kb, settings.index_dir, model_name(settings), lambda: encoder, force=force)
+    report = build_index(
+        kb,
+        settings.index_dir,
+        model_name(settings),
+        lambda: encoder,
+        force=force,
+        export_query_encoder=_exporter(settings),
+    )
     answerer.swap(kb, SearchIndex.load(settings.index_dir))
     return RebuildReport(report.manifest.documents, time.monotonic() - started, report.reused)

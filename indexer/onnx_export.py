@@ -81,7 +81,7 @@ def export_onnx(model_name_or_path: str, out_dir: Path) -> dict[str, Any]:
         import torch
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:
-        raise ExportFailed(f"exporting to ONNX needs the `onnx` extra (roadmap-tutor[onnx]): {exc}") from exc
+        raise ExportFailed(f"exporting to ONNX needs the `embed` extra (roadmap-tutor[embed]): {exc}") from exc
 
     out_dir = Path(out_dir)
     try:
