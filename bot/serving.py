@@ -9,12 +9,12 @@ from functools import partial
 
 from bot.answering import Answerer
 from bot.config import Settings
-from indexer.build import BuildReport, build_index
+from indexer.build import BuildReport, build_index, snapshot_dir
 from indexer.encoders import Encoder, display_name, load_encoder
 from indexer.onnx_export import export_onnx
 from indexer.search import SearchIndex
 from indexer.store import IndexUnavailable, read_manifest
-from knowledge.loader import KnowledgeBase, load_knowledge
+from knowledge.loader import KnowledgeBase, KnowledgeError, load_knowledge
 
 log = logging.getLogger(__name__)
 
@@ -74,24 +74,46 @@ class RebuildReport:
 
 
 def open_answerer(settings: Settings) -> Answerer:
-    """Knowledge, index and model ready to answer; builds or refreshes the index when needed."""
-    kb = load_settings_knowledge(settings)
-    encoder = LazyEncoder(settings)
-    manifest = read_manifest(settings.index_dir)
-    if manifest is None:
-        log.warning("no index in %s yet: building it now (a one-off that takes a few seconds)", settings.index_dir)
-    build(settings, kb, encoder)
+    """Knowledge, index and model ready to answer; builds or refreshes the index when needed.
+
+    With a broken knowledge file the last good build keeps serving (with the knowledge it was made
+    from), and the error naming the file is logged; without a good build the error is raised.
+    """
     try:
-        index = SearchIndex.load(settings.index_dir)
-    except IndexUnavailable:
-        log.warning("the index in %s is damaged: rebuilding it", settings.index_dir)
-        build(settings, kb, encoder, force=True)
-        index = SearchIndex.load(settings.index_dir)
+        kb = load_settings_knowledge(settings)
+    except KnowledgeError as error:
+        kb, index = last_good_build(settings, error)
+    else:
+        index = current_index(settings, kb, LazyEncoder(settings))
     # The query encoder is chosen after the build: a build may just have exported the ONNX model.
     query_encoder = open_encoder(settings)
     return Answerer(
         kb, index, query_encoder, top_k=settings.retrieval.top_k, min_confidence=settings.retrieval.min_confidence
     )
+
+
+def current_index(settings: Settings, kb: KnowledgeBase, encoder: LazyEncoder) -> SearchIndex:
+    """The index of `kb`: reused when up to date, built when missing, changed or damaged."""
+    if read_manifest(settings.index_dir) is None:
+        log.warning("no index in %s yet: building it now (a one-off that takes a few seconds)", settings.index_dir)
+    build(settings, kb, encoder)
+    try:
+        return SearchIndex.load(settings.index_dir)
+    except IndexUnavailable as exc:
+        log.warning("rebuilding the index: %s", exc)
+        build(settings, kb, encoder, force=True)
+        return SearchIndex.load(settings.index_dir)
+
+
+def last_good_build(settings: Settings, error: KnowledgeError) -> tuple[KnowledgeBase, SearchIndex]:
+    """The current build and the knowledge snapshot it was made from, or `error` if there is none."""
+    try:
+        index = SearchIndex.load(settings.index_dir)
+        kb = load_knowledge([snapshot_dir(index.path)], include_shipped=False)
+    except (IndexUnavailable, KnowledgeError):
+        raise error from None
+    log.error("%s; serving the last good index (built %s) until it is fixed", error, index.manifest.built_at)
+    return kb, index
 
 
 def rebuild(settings: Settings, answerer: Answerer, force: bool = False) -> RebuildReport:

@@ -102,10 +102,14 @@ def build_index(
         vectors = encoder.encode(texts)
         if vectors.shape != (len(texts), encoder.dimension):
             raise RuntimeError(f"the encoder returned shape {vectors.shape} for {len(texts)} texts")
-        extra_files = None
+        add_export = None
         if export_query_encoder is not None:
             previous = current_path(index_dir) if current is not None and current.model == model else None
-            extra_files = functools.partial(_add_query_encoder, model, export_query_encoder, previous)
+            add_export = functools.partial(_add_query_encoder, model, export_query_encoder, previous)
+
+        def extra_files(build: Path) -> dict[str, Any]:
+            _add_knowledge_snapshot(kb.files, build)
+            return add_export(build) if add_export is not None else {}
         manifest = write_index(
             index_dir,
             documents,
@@ -118,6 +122,25 @@ def build_index(
         )
     log.info("index built: %d documents in %.1f s", manifest.documents, manifest.build_seconds)
     return BuildReport(manifest, reused=False, seconds=time.monotonic() - started)
+
+
+KNOWLEDGE_SNAPSHOT_DIR = "knowledge"
+
+
+def _add_knowledge_snapshot(files: list[Path], build: Path) -> None:
+    """Keep the knowledge files a build was made from, so a broken edit cannot take the tutor down.
+
+    Each file gets a numbered folder of its own: load order is kept and file names (which give notes
+    their ids) stay as they were.
+    """
+    for number, source in enumerate(files):
+        folder = build / KNOWLEDGE_SNAPSHOT_DIR / f"{number:04d}"
+        folder.mkdir(parents=True)
+        shutil.copy2(source, folder / source.name)
+
+
+def snapshot_dir(build: Path) -> Path:
+    return build / KNOWLEDGE_SNAPSHOT_DIR
 
 
 def _add_query_encoder(

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from indexer import store
-from indexer.build import BuildInProgress, build_index, build_lock
+from indexer.build import BuildInProgress, build_index, build_lock, snapshot_dir
 from indexer.documents import build_documents
 from indexer.search import SearchIndex
 from indexer.store import IndexUnavailable, read_index, read_manifest
@@ -97,7 +97,7 @@ def test_a_damaged_index_is_reported_with_how_to_rebuild(mini_kb, tmp_path: Path
         read_index(tmp_path / "index")
     _build(mini_kb, tmp_path / "index", FakeEncoder())
     (tmp_path / "index" / "current" / "index.faiss").write_bytes(b"not a faiss file")
-    with pytest.raises(IndexUnavailable, match="damaged.*roadmap-tutor index build"):
+    with pytest.raises(IndexUnavailable, match=r"damaged.*roadmap-tutor index build"):
         read_index(tmp_path / "index")
 
 
@@ -115,3 +115,10 @@ def test_large_sets_use_an_approximate_index(monkeypatch) -> None:
     assert kind.startswith("hnsw") and index.ntotal == 500
     _, found = index.search(vectors[:20], 1)
     assert (found[:, 0] == np.arange(20)).mean() >= 0.95
+
+
+def test_a_build_keeps_the_knowledge_it_was_made_from(mini_kb, tmp_path: Path) -> None:
+    _build(mini_kb, tmp_path / "index", FakeEncoder())
+    snapshot = snapshot_dir(read_index(tmp_path / "index").path)
+    again = load_knowledge([snapshot], include_shipped=False)
+    assert build_documents(again) == build_documents(mini_kb)
