@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.evaluation import EvalFileError
 from indexer.build import BuildInProgress
 from indexer.encoders import EncoderUnavailable
 from indexer.store import IndexUnavailable, read_manifest
@@ -46,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", parents=[common], help="measure retrieval on a question file")
     evaluate.add_argument("file", type=Path, help="YAML question set (items: q, expect)")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.add_argument(
+        "--mode",
+        choices=["hybrid", "dense", "lexical"],
+        default="hybrid",
+        help="rank with both signals (served), or dense or BM25 alone for comparison",
+    )
     return parser
 
 
@@ -143,8 +150,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "eval":
             from bot.evaluation import run_eval_command
 
-            return run_eval_command(settings, args.file, as_json=args.json)
-    except (ConfigError, KnowledgeError, IndexUnavailable, EncoderUnavailable, BuildInProgress, UsageError) as exc:
+            return run_eval_command(settings, args.file, as_json=args.json, mode=args.mode)
+    except (
+        ConfigError,
+        KnowledgeError,
+        IndexUnavailable,
+        EncoderUnavailable,
+        BuildInProgress,
+        UsageError,
+        EvalFileError,
+    ) as exc:
         print(f"roadmap-tutor: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

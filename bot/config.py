@@ -93,10 +93,7 @@ def _describe(error: ValidationError, source: str) -> str:
     lines = []
     for item in error.errors():
         key = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        if item["type"] == "extra_forbidden":
-            reason = "unknown key"
-        else:
-            reason = item["msg"]
+        reason = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
         lines.append(f"{source}: {key}: {reason}")
     return "\n".join(lines)
 

@@ -91,9 +91,7 @@ async def handle_line(tutor: Tutor, line: str, member: Member = LOCAL_MEMBER) ->
         return exc.user_message
 
 
-async def chat(
-    settings: Settings, read: Callable[[str], str] = input, out: TextIO = sys.stdout
-) -> int:
+async def chat(settings: Settings, read: Callable[[str], str] = input, out: TextIO = sys.stdout) -> int:
     from bot.serving import open_answerer
 
     print("Loading the tutor…", file=out, flush=True)

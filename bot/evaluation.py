@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from bot.answering.retrieval import Mode
+    from bot.config import Settings
 
 ABSTAIN = "abstain"
 
@@ -330,20 +335,21 @@ def format_report(report: EvalReport) -> str:
 # --- The command -------------------------------------------------------------------------------
 
 
-def run_eval_command(settings: Any, path: str | Path, as_json: bool = False, mode: str = "hybrid") -> int:
+def run_eval_command(settings: Settings, path: str | Path, as_json: bool = False, mode: str = "hybrid") -> int:
     """`roadmap-tutor eval FILE`: score the tutor on a question file and print the report.
 
-    `mode` ranks with both signals (what the tutor serves) or with one alone, to show what each adds.
-    A broken question file raises EvalFileError, which the command line reports with exit code 2.
+    `mode` ranks with both signals (what the tutor serves) or with dense similarity or BM25 alone, to
+    show what each adds. A broken question file raises EvalFileError, which the command line reports
+    with exit code 2, before any model loads.
     """
-    import json
-
+    from bot.answering.retrieval import MODES
     from bot.serving import open_answerer
 
-    items = load_eval_set(path)  # before the model loads, so a bad file fails fast
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    items = load_eval_set(path)
     answerer = open_answerer(settings)
-    if mode != "hybrid":
-        answerer.retrieval_mode = mode
+    answerer.retrieval_mode = cast("Mode", mode)  # checked against MODES above
     report = evaluate(items, answerer.answer_batch, k=answerer.top_k)
     print(json.dumps(report.to_json(), indent=2, ensure_ascii=False) if as_json else format_report(report))
     return 0

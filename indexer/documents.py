@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -12,7 +14,12 @@ DocumentKind = Literal["step", "topic", "concept", "resource", "project", "note"
 
 @dataclass(frozen=True)
 class Document:
-    """One searchable unit. `passages` are what gets embedded; `topic_id` ties it to a topic."""
+    """One searchable unit. `passages` are what gets embedded; `topic_id` ties it to a topic.
+
+    `names` are the words a learner would type to name this document (its title and aliases), matched
+    against questions word for word and with typos; a name that belongs to one of a topic's concepts is
+    left off the topic, so that a question naming the concept finds the concept first.
+    """
 
     id: str
     kind: DocumentKind
@@ -24,19 +31,32 @@ class Document:
     keywords: str = ""
     url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    names: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["passages"] = list(self.passages)
+        data["names"] = list(self.names)
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Document:
-        return cls(**{**data, "passages": tuple(data["passages"])})
+        return cls(**{**data, "passages": tuple(data["passages"]), "names": tuple(data.get("names", ()))})
 
 
 def _names(title: str, aliases: tuple[str, ...] | list[str]) -> str:
     return "; ".join([title, *aliases])
+
+
+def _unique(names: list[str], taken: Collection[str] = ()) -> tuple[str, ...]:
+    """Names without repeats (ignoring case), leaving out those in `taken`."""
+    seen = {n.casefold() for n in taken}
+    kept = []
+    for name in names:
+        if name.strip() and name.casefold() not in seen:
+            seen.add(name.casefold())
+            kept.append(name)
+    return tuple(kept)
 
 
 def build_documents(kb: KnowledgeBase) -> list[Document]:
@@ -53,12 +73,16 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                     roadmap=roadmap.id,
                     step=step.number,
                     topic_id=None,
-                    passages=(f"{roadmap.title}, step {step.number}: {step.title}. {step.summary} Topics: {topic_titles}.",),
+                    passages=(
+                        f"{roadmap.title}, step {step.number}: {step.title}. {step.summary} Topics: {topic_titles}.",
+                    ),
                     keywords=f"step {step.number} {step.title} {topic_titles}",
+                    names=(f"step {step.number}", step.title),
                 )
             )
             for topic in step.topics:
                 names = _names(topic.title, topic.aliases)
+                concept_names = {n for c in topic.concepts for n in (c.title, *c.aliases)}
                 docs.append(
                     Document(
                         id=topic.id,
@@ -70,9 +94,17 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                         passages=(
                             f"{names}. {topic.summary}",
                             f"{topic.title}. " + " ".join(topic.key_points),
-                            f"{topic.title}: {topic.explanation}",
+                            *_sentence_chunks(topic.title, topic.explanation),
                         ),
-                        keywords=" ".join([names, topic.summary, *(c.title for c in topic.concepts), *(a for c in topic.concepts for a in c.aliases)]),
+                        keywords=" ".join(
+                            [
+                                names,
+                                topic.summary,
+                                *(c.title for c in topic.concepts),
+                                *(a for c in topic.concepts for a in c.aliases),
+                            ]
+                        ),
+                        names=_unique([topic.title, *topic.aliases], concept_names),
                     )
                 )
                 for concept in topic.concepts:
@@ -85,8 +117,12 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                             roadmap=roadmap.id,
                             step=step.number,
                             topic_id=topic.id,
-                            passages=(f"{names} ({topic.title})", f"{concept.title}: {concept.explanation}"),
+                            passages=(
+                                f"{names} ({topic.title})",
+                                *_sentence_chunks(concept.title, concept.explanation),
+                            ),
                             keywords=f"{names} {topic.title}",
+                            names=_unique([concept.title, *concept.aliases]),
                         )
                     )
             for resource in step.resources:
@@ -102,6 +138,7 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                         passages=(f"{resource.title} ({resource.kind}) for learning {served}. {resource.description}",),
                         keywords=f"{resource.title} {resource.kind} {served} resource",
                         url=str(resource.url),
+                        names=_resource_names(resource.title, resource.kind, resource.description),
                     )
                 )
     for prompt in kb.prompts:
@@ -115,8 +152,10 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                 step=None,
                 topic_id=prompt.topics[0],
                 passages=(f"Project idea: {prompt.title}. Practises {topics}. {prompt.brief}",),
-                keywords=f"project idea {prompt.title} {topics}",
+                # The id is a hand-written summary of the prompt ("tabular-tuning-and-ensembles").
+                keywords=f"project idea {prompt.title} {prompt.id.replace('-', ' ')} {topics}",
                 extra={"weekly_prompt": True},
+                names=(prompt.title,),
             )
         )
     for note in kb.notes:
@@ -134,9 +173,47 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                 passages=(f"{_names(note.title, note.aliases)}", *_chunks(note.body)),
                 keywords=_names(note.title, note.aliases),
                 extra={"body": note.body},
+                names=_unique([note.title, *note.aliases]),
             )
         )
     return docs
+
+
+# Learners call a book by its author ("the Chollet book", "Géron's book"): the surname in "François
+# Chollet's book" at the start of its description, or in "... by Ian Goodfellow" in its title.
+_AUTHOR = re.compile(r"\b([A-Z][^\W\d_]+)'s\b|\bby (?:[A-Z][^\W\d_]+ )*([A-Z][^\W\d_]+)$")
+
+
+def _resource_names(title: str, kind: str, description: str) -> tuple[str, ...]:
+    """A resource's title, its short name before a colon ("CS231n"), and a book's author's surname."""
+    names = [title]
+    if ":" in title:
+        names.append(title.split(":", 1)[0])
+    if kind == "book":
+        for text in (title, description.split(".")[0]):
+            names += [a or b for a, b in _AUTHOR.findall(text)]
+    return _unique(names)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(])")
+# The encoder reads about 128 word pieces well (it was trained on short texts) and cuts inputs at 256,
+# so a long explanation is embedded as several sentence groups of at most this many words, each led by
+# its subject, so that a question about its third sentence still finds it.
+CHUNK_WORDS = 80
+
+
+def _sentence_chunks(subject: str, text: str, words: int = CHUNK_WORDS) -> list[str]:
+    """Whole sentences grouped up to `words` words, each group prefixed with `subject`."""
+    chunks: list[str] = []
+    current: list[str] = []
+    for sentence in _SENTENCE_END.split(" ".join(text.split())):
+        if current and len(" ".join([*current, sentence]).split()) > words:
+            chunks.append(" ".join(current))
+            current = []
+        current.append(sentence)
+    if current:
+        chunks.append(" ".join(current))
+    return [f"{subject}: {chunk}" for chunk in chunks]
 
 
 def _chunks(text: str, words: int = 150) -> list[str]:

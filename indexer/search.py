@@ -1,13 +1,19 @@
-"""Search a stored index: dense passage similarity aggregated per document, and BM25 over the same text."""
+"""Search a stored index: dense passage similarity per document, BM25, and names matched despite typos."""
 
 from __future__ import annotations
 
 import logging
 import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
+import faiss
 import numpy as np
+from rapidfuzz.distance import OSA
+from rapidfuzz.process import cdist
 
 from indexer.documents import Document
 from indexer.store import Manifest, StoredIndex, read_index
@@ -21,24 +27,219 @@ STOPWORDS = frozenset(
     """a an and are as at be been but by can could do does did for from how i if in into is it its me my of on or
     our should so than that the their them then there these they this to was we what when where which who why will
     with would you your yours im ive id dont doesnt whats hows pls plz please thanks thx hey hi hello explain tell
-    about some any get got use using used vs versus between difference mean means like just really also one more""".split()
+    about some any get got use using used vs versus between difference mean means like just really also one more
+    basically actually kinda sorta gonna wanna ok okay rn tbh idk imo btw lol wtf stuff thing things here even
+    still always never good best better bad worth way want need know go going try trying simply quick quickly
+    sure bunch lot lots bit much many new""".split()  # noqa: SIM905 (a word list reads better as text)
 )
+# Chat shorthand learners type, spelled out before a question is searched, so that "activation fn",
+# "lr too big" and "nn from scratch" meet the knowledge's words. Only unambiguous ones in this field.
+SHORTHAND = {
+    "fn": "function",
+    "fns": "functions",
+    "func": "function",
+    "funcs": "functions",
+    "fxn": "function",
+    "nn": "neural network",
+    "nns": "neural networks",
+    "lr": "learning rate",
+    "dl": "deep learning",
+    "hyperparam": "hyperparameter",
+    "hyperparams": "hyperparameters",
+    "param": "parameter",
+    "params": "parameters",
+    "algo": "algorithm",
+    "algos": "algorithms",
+    "img": "image",
+    "imgs": "images",
+    "pic": "picture",
+    "pics": "pictures",
+    "clf": "classifier",
+    "perf": "performance",
+    "diff": "difference",
+    "prec": "precision",
+    "rec": "recall",
+    "acc": "accuracy",
+    "optim": "optimizer",
+    "u": "you",
+    "ur": "your",
+    "tho": "though",
+    "bc": "because",
+}
+_SHORTHAND = re.compile(r"\b(" + "|".join(sorted(SHORTHAND, key=len, reverse=True)) + r")\b", re.I)
+
+
+def expand_shorthand(text: str) -> str:
+    """The question with chat shorthand spelled out ("activation funcs" -> "activation functions")."""
+    return _SHORTHAND.sub(lambda m: SHORTHAND[m.group(1).lower()], text)
+
+
+# British -ise spellings fold into -ize ones (regularisation, optimiser, memorising).
+_BRITISH = re.compile(r"is(e|ed|es|er|ers|ing|ation|ations)$")
+# Endings folded away so that word forms meet (pruning/pruned/prune, optimizer/optimization).
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "ed", "es", "s", "e")
+# Longest name, in words, looked for in a question.
+MAX_NAME_WORDS = 6
+# A typed word or phrase this long (letters, spaces dropped) may carry typos when matched to a name or
+# the vocabulary: one edit up to LONG_WORD characters, two beyond. Shorter ones must match exactly,
+# because "relu"/"rely" or "lstm"/"list" are different words one edit apart.
+FUZZY_MIN_CHARS = 5
+LONG_WORD = 9
+# Shorter unknown words are left alone when correcting a question: too many real words lie one edit apart.
+CORRECT_MIN_CHARS = 6
+# How much a name matched with typos counts, against 1.0 for a name typed exactly.
+FUZZY_MATCH = 0.85
+# A one-word name used by more than this share of documents ("loss", "accuracy") is an everyday word:
+# it still ranks, but does not on its own show that a question is about the roadmap.
+GENERIC_SHARE = 0.15
+
+
+def _stem(token: str) -> str:
+    if not token.isalpha():
+        return token
+    if len(token) <= 4:
+        # Short plurals only (nets, gpus); "loss", "bias", "plus" and "axis" stay whole.
+        return token[:-1] if len(token) == 4 and token.endswith("s") and token[-2] not in "suai" else token
+    token = _BRITISH.sub(r"iz\1", token)
+    for suffix in _SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 4 and not token.endswith("ss"):
+            return token[: -len(suffix)]
+    return token
+
+
+def _plain(text: str) -> str:
+    """Lower case without accents, so that "Géron" and "geron" are one word."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words(text: str) -> list[str]:
+    """The topic words of a text as typed: no stop words, no lone letters ("x", the "s" of "chollet's")."""
+    return [t for t in _TOKEN.findall(_plain(text)) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())]
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens without stop words, with a light plural fold (layers -> layer)."""
-    tokens = []
-    for token in _TOKEN.findall(text.lower()):
-        if token in STOPWORDS:
-            continue
-        if len(token) > 4 and token.endswith("s") and not token.endswith("ss"):
-            token = token[:-1]
-        tokens.append(token)
-    return tokens
+    """Topic words stemmed lightly so that word forms meet (pruning/pruned, optimiser/optimizer)."""
+    return [_stem(t) for t in words(text)]
+
+
+def name_words(text: str) -> list[str]:
+    """Words of a name or question as typed (lower case, no punctuation), for matching names."""
+    return _TOKEN.findall(_plain(text))
+
+
+def _allowed_edits(length: int) -> int:
+    if length < FUZZY_MIN_CHARS:
+        return 0
+    return 1 if length <= LONG_WORD else 2
+
+
+def _is_typo(typed: list[str], name: tuple[str, ...], distance: int) -> bool:
+    """Whether `typed` is `name` with a typo or two: word by word when both have as many words (so
+    that "regression goes" is not "regression loss"), else one edit in all; never in the first letter."""
+    if typed[0][0] != name[0][0]:
+        return False
+    if len(typed) == len(name):
+        return all(
+            OSA.distance(a, b) <= min(_allowed_edits(len(a)), _allowed_edits(len(b)))
+            for a, b in zip(typed, name, strict=True)
+        )
+    key, other = "".join(typed), "".join(name)
+    return distance <= min(1, _allowed_edits(len(key)), _allowed_edits(len(other)))
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    """A name found in a question: where (word span), for which target (document), how well (1.0 typed
+    exactly), and whether the name is specific (several words, or a word few documents use) rather than an
+    everyday word such as "loss" or "accuracy" that questions outside the roadmap use too."""
+
+    start: int
+    end: int
+    document: int
+    quality: float
+    specific: bool = True
+
+
+def name_scores(matches: list[NameMatch], count: int, specific_only: bool = False) -> np.ndarray:
+    """Per document, the best quality of the names matched (0 where none), optionally specific names only."""
+    scores = np.zeros(count, dtype=np.float32)
+    for match in matches:
+        if match.specific or not specific_only:
+            scores[match.document] = max(scores[match.document], match.quality)
+    return scores
+
+
+class NameMatcher:
+    """Finds names in questions: exactly, or with a typo or two in a long enough name.
+
+    Names are compared with their spaces dropped, so "light gbm", "lightgbm" and "Light-GBM" meet.
+    Each name stands for a target number (a document position, or any label a caller chooses).
+    """
+
+    def __init__(self, names: list[tuple[str, int]], generic: set[str] | frozenset[str] = frozenset()) -> None:
+        self._targets: dict[str, list[int]] = defaultdict(list)
+        self._words: dict[str, tuple[str, ...]] = {}
+        self._specific: dict[str, bool] = {}
+        for name, target in names:
+            parts = tuple(name_words(name))
+            key = "".join(parts)
+            if key and target not in self._targets[key]:
+                self._targets[key].append(target)
+                self._words.setdefault(key, parts)
+                self._specific[key] = self._specific.get(key, True) and name not in generic
+        self._fuzzy_keys = [k for k in self._targets if len(k) >= FUZZY_MIN_CHARS]
+
+    def _key(self, key: str) -> str | None:
+        """The name a typed key stands for: itself, or its singular ("GANs", "LSTMs", "transformers")."""
+        if key in self._targets:
+            return key
+        if len(key) > 3 and key.endswith("s") and key[:-1] in self._targets:
+            return key[:-1]
+        return None
+
+    def __contains__(self, name: str) -> bool:
+        """Whether `name` is one of the names, as typed (case, punctuation and a plural s aside)."""
+        return self._key("".join(name_words(name))) is not None
+
+    def matches(self, query: str) -> list[NameMatch]:
+        """Names the question contains, longest match winning: a match inside a longer one is dropped
+        ("gradient descent" inside "stochastic gradient descent")."""
+        words = name_words(query)
+        found: dict[tuple[int, int, int], NameMatch] = {}
+        fuzzy_spans = []
+        for start in range(len(words)):
+            for end in range(start + 1, min(start + MAX_NAME_WORDS, len(words)) + 1):
+                key = "".join(words[start:end])
+                name = self._key(key)
+                for target in self._targets[name] if name else ():
+                    found[start, end, target] = NameMatch(start, end, target, 1.0, self._specific[name])
+                # A typo'd name neither starts nor ends with a filler word or a lone letter ("the training"
+                # is not "pre-training", the "s step 1" of "what's step 1" is not "step 1" misspelt).
+                edges = (words[start], words[end - 1])
+                plain = not set(edges) & STOPWORDS and min(map(len, edges)) > 1
+                if name is None and _allowed_edits(len(key)) and plain:
+                    fuzzy_spans.append((start, end, key))
+        if fuzzy_spans and self._fuzzy_keys:
+            # One C call compares every candidate phrase with every name.
+            distances = cdist([k for _, _, k in fuzzy_spans], self._fuzzy_keys, scorer=OSA.distance, score_cutoff=2)
+            for row, column in zip(*np.nonzero(distances <= 2), strict=True):
+                start, end, key = fuzzy_spans[row]
+                name = self._fuzzy_keys[column]
+                if _is_typo(words[start:end], self._words[name], int(distances[row, column])):
+                    for target in self._targets[name]:
+                        match = NameMatch(start, end, target, FUZZY_MATCH, self._specific[name])
+                        found.setdefault((start, end, target), match)
+        matches = list(found.values())
+        return [
+            m
+            for m in matches
+            if not any(o.start <= m.start and m.end <= o.end and (o.end - o.start) > (m.end - m.start) for o in matches)
+        ]
 
 
 class SearchIndex:
-    """A loaded index, searchable by query vectors and by query words."""
+    """A loaded index, searchable by query vectors, by query words and by the names a question mentions."""
 
     def __init__(self, stored: StoredIndex) -> None:
         self.path = stored.path
@@ -46,9 +247,31 @@ class SearchIndex:
         self.documents: list[Document] = stored.documents
         self._vectors = stored.vectors
         self._owners = stored.passage_documents
+        # A flat index is small enough to hold as one matrix: one product scores every passage exactly.
+        self._matrix = (
+            stored.vectors.reconstruct_n(0, stored.vectors.ntotal)
+            if isinstance(stored.vectors, faiss.IndexFlat) and stored.vectors.ntotal
+            else None
+        )
         self._bm25 = bm25s.BM25()
-        corpus = [tokenize(" ".join([d.title, d.keywords, *d.passages])) or ["_"] for d in self.documents]
+        texts = [" ".join([d.title, d.keywords, *d.passages]) for d in self.documents]
+        corpus = [tokenize(text) or ["_"] for text in texts]
         self._bm25.index(corpus, show_progress=False)
+        self._vocabulary_set = frozenset(token for tokens in corpus for token in tokens)
+        # The words as written, for forgiving typos in words the stems do not meet ("tunning").
+        self._typed_vocabulary = sorted({word for text in texts for word in words(text)})
+        self._first_letters = np.asarray([w[0] for w in self._typed_vocabulary])
+        frequency = Counter(token for tokens in corpus for token in set(tokens))
+        common = GENERIC_SHARE * len(self.documents)
+        generic = set()
+        for document in self.documents:
+            for name in document.names:
+                stems = tokenize(name)
+                if len(name_words(name)) == 1 and stems and frequency[stems[0]] > common:
+                    generic.add(name)
+        self.names = NameMatcher(
+            [(name, position) for position, d in enumerate(self.documents) for name in d.names], generic
+        )
 
     @classmethod
     def load(cls, index_dir: Path) -> SearchIndex:
@@ -60,14 +283,17 @@ class SearchIndex:
     def dense_scores(self, query_vectors: np.ndarray, depth: int = 64) -> np.ndarray:
         """(queries x documents) best cosine similarity of any passage of each document; -1 where unseen."""
         query_vectors = np.ascontiguousarray(query_vectors, dtype=np.float32)
+        scores = np.full((len(query_vectors), len(self.documents)), -1.0, dtype=np.float32)
+        if self._matrix is not None:
+            similarities = query_vectors @ self._matrix.T
+            rows = np.repeat(np.arange(len(query_vectors)), len(self._owners))
+            np.maximum.at(scores, (rows, np.tile(self._owners, len(query_vectors))), similarities.ravel())
+            return scores
         depth = min(depth, self._vectors.ntotal)
         similarities, passages = self._vectors.search(query_vectors, depth)
-        scores = np.full((len(query_vectors), len(self.documents)), -1.0, dtype=np.float32)
         for row in range(len(query_vectors)):
             found = passages[row] >= 0
-            owners = self._owners[passages[row][found]]
-            # Results come best first, so the first passage seen for a document is its best.
-            np.maximum.at(scores[row], owners, similarities[row][found])
+            np.maximum.at(scores[row], self._owners[passages[row][found]], similarities[row][found])
         return scores
 
     def lexical_scores(self, query: str) -> np.ndarray:
@@ -75,3 +301,45 @@ class SearchIndex:
         if not tokens:
             return np.zeros(len(self.documents), dtype=np.float32)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+
+    def name_matches(self, query: str) -> list[NameMatch]:
+        """The document names a question contains (see `NameMatcher.matches`)."""
+        return self.names.matches(query)
+
+    def name_scores(self, query: str) -> np.ndarray:
+        """Per document, how well the question names it: 1.0 typed exactly, less with typos, else 0."""
+        return name_scores(self.name_matches(query), len(self.documents))
+
+    def _near_words(self, unknown: list[str]) -> np.ndarray:
+        """(unknown words x vocabulary) edit distances, 99 where a word is not a typo of a known word:
+        too many edits for its length, or a different first letter (typos rarely hit the first)."""
+        distances = cdist(unknown, self._typed_vocabulary, scorer=OSA.distance, score_cutoff=2)
+        allowed = np.asarray([_allowed_edits(len(w)) for w in unknown])[:, None]
+        first = np.asarray([w[0] for w in unknown])[:, None] == self._first_letters[None, :]
+        return np.where((distances <= allowed) & (allowed > 0) & first, distances, 99)
+
+    def correct(self, query: str) -> str:
+        """The question with misspelt words replaced by the knowledge's nearest word ("regularisaton")."""
+        unknown = [
+            w
+            for w in dict.fromkeys(_TOKEN.findall(_plain(query)))
+            if len(w) >= CORRECT_MIN_CHARS and w not in STOPWORDS and _stem(w) not in self._vocabulary_set
+        ]
+        if not unknown or not self._typed_vocabulary:
+            return query
+        distances = self._near_words(unknown)
+        nearest = distances.argmin(axis=1)
+        fixes = {w: self._typed_vocabulary[nearest[row]] for row, w in enumerate(unknown) if distances[row].min() < 99}
+        if not fixes:
+            return query
+        pattern = re.compile(r"\b(" + "|".join(map(re.escape, fixes)) + r")\b", re.I)
+        return pattern.sub(lambda m: fixes[_plain(m.group(1))], query)
+
+    def coverage(self, query: str) -> float:
+        """Share of the question's topic words that the knowledge uses (typos forgiven); 1.0 with none."""
+        typed = words(query)
+        if not typed:
+            return 1.0
+        unknown = [w for w in typed if _stem(w) not in self._vocabulary_set]
+        misspelt = int((self._near_words(unknown) < 99).any(axis=1).sum()) if unknown and self._typed_vocabulary else 0
+        return (len(typed) - len(unknown) + misspelt) / len(typed)

@@ -246,7 +246,7 @@ def _check_acyclic(prerequisites: dict[str, list[str]], where_topic: dict[str, t
         if state.get(topic_id) == 2:
             return
         if state.get(topic_id) == 1:
-            cycle = trail[trail.index(topic_id) :] + [topic_id]
+            cycle = [*trail[trail.index(topic_id) :], topic_id]
             path, where = where_topic[topic_id]
             raise KnowledgeError(path, f"{where}.prerequisites", "prerequisites form a cycle: " + " -> ".join(cycle))
         state[topic_id] = 1

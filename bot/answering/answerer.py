@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.answering.compose import Answer, abstain_answer, compose_answer
 from bot.answering.normalise import MAX_QUESTION_CHARS, clean_question
-from bot.answering.retrieval import DEFAULT_MIN_CONFIDENCE, Retriever
+from bot.answering.retrieval import DEFAULT_MIN_CONFIDENCE, Mode, Retriever
 from indexer.documents import Document
 from indexer.encoders import Encoder
 from indexer.search import SearchIndex
@@ -39,6 +39,8 @@ class Answerer:
         self.top_k = top_k
         self.min_confidence = DEFAULT_MIN_CONFIDENCE if min_confidence is None else min_confidence
         self.encoder = encoder
+        # `roadmap-tutor eval --mode` ranks with one signal alone to show what each adds; serving is hybrid.
+        self.retrieval_mode: Mode = "hybrid"
         self._snapshot = self._snapshot_of(kb, index)
 
     def _snapshot_of(self, kb: KnowledgeBase, index: SearchIndex) -> Snapshot:
@@ -65,7 +67,7 @@ class Answerer:
         k = k or self.top_k
         cleaned = [clean_question(q) for q in questions]
         searchable = [i for i, c in enumerate(cleaned) if c.problem != "empty"]
-        retrievals = snapshot.retriever.retrieve([cleaned[i].text for i in searchable], k)
+        retrievals = snapshot.retriever.retrieve([cleaned[i].text for i in searchable], k, self.retrieval_mode)
         by_position = dict(zip(searchable, retrievals, strict=True))
         answers = []
         for position, question in enumerate(questions):

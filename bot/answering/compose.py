@@ -122,9 +122,7 @@ def _explain(kb: KnowledgeBase, document: Document) -> Section | None:
     return None
 
 
-def compose_answer(
-    kb: KnowledgeBase, question: str, results: list[Result], documents: dict[str, Document]
-) -> Answer:
+def compose_answer(kb: KnowledgeBase, question: str, results: list[Result], documents: dict[str, Document]) -> Answer:
     """A full answer around the best result, with a second one when the question compares two."""
     top = documents[results[0].id]
     answer = Answer(question=question, abstained=False, headline=top.title, results=results)
@@ -167,7 +165,10 @@ def abstain_answer(kb: KnowledgeBase, question: str, results: list[Result], reas
 
 
 ABSTAIN_EXPLANATIONS = {
-    "empty": "Your message had no question in it. Try something like: What is the difference between L1 and L2 regularization?",
+    "empty": (
+        "Your message had no question in it. "
+        "Try something like: What is the difference between L1 and L2 regularization?"
+    ),
     "not_english": "I only understand questions written in English, so I would rather not guess at an answer.",
     "unknown": "That isn't covered by the roadmaps and notes I teach from, and I won't make up an answer.",
 }

@@ -51,7 +51,11 @@ def test_chat_command_in_a_terminal(real_data_dir: Path, tmp_path: Path) -> None
     script = "what is the softmax function\ndone softmax\nprogress\nquit\n"
     result = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--config", str(config)],
-        input=script, capture_output=True, text=True, timeout=300, check=False,
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "**Softmax**" in result.stdout

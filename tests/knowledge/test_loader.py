@@ -34,15 +34,40 @@ def test_every_seed_link_is_a_resource_url() -> None:
 @pytest.mark.parametrize(
     "concept",
     [
-        "L1 Regularization", "L2 Regularization", "Ridge Regression", "Lasso Regression",
-        "Random Forest", "Gradient Boosting", "XGBoost", "LightGBM",
-        "Grid Search", "Random Search", "Bayesian Optimization",
-        "Precision", "Recall", "F1-Score", "ROC-AUC",
-        "ReLU", "Sigmoid", "Tanh", "Softmax", "Mean Squared Error", "Cross-Entropy Loss",
-        "Gradient Descent", "Stochastic Gradient Descent", "Adam",
-        "Quantization", "Pruning", "Knowledge Distillation",
-        "Flask", "FastAPI", "Docker", "TensorFlow Serving",
-        "AWS SageMaker", "Google AI Platform", "Azure Machine Learning",
+        "L1 Regularization",
+        "L2 Regularization",
+        "Ridge Regression",
+        "Lasso Regression",
+        "Random Forest",
+        "Gradient Boosting",
+        "XGBoost",
+        "LightGBM",
+        "Grid Search",
+        "Random Search",
+        "Bayesian Optimization",
+        "Precision",
+        "Recall",
+        "F1-Score",
+        "ROC-AUC",
+        "ReLU",
+        "Sigmoid",
+        "Tanh",
+        "Softmax",
+        "Mean Squared Error",
+        "Cross-Entropy Loss",
+        "Gradient Descent",
+        "Stochastic Gradient Descent",
+        "Adam",
+        "Quantization",
+        "Pruning",
+        "Knowledge Distillation",
+        "Flask",
+        "FastAPI",
+        "Docker",
+        "TensorFlow Serving",
+        "AWS SageMaker",
+        "Google AI Platform",
+        "Azure Machine Learning",
     ],
 )
 def test_every_named_sub_concept_is_its_own_entry(concept: str) -> None:
@@ -54,9 +79,21 @@ def test_every_named_sub_concept_is_its_own_entry(concept: str) -> None:
 def test_topics_cover_the_roadmap_in_order() -> None:
     kb = load_knowledge()
     titles = [t.title for s in kb.roadmaps[0].steps for t in s.topics]
-    for expected in ["Regularization", "Ensemble Methods", "Hyperparameter Tuning", "Model Evaluation Metrics",
-                     "Feedforward Neural Networks", "Activation Functions", "Loss Functions", "TensorFlow",
-                     "PyTorch", "Keras", "Model Optimization", "Deployment Tools", "Cloud Platforms"]:
+    for expected in [
+        "Regularization",
+        "Ensemble Methods",
+        "Hyperparameter Tuning",
+        "Model Evaluation Metrics",
+        "Feedforward Neural Networks",
+        "Activation Functions",
+        "Loss Functions",
+        "TensorFlow",
+        "PyTorch",
+        "Keras",
+        "Model Optimization",
+        "Deployment Tools",
+        "Cloud Platforms",
+    ]:
         assert expected in titles
     assert sum(t.kind == "tutorial" for s in kb.roadmaps[0].steps for t in s.topics) == 3
     assert sum(t.kind == "project" for s in kb.roadmaps[0].steps for t in s.topics) == 4

@@ -67,8 +67,14 @@ def test_paraphrases_find_their_topic(real_answerer: Answerer, question: str, ex
 
 @pytest.mark.parametrize(
     ("raw", "problem"),
-    [("", "empty"), ("   \n\t ", "empty"), ("\u200b\u200f\u202e", "empty"), ("<@123> @everyone", "empty"),
-     ("什么是正则化", "not_english"), ("что такое регуляризация", "not_english")],
+    [
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        ("\u200b\u200f\u202e", "empty"),
+        ("<@123> @everyone", "empty"),
+        ("什么是正则化", "not_english"),
+        ("что такое регуляризация", "not_english"),
+    ],
 )
 def test_bad_input_gets_a_clear_reply(real_answerer: Answerer, raw: str, problem: str) -> None:
     assert clean_question(raw).problem == problem
@@ -89,7 +95,11 @@ def _cli(real_data_dir: Path, tmp_path: Path, *args: str, stdin: str | None = No
     config.write_text(yaml.safe_dump({"data_dir": str(real_data_dir)}))
     return subprocess.run(
         [sys.executable, "-m", "bot", "ask", "--config", str(config), *args],
-        input=stdin, capture_output=True, text=True, timeout=300, check=False,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 

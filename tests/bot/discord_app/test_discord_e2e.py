@@ -25,7 +25,7 @@ async def test_commands_sync_to_configured_guilds_within_discord_limits(
 ) -> None:
     async with start_bot():
         names = {c["name"] for c in standin.commands[world.guild.id]}
-        assert COMMANDS <= names
+        assert names >= COMMANDS
         assert not standin.rejections and not standin.unknown_routes
 
 
@@ -98,7 +98,9 @@ async def test_done_undo_autocomplete_next_and_progress(
         nxt = await standin.slash(g, c, alice, "next")
         text = embed_text(await nxt.wait_final())
         assert "Feedforward Neural Networks" in text
-        assert "you finished Regularization and Model Evaluation Metrics, which Feedforward Neural Networks needs" in text
+        assert (
+            "you finished Regularization and Model Evaluation Metrics, which Feedforward Neural Networks needs" in text
+        )
 
         undo_choices = await standin.autocomplete(g, c, alice, "undo", "topic", "")
         await undo_choices.wait_response()
@@ -182,7 +184,10 @@ async def test_ask_channels_need_the_message_content_flag(
 async def test_user_text_never_pings(standin: DiscordStandin, world: World, start_bot: BotFactory) -> None:
     async with start_bot():
         run = await standin.slash(
-            world.guild.id, world.channel.id, world.alice.id, "ask",
+            world.guild.id,
+            world.channel.id,
+            world.alice.id,
+            "ask",
             {"question": f"@everyone @here <@{world.bob.id}> <@&{world.guild.id}> what is softmax"},
         )
         final = await run.wait_final(timeout=30)
@@ -221,11 +226,15 @@ async def test_question_cooldown_per_member(standin: DiscordStandin, world: Worl
     async with start_bot(ask_cooldown={"rate": 2, "per_seconds": 60}):
         runs = []
         for _ in range(3):
-            run = await standin.slash(world.guild.id, world.channel.id, world.alice.id, "ask", {"question": "what is pruning"})
+            run = await standin.slash(
+                world.guild.id, world.channel.id, world.alice.id, "ask", {"question": "what is pruning"}
+            )
             runs.append(run)
             await run.wait_final(timeout=30)
         assert runs[2].ephemeral and "Slow down" in runs[2].final.content
-        other = await standin.slash(world.guild.id, world.channel.id, world.bob.id, "ask", {"question": "what is pruning"})
+        other = await standin.slash(
+            world.guild.id, world.channel.id, world.bob.id, "ask", {"question": "what is pruning"}
+        )
         assert (await other.wait_final(timeout=30)).embeds
 
 
@@ -246,7 +255,9 @@ async def test_run_uses_configured_endpoints_and_reports_token_problems(
     try:
         await standin.wait_identified(1, timeout=60)
         await standin.wait_for(lambda: standin.commands.get(world.guild.id), timeout=30)
-        run = await standin.slash(world.guild.id, world.channel.id, world.alice.id, "ask", {"question": "what is keras"})
+        run = await standin.slash(
+            world.guild.id, world.channel.id, world.alice.id, "ask", {"question": "what is keras"}
+        )
         assert "Keras" in embed_text(await run.wait_final(timeout=30))
     finally:
         task.cancel()

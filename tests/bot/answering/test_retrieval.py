@@ -1,0 +1,254 @@
+"""Retrieval pieces on small synthetic inputs: names, fusion, the step rules, confidence, the index signals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+
+from bot.answering import retrieval
+from bot.answering.retrieval import Evidence, Layout, Retriever, confidence, fuse, kind_prior, next_step
+from indexer.documents import Document
+from indexer.search import FUZZY_MATCH, NameMatcher, SearchIndex, expand_shorthand, name_scores, tokenize
+from indexer.store import Manifest, StoredIndex
+from tests.fakes import FakeEncoder
+
+
+def doc(id: str, kind: str = "topic", step: int | None = 1, topic_id: str | None = None, **fields) -> Document:
+    fields.setdefault("passages", (f"{id} text",))
+    return Document(id=id, kind=kind, title=id, roadmap="r", step=step, topic_id=topic_id, **fields)
+
+
+# A topic with a concept, a lone topic, a resource and a weekly prompt serving the topic, and two steps.
+DOCS = [
+    doc("topic", topic_id="topic"),
+    doc("concept", kind="concept", topic_id="topic"),
+    doc("lone", topic_id="lone"),
+    doc("book", kind="resource", topic_id="topic"),
+    doc("prompt", kind="project", step=None, topic_id="topic", extra={"weekly_prompt": True}),
+    doc("step-1", kind="step", step=1),
+    doc("step-2", kind="step", step=2),
+]
+T, C, LONE, BOOK, PROMPT, S1, S2 = range(len(DOCS))
+LAYOUT = Layout.of(DOCS)
+
+
+def scores(**given: float) -> np.ndarray:
+    values = np.zeros(len(DOCS), dtype=np.float32)
+    for name, value in given.items():
+        values[[d.id.replace("-", "_") for d in DOCS].index(name)] = value
+    return values
+
+
+def ranked(question: str, dense: np.ndarray, named: np.ndarray | None = None) -> list[str]:
+    named = np.zeros(len(DOCS), dtype=np.float32) if named is None else named
+    lexical = np.zeros(len(DOCS), dtype=np.float32)
+    fused = fuse(dense, lexical, named, kind_prior(question, LAYOUT, named), LAYOUT)
+    return [DOCS[i].id for i in np.argsort(-fused, kind="stable")]
+
+
+# --- Words and names -------------------------------------------------------------------------------
+
+
+def test_british_spellings_and_word_forms_meet() -> None:
+    assert tokenize("regularisation optimisers pruning nets") == tokenize("regularization optimizers pruned net")
+    assert tokenize("the loss of what we use") == ["loss"]
+
+
+def test_chat_shorthand_is_spelled_out_as_whole_words_only() -> None:
+    assert expand_shorthand("activation fn and LR too big") == "activation function and learning rate too big"
+    assert expand_shorthand("fnord lrn") == "fnord lrn"
+
+
+def test_names_match_whatever_the_spacing_case_and_punctuation() -> None:
+    matcher = NameMatcher([("LightGBM", 0)])
+    for question in ["light gbm vs xgb", "Light-GBM?", "why LIGHTGBM"]:
+        assert [(m.document, m.quality) for m in matcher.matches(question)] == [(0, 1.0)]
+
+
+def test_long_names_forgive_a_typo_but_short_ones_must_be_exact() -> None:
+    matcher = NameMatcher([("random forest", 0), ("ReLU", 1)])
+    assert [(m.document, m.quality) for m in matcher.matches("random forrest trees")] == [(0, FUZZY_MATCH)]
+    assert matcher.matches("can i rely on it") == []
+
+
+def test_typos_are_judged_word_by_word() -> None:
+    matcher = NameMatcher([("regression loss", 0), ("gradient boosting", 1)])
+    # Two edits in "regressionloss" would pass as a whole, but "goes" is not a misspelt "loss" ...
+    assert matcher.matches("my regression goes crazy") == []
+    # ... while a typo in each of two long words is forgiven.
+    assert [m.document for m in matcher.matches("gradiant boostng")] == [1]
+
+
+def test_the_longest_name_wins() -> None:
+    matcher = NameMatcher([("gradient descent", 0), ("stochastic gradient descent", 1)])
+    assert [m.document for m in matcher.matches("is stochastic gradient descent noisy")] == [1]
+
+
+def test_a_typo_match_never_starts_with_a_filler_word_or_a_lone_letter() -> None:
+    matcher = NameMatcher([("pre-training", 0), ("step 1", 1)])
+    assert matcher.matches("my model memorises the training set") == []
+    assert [m.document for m in matcher.matches("pretraining on imagenet")] == [0]
+    # "s step 1" (from "what's") is one edit from "step1"; it must not replace the exact match inside it.
+    assert [(m.document, m.quality) for m in matcher.matches("what's step 1 about")] == [(1, 1.0)]
+
+
+def test_everyday_names_are_marked_generic() -> None:
+    matcher = NameMatcher([("loss", 0), ("cross entropy", 1)], generic={"loss"})
+    matches = matcher.matches("cross entropy loss")
+    assert {m.document: m.specific for m in matches} == {0: False, 1: True}
+    assert name_scores(matches, 2, specific_only=True).tolist() == [0.0, 1.0]
+
+
+# --- Fusion ----------------------------------------------------------------------------------------
+
+
+def test_a_named_document_outranks_a_closer_dense_match() -> None:
+    dense = scores(concept=0.50, lone=0.58)
+    assert ranked("what is it", dense)[0] == "lone"
+    assert ranked("what is it", dense, named=scores(concept=1.0))[0] == "concept"
+
+
+def test_a_concept_lifts_its_topic_above_an_equal_lone_document() -> None:
+    order = ranked("tell me", scores(concept=0.7, topic=0.40, lone=0.41))
+    assert order.index("topic") < order.index("lone")
+
+
+def test_resources_rank_first_only_when_the_question_asks_for_material() -> None:
+    dense = scores(book=0.60, topic=0.55)
+    assert ranked("how does it work", dense)[0] == "topic"
+    assert ranked("any good book on it", dense)[0] == "book"
+
+
+def test_a_resource_the_question_names_is_not_held_back() -> None:
+    prior = kind_prior("is it too heavy for me", LAYOUT, scores(book=1.0))
+    assert prior[BOOK] == 0.0 and prior[PROMPT] < 0.0
+
+
+def test_weekly_prompts_rank_first_only_when_the_question_asks_for_a_project() -> None:
+    dense = scores(prompt=0.60, topic=0.55)
+    assert ranked("how does it work", dense)[0] == "topic"
+    assert ranked("a project idea for it", dense)[0] == "prompt"
+
+
+@pytest.mark.parametrize(
+    ("question", "top", "named", "expected"),
+    [
+        ("finished step 1, what do i study next", "topic", "step_1", S2),
+        ("done with this, what now", "concept", None, S2),
+        ("finished the beginner roadmap, where do i start", "lone", None, S1),
+        ("where do i start", "lone", None, S1),
+        ("what is step 1 about", "topic", "step_1", None),
+        ("what is the concept", "concept", None, None),
+    ],
+)
+def test_finishing_a_step_leads_to_the_next_one(
+    question: str, top: str, named: str | None, expected: int | None
+) -> None:
+    named_scores = scores(**{named: 1.0}) if named else np.zeros(len(DOCS), dtype=np.float32)
+    assert next_step(question, scores(**{top: 1.0}), named_scores, LAYOUT) == expected
+
+
+# --- Confidence ------------------------------------------------------------------------------------
+
+
+def evidence(dense: float = 0.3, named: float = 0.0, coverage: float = 1.0, beyond: bool = False) -> Evidence:
+    return Evidence(dense=dense, lexical=0.0, named=named, coverage=coverage, beyond=beyond)
+
+
+def test_confidence_is_one_half_at_the_calibrated_cut_and_grows_with_similarity() -> None:
+    at_cut = confidence("hybrid", evidence(dense=retrieval.HYBRID_CUT))
+    assert at_cut == pytest.approx(0.5)
+    assert confidence("hybrid", evidence(dense=0.2)) < 0.5 < confidence("hybrid", evidence(dense=0.4))
+    assert confidence("dense", evidence(dense=retrieval.DENSE_CUT)) == pytest.approx(0.5)
+
+
+def test_a_named_subject_raises_confidence_and_unknown_words_lower_it() -> None:
+    plain = confidence("hybrid", evidence(dense=0.25))
+    assert confidence("hybrid", evidence(dense=0.25, named=1.0)) > 0.5 > plain
+    assert confidence("hybrid", evidence(dense=0.32, coverage=0.0)) < 0.5 < confidence("hybrid", evidence(dense=0.32))
+
+
+def test_a_subject_beyond_the_roadmap_has_no_confidence() -> None:
+    assert confidence("hybrid", evidence(dense=0.9, beyond=True)) == 0.0
+
+
+def test_single_signal_modes_ignore_names() -> None:
+    assert confidence("dense", evidence(dense=0.3, named=1.0)) == confidence("dense", evidence(dense=0.3))
+
+
+# --- The index's signals and the retriever ------------------------------------------------------------
+
+
+def small_index(documents: list[Document], encoder: FakeEncoder, hnsw: bool = False) -> SearchIndex:
+    texts = [p for d in documents for p in d.passages]
+    owners = np.asarray([i for i, d in enumerate(documents) for _ in d.passages], dtype=np.int64)
+    vectors = encoder.encode(texts)
+    index = (
+        faiss.IndexHNSWFlat(encoder.dimension, 8, faiss.METRIC_INNER_PRODUCT)
+        if hnsw
+        else faiss.IndexFlatIP(encoder.dimension)
+    )
+    index.add(vectors)
+    manifest = Manifest(encoder.name, encoder.dimension, len(documents), len(texts), "test", "", 0.0, "test")
+    return SearchIndex(StoredIndex(Path("."), manifest, documents, owners, index))
+
+
+KNOWLEDGE = [
+    doc(
+        "regularization",
+        topic_id="regularization",
+        names=("Regularization", "weight decay"),
+        passages=("Regularization adds a penalty so the model does not memorise noise.", "Ridge and lasso penalties."),
+    ),
+    doc(
+        "docker",
+        kind="concept",
+        step=2,
+        topic_id="deploy",
+        names=("Docker",),
+        passages=("Docker packs a model and its dependencies into a container image.",),
+    ),
+    doc("deploy", step=2, topic_id="deploy", names=("Deployment",), passages=("Serve a model behind an API.",)),
+]
+
+
+@pytest.mark.parametrize("hnsw", [False, True])
+def test_dense_scores_are_each_documents_best_passage(hnsw: bool) -> None:
+    encoder = FakeEncoder()
+    index = small_index(KNOWLEDGE, encoder, hnsw=hnsw)
+    query = encoder.encode(["ridge and lasso penalties", "a container image"])
+    passages = encoder.encode([p for d in KNOWLEDGE for p in d.passages])
+    expected = np.stack(
+        [(query @ passages.T)[:, :2].max(axis=1), (query @ passages.T)[:, 2], (query @ passages.T)[:, 3]], axis=1
+    )
+    assert np.allclose(index.dense_scores(query), expected, atol=1e-5)
+
+
+def test_misspelt_words_are_corrected_and_unknown_words_counted() -> None:
+    index = small_index(KNOWLEDGE, FakeEncoder())
+    assert index.correct("regularisaton of my modle") == "regularization of my modle"
+    assert index.coverage("carbonara recipe") == 0.0
+    assert index.coverage("docker container penalty") == 1.0
+
+
+def test_a_question_beyond_the_roadmap_is_declined_unless_it_names_what_the_roadmap_teaches() -> None:
+    retriever = Retriever(small_index(KNOWLEDGE, FakeEncoder()), FakeEncoder())
+    beyond, named = retriever.retrieve(["how do GANs work", "GAN training with weight decay"], k=3)
+    assert beyond.confidence == 0.0 and beyond.evidence.beyond
+    assert not named.evidence.beyond and named.results[0].id == "regularization"
+
+
+def test_a_subject_the_knowledge_names_is_not_beyond_it() -> None:
+    taught = [*KNOWLEDGE, doc("gan", kind="concept", topic_id="deploy", names=("GAN",))]
+    retriever = Retriever(small_index(taught, FakeEncoder()), FakeEncoder())
+    assert not retriever.retrieve(["how do GANs work"], k=3)[0].evidence.beyond
+
+
+def test_the_lexical_mode_ranks_without_the_encoder() -> None:
+    encoder = FakeEncoder()
+    retriever = Retriever(small_index(KNOWLEDGE, FakeEncoder()), encoder)
+    [result] = retriever.retrieve(["docker container image"], k=2, mode="lexical")
+    assert encoder.calls == 0 and result.results[0].id == "docker"
