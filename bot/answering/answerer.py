@@ -79,7 +79,8 @@ class Answerer:
             if clean.problem == "not_english":
                 answer = abstain_answer(snapshot.kb, question, retrieval.results, "not_english")
             elif retrieval.confidence < self.min_confidence:
-                answer = abstain_answer(snapshot.kb, question, retrieval.results, "unknown")
+                beyond = retrieval.evidence is not None and retrieval.evidence.beyond
+                answer = abstain_answer(snapshot.kb, question, retrieval.results, "beyond" if beyond else "unknown")
             else:
                 answer = compose_answer(snapshot.kb, question, retrieval.results, snapshot.documents)
             if clean.truncated:

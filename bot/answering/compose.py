@@ -52,6 +52,7 @@ class Answer:
     topic_id: str | None = None
     notice: str | None = None
     reason: str | None = None
+    explanation: str | None = None  # why the tutor declined, when it did
 
     @property
     def text(self) -> str:
@@ -155,13 +156,27 @@ def compose_answer(kb: KnowledgeBase, question: str, results: list[Result], docu
 
 def abstain_answer(kb: KnowledgeBase, question: str, results: list[Result], reason: str) -> Answer:
     closest = closest_topics(kb, results)
+    explanation = ABSTAIN_EXPLANATIONS[reason]
     if reason == "empty":
         headline = "Ask me a question about the roadmap"
     elif reason == "not_english":
         headline = "I can only read questions in English"
+    elif reason == "beyond":
+        headline = "That's beyond this roadmap"
+        after = next((r.next_roadmap for r in kb.roadmaps if r.next_roadmap), None)
+        if after is not None:
+            explanation += f" What comes after this roadmap: {after.description}"
     else:
         headline = "I don't know that one"
-    return Answer(question=question, abstained=True, headline=headline, results=results, closest=closest, reason=reason)
+    return Answer(
+        question=question,
+        abstained=True,
+        headline=headline,
+        results=results,
+        closest=closest,
+        reason=reason,
+        explanation=explanation,
+    )
 
 
 ABSTAIN_EXPLANATIONS = {
@@ -171,6 +186,7 @@ ABSTAIN_EXPLANATIONS = {
     ),
     "not_english": "I only understand questions written in English, so I would rather not guess at an answer.",
     "unknown": "That isn't covered by the roadmaps and notes I teach from, and I won't make up an answer.",
+    "beyond": "The roadmaps I teach don't cover that subject, so I won't make up an answer.",
 }
 
 
@@ -180,7 +196,7 @@ def render_text(answer: Answer) -> str:
     if answer.notice:
         lines += [f"_{answer.notice}_", ""]
     if answer.abstained:
-        lines.append(f"**{answer.headline}.** {ABSTAIN_EXPLANATIONS.get(answer.reason or 'unknown', '')}")
+        lines.append(f"**{answer.headline}.** {answer.explanation or ''}")
         if answer.closest:
             lines += ["", "The closest topics I do know:"]
             lines += [f"• {t.title} (step {t.step})" for t in answer.closest]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import discord
 
 from bot.answering import Answer
-from bot.answering.compose import ABSTAIN_EXPLANATIONS
 from bot.progress import ProgressReport, Recommendation
 from bot.tutor import TopicCard, TopicStatus
 
@@ -94,7 +93,7 @@ def answer_embed(answer: Answer) -> discord.Embed:
     if answer.abstained:
         embed = discord.Embed(
             title=answer.headline,
-            description=ABSTAIN_EXPLANATIONS.get(answer.reason or "unknown", ""),
+            description=answer.explanation or "",
             colour=UNKNOWN_COLOUR,
         )
         if answer.closest:
@@ -161,9 +160,7 @@ def progress_embed(report: ProgressReport, whose: str) -> discord.Embed:
 def roadmap_embed(title: str, view: list[tuple[int, str, list[TopicStatus]]]) -> discord.Embed:
     embed = discord.Embed(title=title, colour=COLOUR)
     for number, step_title, statuses in view:
-        lines = [
-            f"{'✅' if s.done else ('➡️' if s.available else '🔒')} {s.entry.topic.title}" for s in statuses
-        ]
+        lines = [f"{'✅' if s.done else ('➡️' if s.available else '🔒')} {s.entry.topic.title}" for s in statuses]
         embed.add_field(name=f"Step {number}: {step_title}", value="\n".join(lines), inline=False)
     embed.set_footer(text="✅ done · ➡️ ready to start · 🔒 needs earlier topics")
     return fit(embed)

@@ -129,3 +129,9 @@ def test_json_contract_single_and_batch(real_data_dir: Path, tmp_path: Path) -> 
 def test_cli_rejects_conflicting_arguments(real_data_dir: Path, tmp_path: Path) -> None:
     result = _cli(real_data_dir, tmp_path, "--batch", "-", "a question too")
     assert result.returncode == 2 and "not both" in result.stderr
+
+
+def test_subjects_beyond_the_roadmap_point_to_what_comes_next(real_answerer: Answerer) -> None:
+    answer = real_answerer.answer("how does PPO work in reinforcement learning")
+    assert answer.abstained and answer.reason == "beyond"
+    assert "Advanced Roadmap" in answer.text and not answer.sections
