@@ -8,6 +8,7 @@ import time
 import yaml
 
 from benchmarks.measure import JSON, ROOT, Workspace, encoder_backend, ms, percentile, target
+from bot.answering import Answerer
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,19 @@ def dev_questions() -> list[str]:
     return [str(item["q"]) for item in items]
 
 
+BACKENDS = ("onnx", "sentence-transformers")
+
+
 def run(workspace: Workspace, quick: bool) -> JSON:
-    answerer = workspace.answerer()
+    """Both query backends side by side; the served one (ONNX) carries the target."""
+    figures = {backend: measure(workspace.answerer_with(backend), quick) for backend in BACKENDS}
+    targets = {
+        f"{backend}.{name}": value for backend in BACKENDS for name, value in figures[backend].pop("targets").items()
+    }
+    return {"backends": figures, "targets": targets}
+
+
+def measure(answerer: Answerer, quick: bool) -> JSON:
     encoder = answerer.encoder
     questions = dev_questions()
     if quick:

@@ -60,11 +60,12 @@ async def _wait_until(check: Callable[[], object], timeout: float, what: str) ->
 
 @contextlib.asynccontextmanager
 async def bot_process(
-    workspace: Workspace, standin: DiscordStandin, room: Room, command: list[str], name: str
+    workspace: Workspace, standin: DiscordStandin, room: Room, command: list[str], name: str, backend: str = "auto"
 ) -> AsyncIterator[RunningBot]:
     """Run `command` + `--config FILE` (settings pointing at the stand-in) until a question is answered."""
     config = workspace.write_config(
         f"config-{name}.yaml",
+        model={"backend": backend},
         discord={
             "api_base_url": standin.api_base_url,
             "gateway_url": standin.gateway_url,

@@ -192,12 +192,16 @@ class Workspace:
     def answerer(self) -> Answerer:
         """The product's answerer over this workspace's index (built if missing), loaded once per run."""
         if self._answerer is None:
-            from bot.serving import open_answerer
-
-            self.ensure_index()
-            log.info("loading the answerer (model and index)")
-            self._answerer = open_answerer(self.settings())
+            self._answerer = self.answerer_with("auto")
         return self._answerer
+
+    def answerer_with(self, backend: str) -> Answerer:
+        """A new answerer whose questions are embedded by `backend` (auto, onnx, sentence-transformers)."""
+        from bot.serving import open_answerer
+
+        self.ensure_index()
+        log.info("loading the answerer (model and index) with the %s backend", backend)
+        return open_answerer(self.settings(model={"backend": backend}))
 
     def ensure_index(self) -> None:
         """Build the index of the shipped knowledge unless this workspace already has a current one."""
