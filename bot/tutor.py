@@ -126,6 +126,12 @@ class Tutor:
         completed.discard(entry.topic.id)
         return DoneResult(entry, changed, recommend_next(self.kb, completed))
 
+    async def forget(self, member: Member) -> int:
+        """Delete everything stored about the member (in their guild) and what is cached; return rows deleted."""
+        deleted = await self.store.forget_member(member.guild_id, member.user_id)
+        self._completed.pop(member, None)
+        return deleted
+
     async def next_steps(self, member: Member, limit: int = 3) -> list[Recommendation]:
         return recommend_next(self.kb, await self.completed(member), limit)
 

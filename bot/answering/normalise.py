@@ -9,7 +9,9 @@ from typing import Literal
 
 MAX_QUESTION_CHARS = 500
 
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]")
+# Controls and line breaks become spaces; format characters (zero-width spaces and joiners, direction marks
+# and overrides, soft hyphens, tags) are dropped, so "drop\u200bout" is "dropout".
+_SPACED = {"Cc": " ", "Zl": " ", "Zp": " ", "Cf": ""}
 _DISCORD_MARKUP = re.compile(r"<(?:@[!&]?|#)\d+>|<a?:\w+:\d+>|@(?:everyone|here)\b")
 _SPACE = re.compile(r"\s+")
 
@@ -30,8 +32,7 @@ def _is_latin_letter(char: str) -> bool:
 def clean_question(raw: str) -> CleanQuestion:
     """Normalise Unicode, drop control and invisible characters and Discord mentions, cap the length."""
     text = unicodedata.normalize("NFKC", raw or "")
-    text = _INVISIBLE.sub("", text)
-    text = "".join(" " if unicodedata.category(c) in {"Cc", "Zl", "Zp"} else c for c in text)
+    text = "".join(_SPACED.get(unicodedata.category(c), c) for c in text)
     text = _DISCORD_MARKUP.sub(" ", text)
     text = _SPACE.sub(" ", text).strip()
     letters = [c for c in text if c.isalpha()]

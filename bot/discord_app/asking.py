@@ -13,6 +13,7 @@ from bot.discord_app import render
 from bot.discord_app.context import DM_GUILD_ID, member_of
 from bot.discord_app.tree import Refused
 from bot.discord_app.views import answer_view
+from bot.storage.errors import StorageError
 from bot.tutor import Member
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ class Asking(commands.Cog):
         view = None if answer.abstained else answer_view(answer.topic_id)
         kwargs = {"view": view} if view else {}
         await interaction.followup.send(
-            content=render.clip(f"> {question}", 300), embed=render.answer_embed(answer), **kwargs
+            content=render.quote(question) or None, embed=render.answer_embed(answer), **kwargs
         )
 
     @commands.Cog.listener()
@@ -54,7 +55,9 @@ class Asking(commands.Cog):
         member = Member(message.guild.id if message.guild else DM_GUILD_ID, message.author.id)
         wait = self.bot.question_cooldown.hit((member.guild_id, member.user_id))
         if wait:
-            await message.reply(f"Slow down a little: you can ask again in {max(1, round(wait))} s.", mention_author=False)
+            await message.reply(
+                f"Slow down a little: you can ask again in {max(1, round(wait))} s.", mention_author=False
+            )
             return
         answer = await self.bot.tutor.ask(member, question)
         view = None if answer.abstained else answer_view(answer.topic_id)
@@ -73,7 +76,11 @@ class Asking(commands.Cog):
             return text.strip()[:QUESTION_MAX]
         if not self.bot.settings.discord.message_content:
             return None
-        channels = await self.bot.ask_channels(message.guild.id)
+        try:
+            channels = await self.bot.ask_channels(message.guild.id)
+        except StorageError as exc:  # every message in the server comes here: a warning, not a traceback each
+            log.warning("cannot read the ask channels of guild %s: %s", message.guild.id, exc)
+            return None
         if message.channel.id in channels and message.content.strip():
             return message.content.strip()[:QUESTION_MAX]
         return None

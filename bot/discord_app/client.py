@@ -13,12 +13,16 @@ from discord.ext import commands
 from bot.answering import Answerer
 from bot.config import Settings
 from bot.cooldown import Cooldown
+from bot.discord_app.admin import Admin
 from bot.discord_app.asking import Asking
 from bot.discord_app.learning import Learning
+from bot.discord_app.privacy import Privacy
 from bot.discord_app.tree import TutorTree
 from bot.discord_app.views import DoneButton, NextButton
+from bot.discord_app.weekly import Weekly
 from bot.storage.base import Store
 from bot.tutor import Tutor, utc_now
+from bot.weekly.service import WeeklyService
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,7 @@ class TutorBot(commands.Bot):
         store: Store,
         open_answerer: Callable[[], Answerer],
         clock: Callable[[], datetime] = utc_now,
+        weekly_tick_seconds: float = 30.0,
         **options: object,
     ) -> None:
         super().__init__(
@@ -54,6 +59,10 @@ class TutorBot(commands.Bot):
         self.question_cooldown = Cooldown(settings.discord.ask_cooldown.rate, settings.discord.ask_cooldown.per_seconds)
         self._ask_channels: dict[int, set[int]] = {}
         self.tutor: Tutor  # set in setup_hook, before any event arrives
+        self.weekly = WeeklyService(store, lambda: self.tutor.kb, clock)
+        self.weekly_tick_seconds = weekly_tick_seconds  # how often the weekly scheduler looks for due posts
+        # One /admin reindex at a time in this process (indexer.build's file lock covers other processes).
+        self.reindex_lock = asyncio.Lock()
         self.commands_synced = asyncio.Event()
 
     async def setup_hook(self) -> None:
@@ -62,6 +71,11 @@ class TutorBot(commands.Bot):
         self.tutor = Tutor(answerer, self.store, self.clock)
         await self.add_cog(Asking(self))
         await self.add_cog(Learning(self))
+        # The weekly scheduler and the question purge are loops owned by their cogs: Bot.close() removes
+        # the cogs, and their cog_unload cancels the loops.
+        await self.add_cog(Weekly(self))
+        await self.add_cog(Admin(self))
+        await self.add_cog(Privacy(self))
         self.add_dynamic_items(DoneButton, NextButton)
         await self.sync_commands()
 

@@ -21,7 +21,9 @@ class Learning(commands.Cog):
     def __init__(self, bot: TutorBot) -> None:
         self.bot = bot
 
-    async def _topic_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    async def _topic_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
         choices = self.bot.tutor.topic_choices(current)
         return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
 
@@ -59,23 +61,29 @@ class Learning(commands.Cog):
     @app_commands.describe(topic="The topic you finished (start typing to search)")
     @app_commands.autocomplete(topic=_topic_autocomplete)
     async def done(self, interaction: discord.Interaction, topic: app_commands.Range[str, 1, 100]) -> None:
+        # A write can wait on a busy database (up to its 5 s busy timeout), longer than Discord's 3 s to
+        # acknowledge: defer first, so that even an apology still reaches the member.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         result = await self.bot.tutor.mark_done(member_of(interaction), topic)
         title = result.entry.topic.title
         status = f"Marked **{title}** as done. ✅" if result.changed else f"**{title}** was already done."
-        await interaction.response.send_message(status, embed=render.next_embed(result.next_steps), ephemeral=True)
+        await interaction.followup.send(status, embed=render.next_embed(result.next_steps), ephemeral=True)
 
     @app_commands.command(name="undo", description="Unmark a topic you marked as finished")
     @app_commands.describe(topic="The topic to unmark (start typing to search)")
     @app_commands.autocomplete(topic=_done_topic_autocomplete)
     async def undo(self, interaction: discord.Interaction, topic: app_commands.Range[str, 1, 100]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)  # a write: see /done
         result = await self.bot.tutor.undo(member_of(interaction), topic)
         title = result.entry.topic.title
         status = f"Unmarked **{title}**." if result.changed else f"**{title}** wasn't marked as done."
-        await interaction.response.send_message(status, ephemeral=True)
+        await interaction.followup.send(status, ephemeral=True)
 
     @app_commands.command(name="roadmap", description="Browse the roadmap with your status on each topic")
     @app_commands.describe(step="Only this step (default: all steps)")
-    async def roadmap(self, interaction: discord.Interaction, step: app_commands.Range[int, 1, 50] | None = None) -> None:
+    async def roadmap(
+        self, interaction: discord.Interaction, step: app_commands.Range[int, 1, 50] | None = None
+    ) -> None:
         view = await self.bot.tutor.roadmap(member_of(interaction), step)
         if not view:
             raise Refused(f"There is no step {step}.")
@@ -88,5 +96,7 @@ class Learning(commands.Cog):
     async def topic(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 100]) -> None:
         card = self.bot.tutor.topic_card(name)
         kb = self.bot.tutor.kb
-        resources = [(kb.resources[r].resource.title, str(kb.resources[r].resource.url)) for r in card.entry.topic.resources]
+        resources = [
+            (kb.resources[r].resource.title, str(kb.resources[r].resource.url)) for r in card.entry.topic.resources
+        ]
         await interaction.response.send_message(embed=render.topic_embed(card, resources), ephemeral=True)

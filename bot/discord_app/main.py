@@ -12,7 +12,7 @@ import yarl
 
 from bot.config import DISCORD_API_BASE, DISCORD_GATEWAY, Settings
 from bot.discord_app.client import TutorBot
-from bot.storage import StorageError, open_store
+from bot.storage import SchemaTooNewError, StorageError, StorageUnavailable, StoreLockedError, open_store
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,12 @@ async def serve(settings: Settings) -> None:
     try:
         store = open_store(str(settings.database_path))
         await store.open()
+    except (StoreLockedError, SchemaTooNewError) as exc:
+        raise StartupError(f"cannot open the database: {exc}") from None
+    except StorageUnavailable as exc:
+        # Answering needs no database: serve questions, and let the unopened store make progress
+        # commands apologise, rather than take the whole tutor down over a damaged file.
+        log.error("cannot open the database: %s; answering questions only until it is fixed", exc)
     except StorageError as exc:
         raise StartupError(f"cannot open the database: {exc}") from None
     try:

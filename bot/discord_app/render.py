@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import discord
 
 from bot.answering import Answer
@@ -33,6 +35,14 @@ def clip(text: str, limit: int) -> str:
     return cut.rstrip() + "…"
 
 
+def quote(text: str, limit: int = 300) -> str:
+    """A member's words quoted back on one line and inert: Markdown escaped, invisible and direction-changing
+    characters dropped, so they cannot restyle, reverse or hide anything in the bot's message."""
+    visible = "".join(c for c in text if unicodedata.category(c) not in {"Cc", "Cf"})
+    flat = " ".join(visible.split())
+    return "> " + clip(discord.utils.escape_markdown(flat), limit - 2) if flat else ""
+
+
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """Split text into messages of at most `limit` characters, at paragraph, line or word breaks."""
     chunks: list[str] = []
@@ -52,12 +62,13 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
 
 
 def fit(embed: discord.Embed) -> discord.Embed:
-    """Clip every part to its limit, then shorten the description until the whole embed fits."""
+    """Clip every part to its limit, then shorten the description, then drop trailing fields until the whole
+    embed fits; fields that had to go are counted in a last field rather than dropped silently."""
     if embed.title:
         embed.title = clip(embed.title, TITLE_LIMIT)
     if embed.description:
         embed.description = clip(embed.description, DESCRIPTION_LIMIT)
-    fields = embed.fields[:MAX_FIELDS]
+    fields = embed.fields
     embed.clear_fields()
     for field in fields:
         embed.add_field(
@@ -65,17 +76,40 @@ def fit(embed: discord.Embed) -> discord.Embed:
             value=clip(field.value or "\u200b", FIELD_VALUE_LIMIT) or "\u200b",
             inline=bool(field.inline),
         )
-    if embed.footer and embed.footer.text:
-        embed.set_footer(text=clip(embed.footer.text, FOOTER_LIMIT))
-    while len(embed) > EMBED_TOTAL_LIMIT:
-        excess = len(embed) - EMBED_TOTAL_LIMIT
+    if embed.footer.text is not None:
+        footer = clip(embed.footer.text, FOOTER_LIMIT)
+        if footer:
+            embed.set_footer(text=footer, icon_url=embed.footer.icon_url)
+        else:
+            embed.remove_footer()
+    hidden = 0
+    while True:
+        # Room for the "N more not shown" field whenever something is hidden.
+        note = len(HIDDEN_NAME) + len(_hidden_note(hidden)) if hidden else 0
+        if len(embed.fields) > MAX_FIELDS - (1 if hidden else 0):
+            embed.remove_field(len(embed.fields) - 1)
+            hidden += 1
+            continue
+        excess = len(embed) + note - EMBED_TOTAL_LIMIT
+        if excess <= 0:
+            break
         if embed.description and len(embed.description) > excess + 1:
             embed.description = clip(embed.description, len(embed.description) - excess - 1)
         elif embed.fields:
             embed.remove_field(len(embed.fields) - 1)
+            hidden += 1
         else:  # pragma: no cover - title and footer alone are under the total
             break
+    if hidden:
+        embed.add_field(name=HIDDEN_NAME, value=_hidden_note(hidden), inline=False)
     return embed
+
+
+HIDDEN_NAME = "…"
+
+
+def _hidden_note(hidden: int) -> str:
+    return f"{hidden} more not shown"
 
 
 def _bullets(items: list[str]) -> str:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import discord
 
 from bot.discord_app import render
 from bot.discord_app.context import bot_of, member_of
+from bot.storage.errors import StorageError
 from bot.tutor import UnknownTopic
+
+log = logging.getLogger(__name__)
 
 
 class DoneButton(discord.ui.DynamicItem[discord.ui.Button], template=r"tutor:done:(?P<topic>[a-z0-9-]{1,80})"):
@@ -29,15 +33,21 @@ class DoneButton(discord.ui.DynamicItem[discord.ui.Button], template=r"tutor:don
         return cls(match["topic"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        # Saving may wait on a busy database longer than Discord's 3 s to acknowledge (see /done).
+        await interaction.response.defer(ephemeral=True, thinking=True)
         tutor = bot_of(interaction).tutor
         try:
             result = await tutor.mark_done(member_of(interaction), self.topic_id)
         except UnknownTopic as exc:
-            await interaction.response.send_message(str(exc), ephemeral=True)
+            await interaction.followup.send(str(exc), ephemeral=True)
+            return
+        except StorageError as exc:  # a button's errors do not reach the command tree's error handler
+            log.warning("storage problem on the done button: %s", exc)
+            await interaction.followup.send(exc.user_message, ephemeral=True)
             return
         title = result.entry.topic.title
         status = f"Marked **{title}** as done. ✅" if result.changed else f"**{title}** was already done."
-        await interaction.response.send_message(status, embed=render.next_embed(result.next_steps), ephemeral=True)
+        await interaction.followup.send(status, embed=render.next_embed(result.next_steps), ephemeral=True)
 
 
 class NextButton(discord.ui.DynamicItem[discord.ui.Button], template=r"tutor:next"):
@@ -53,7 +63,12 @@ class NextButton(discord.ui.DynamicItem[discord.ui.Button], template=r"tutor:nex
         return cls()
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        picks = await bot_of(interaction).tutor.next_steps(member_of(interaction))
+        try:
+            picks = await bot_of(interaction).tutor.next_steps(member_of(interaction))
+        except StorageError as exc:
+            log.warning("storage problem on the next button: %s", exc)
+            await interaction.response.send_message(exc.user_message, ephemeral=True)
+            return
         await interaction.response.send_message(embed=render.next_embed(picks), ephemeral=True)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from bot.answering import Answerer
 from bot.config import Settings
 from bot.discord_app.client import TutorBot
 from bot.storage import SqliteStore
+from bot.tutor import utc_now
 from tests.standin import DiscordStandin, Perm
 from tests.standin.harness import running
 from tests.standin.state import Channel, Guild, Member
@@ -62,13 +64,31 @@ def world(standin: DiscordStandin) -> World:
     )
 
 
-def bot_settings(tmp_path: Path, world: World, **discord: Any) -> Settings:
+def bot_settings(tmp_path: Path, world: World, config: dict[str, Any] | None = None, **discord: Any) -> Settings:
+    """Settings for a test bot: `discord` keys as keyword arguments, other sections (knowledge, privacy) in `config`."""
     return Settings.model_validate(
         {
             "data_dir": str(tmp_path),
+            **(config or {}),
             "discord": {"guild_ids": [world.guild.id, world.other_guild.id], **discord},
         }
     )
+
+
+class SimClock:
+    """A clock tests move by hand: `clock.now = ...` or `clock.advance(minutes=5)`."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now.astimezone(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, now: datetime) -> None:
+        self.now = now.astimezone(UTC)
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
 
 
 BotFactory = Callable[..., contextlib.AbstractAsyncContextManager[TutorBot]]
@@ -76,17 +96,29 @@ BotFactory = Callable[..., contextlib.AbstractAsyncContextManager[TutorBot]]
 
 @pytest.fixture
 def start_bot(standin: DiscordStandin, world: World, tmp_path: Path, real_answerer: Answerer) -> BotFactory:
-    """`async with start_bot(**discord_settings) as bot`: a connected bot with its own database."""
+    """`async with start_bot(**discord_settings) as bot`: a connected bot with its own database.
+
+    `clock` replaces the bot's clock (a callable returning an aware UTC datetime), `weekly_tick` the
+    seconds between weekly scheduler ticks, `config` other settings sections (knowledge, privacy).
+    """
 
     @contextlib.asynccontextmanager
-    async def start(answerer: Answerer | None = None, **discord: Any) -> AsyncIterator[TutorBot]:
-        settings = bot_settings(tmp_path, world, **discord)
+    async def start(
+        answerer: Answerer | None = None,
+        clock: Callable[[], datetime] | None = None,
+        weekly_tick: float = 30.0,
+        config: dict[str, Any] | None = None,
+        **discord: Any,
+    ) -> AsyncIterator[TutorBot]:
+        settings = bot_settings(tmp_path, world, config, **discord)
         store = SqliteStore(settings.database_path)
         await store.open()
         bot = FastTutorBot(
             settings,
             store,
             lambda: answerer or real_answerer,
+            clock=clock or utc_now,
+            weekly_tick_seconds=weekly_tick,
             guild_ready_timeout=0.05,
             chunk_guilds_at_startup=False,
         )

@@ -1,0 +1,312 @@
+"""`/admin`: weekly prompt settings, reindexing, server stats, unanswered questions and ask channels.
+
+Discord hides these commands from members without Manage Server (`default_permissions`), but a
+server can change that and a forged request skips it, so `interaction_check` decides again on every
+command: Manage Server, or a role listed in `discord.admin_role_ids`. (Members with an admin role but
+without Manage Server see the commands once the server allows that role under Server Settings →
+Integrations.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.admin import GuildStats, UnansweredGroup, group_unanswered, guild_stats, is_admin
+from bot.discord_app import render
+from bot.discord_app.tree import Refused
+from bot.discord_app.weekly import problem_text, status_embed
+from bot.serving import rebuild
+from bot.weekly.schedule import discord_timestamp
+from bot.weekly.service import WEEKDAYS, find_time_zones, parse_schedule
+from indexer.build import BuildInProgress
+from knowledge.loader import KnowledgeError
+
+if TYPE_CHECKING:
+    from bot.discord_app.client import TutorBot
+
+log = logging.getLogger(__name__)
+
+QUOTE_LIMIT = 150
+GROUPS_SHOWN = 10
+MESSAGE_CONTENT_OFF = (
+    "⚠️ `discord.message_content` is off in my config, so Discord sends me plain messages without their text "
+    "and I can't answer in ask channels yet. Members can still mention me or use /ask. To turn it on, enable "
+    "the Message Content intent in the Developer Portal (Bot → Privileged Gateway Intents), set "
+    "`discord.message_content: true` and restart me (see the README)."
+)
+
+
+def member_is_admin(interaction: discord.Interaction, admin_role_ids: list[int]) -> bool:
+    user = interaction.user
+    if interaction.guild is None or not isinstance(user, discord.Member):
+        return False
+    permissions = interaction.permissions
+    manage = permissions.manage_guild or permissions.administrator or user.guild_permissions.manage_guild
+    return is_admin(manage, [role.id for role in user.roles], admin_role_ids)
+
+
+def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """A member's words, shown inert: one line, no markdown, no mention syntax, clipped."""
+    flat = re.sub(r"\s+", " ", text).strip()
+    flat = discord.utils.escape_mentions(discord.utils.escape_markdown(flat))
+    return "“" + render.clip(flat, limit) + "”"
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class Admin(commands.GroupCog, group_name="admin", group_description="Server admin: weekly prompts, index, stats"):
+    weekly = app_commands.Group(name="weekly", description="The weekly project prompt: where and when it is posted")
+    ask_channels = app_commands.Group(name="ask-channels", description="Channels where I answer plain messages")
+
+    def __init__(self, bot: TutorBot) -> None:
+        self.bot = bot
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if not member_is_admin(interaction, self.bot.settings.discord.admin_role_ids):
+            raise Refused("Only server admins (Manage Server, or an admin role set in my config) can use /admin.")
+        return True
+
+    # /admin weekly --------------------------------------------------------------------------------
+
+    async def _zone_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=zone, value=zone) for zone in find_time_zones(current)]
+
+    @weekly.command(name="set", description="Where and when to post the weekly project prompt; turns it on")
+    @app_commands.describe(
+        channel="The channel to post in (I open a thread on each post for submissions)",
+        weekday="The day to post on",
+        time="Time of day on a 24-hour clock, HH:MM, e.g. 09:00",
+        timezone="IANA time zone the time is in, e.g. Europe/Berlin (start typing to search)",
+    )
+    @app_commands.choices(weekday=[app_commands.Choice(name=day, value=n) for n, day in enumerate(WEEKDAYS)])
+    @app_commands.autocomplete(timezone=_zone_autocomplete)
+    async def weekly_set(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel,
+        weekday: app_commands.Choice[int],
+        time: app_commands.Range[str, 1, 10],
+        timezone: app_commands.Range[str, 1, 64],
+    ) -> None:
+        assert interaction.guild_id is not None
+        settings = parse_schedule(channel.id, weekday.value, time, timezone, enabled=True)
+        await self.bot.weekly.save(interaction.guild_id, settings)
+        status = await self.bot.weekly.status(interaction.guild_id)
+        notes = ["Saved. Weekly prompts are on."]
+        missing = _missing_post_permissions(channel)
+        if missing:
+            notes.append(
+                f"⚠️ I'm missing {', '.join(missing)} in {channel.mention}; "
+                "I need it to post the prompt and open its submissions thread."
+            )
+        await interaction.response.send_message(
+            "\n".join(notes), embed=status_embed(status, interaction.guild_id), ephemeral=True
+        )
+
+    @weekly.command(name="on", description="Resume posting the weekly project prompt")
+    async def weekly_on(self, interaction: discord.Interaction) -> None:
+        await self._switch(interaction, True)
+
+    @weekly.command(name="off", description="Pause the weekly project prompt (settings are kept)")
+    async def weekly_off(self, interaction: discord.Interaction) -> None:
+        await self._switch(interaction, False)
+
+    async def _switch(self, interaction: discord.Interaction, enabled: bool) -> None:
+        assert interaction.guild_id is not None
+        saved = await self.bot.weekly.set_enabled(interaction.guild_id, enabled)
+        if saved is None:
+            raise Refused("Weekly prompts aren't set up yet: choose a channel and time with /admin weekly set.")
+        status = await self.bot.weekly.status(interaction.guild_id)
+        await interaction.response.send_message(
+            f"Weekly prompts are {'on' if enabled else 'off'}.",
+            embed=status_embed(status, interaction.guild_id),
+            ephemeral=True,
+        )
+
+    @weekly.command(name="show", description="The weekly prompt settings, the next post and any problem")
+    async def weekly_show(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        status = await self.bot.weekly.status(interaction.guild_id)
+        await interaction.response.send_message(embed=status_embed(status, interaction.guild_id), ephemeral=True)
+
+    # /admin reindex -------------------------------------------------------------------------------
+
+    @app_commands.command(name="reindex", description="Reload the knowledge files and notes and rebuild the index")
+    async def reindex(self, interaction: discord.Interaction) -> None:
+        lock = self.bot.reindex_lock
+        if lock.locked():
+            raise Refused("A reindex is already running. I keep answering from the current index until it's done.")
+        async with lock:  # taken before the first await, so a second /admin reindex sees it
+            await interaction.response.defer(thinking=True, ephemeral=True)
+            log.info("reindex requested by %s in guild %s", interaction.user.id, interaction.guild_id)
+            try:
+                report = await asyncio.to_thread(rebuild, self.bot.settings, self.bot.tutor.answerer)
+            except KnowledgeError as exc:
+                log.warning("reindex failed: %s", exc)
+                await interaction.followup.send(embed=knowledge_error_embed(exc), ephemeral=True)
+                return
+            except BuildInProgress:
+                await interaction.followup.send(
+                    "Another process is rebuilding this index right now (`roadmap-tutor index build`?). "
+                    "I kept the current index; try again when it has finished.",
+                    ephemeral=True,
+                )
+                return
+            except Exception as exc:
+                log.exception("reindex failed")
+                await interaction.followup.send(
+                    render.clip(f"The reindex failed ({type(exc).__name__}: {exc}). I kept the current index.", 1900),
+                    ephemeral=True,
+                )
+                return
+        what = "Nothing had changed, so I kept the index" if report.reused else "Rebuilt the index"
+        await interaction.followup.send(
+            f"✅ {what}: {report.documents} documents in {report.seconds:.1f} s. New questions use it now.",
+            ephemeral=True,
+        )
+
+    # /admin stats and /admin unanswered -----------------------------------------------------------
+
+    @app_commands.command(name="stats", description="Active members, topics completed, most asked topics")
+    @app_commands.describe(days="How many days back to count (default 30)")
+    async def stats(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] = 30) -> None:
+        assert interaction.guild_id is not None
+        since = self.bot.clock() - timedelta(days=days)
+        numbers = await guild_stats(self.bot.store, self.bot.tutor.kb, interaction.guild_id, since)
+        status = await self.bot.weekly.status(interaction.guild_id)
+        embed = stats_embed(numbers, days)
+        settings = status.settings
+        weekly = "Not set up" if settings is None or status.slot is None else (
+            f"{'On' if settings.enabled else 'Off'} · {status.slot.describe()} in <#{settings.channel_id}>"
+        )
+        if status.problem is not None:
+            weekly += "\n⚠️ " + problem_text(status.problem)
+        embed.add_field(name="Weekly prompts", value=weekly, inline=False)
+        await interaction.response.send_message(embed=render.fit(embed), ephemeral=True)
+
+    @app_commands.command(name="unanswered", description="Recent questions I couldn't answer, by closest topic")
+    @app_commands.describe(days="How many days back to look (default 30)", limit="At most this many questions")
+    async def unanswered(
+        self,
+        interaction: discord.Interaction,
+        days: app_commands.Range[int, 1, 365] = 30,
+        limit: app_commands.Range[int, 1, 100] = 50,
+    ) -> None:
+        assert interaction.guild_id is not None
+        since = self.bot.clock() - timedelta(days=days)
+        questions = await self.bot.store.unanswered_questions(interaction.guild_id, limit, since)
+        groups = group_unanswered(questions, self.bot.tutor.kb)
+        await interaction.response.send_message(embed=unanswered_embed(groups, days), ephemeral=True)
+
+    # /admin ask-channels --------------------------------------------------------------------------
+
+    @ask_channels.command(name="add", description="Answer every plain message in a channel")
+    @app_commands.describe(channel="The channel where members ask questions")
+    async def ask_add(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+        assert interaction.guild_id is not None
+        await self.bot.set_ask_channel(interaction.guild_id, channel.id, True)
+        await self._say_ask_channels(interaction, f"I'll answer plain messages in {channel.mention}.")
+
+    @ask_channels.command(name="remove", description="Stop answering plain messages in a channel")
+    @app_commands.describe(channel="The channel to stop answering in")
+    async def ask_remove(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+        assert interaction.guild_id is not None
+        await self.bot.set_ask_channel(interaction.guild_id, channel.id, False)
+        await self._say_ask_channels(interaction, f"I no longer answer plain messages in {channel.mention}.")
+
+    @ask_channels.command(name="list", description="The channels where I answer plain messages")
+    async def ask_list(self, interaction: discord.Interaction) -> None:
+        await self._say_ask_channels(interaction, None)
+
+    async def _say_ask_channels(self, interaction: discord.Interaction, done: str | None) -> None:
+        assert interaction.guild_id is not None
+        channels = sorted(await self.bot.ask_channels(interaction.guild_id))
+        listed = ", ".join(f"<#{c}>" for c in channels) or "none (members can still mention me or use /ask)"
+        lines = [done] if done else []
+        lines.append(f"Ask channels: {listed}")
+        if not self.bot.settings.discord.message_content:
+            lines.append(MESSAGE_CONTENT_OFF)
+        await interaction.response.send_message(render.clip("\n".join(lines), render.MESSAGE_LIMIT), ephemeral=True)
+
+
+def _missing_post_permissions(channel: discord.TextChannel) -> list[str]:
+    granted = channel.permissions_for(channel.guild.me)
+    needed = {
+        "View Channel": granted.view_channel,
+        "Send Messages": granted.send_messages,
+        "Embed Links": granted.embed_links,
+        "Create Public Threads": granted.create_public_threads,
+    }
+    return [name for name, ok in needed.items() if not ok]
+
+
+def knowledge_error_embed(error: KnowledgeError) -> discord.Embed:
+    embed = discord.Embed(
+        title="Reindex failed: a knowledge file is broken",
+        description="I kept the current index, so answers are unchanged. Fix the file and run /admin reindex again.",
+        colour=discord.Colour.red(),
+    )
+    embed.add_field(name="File", value=f"`{render.clip(str(error.path), 1000)}`", inline=False)
+    field = f"`{render.clip(error.field_path, 1000)}`" if error.field_path else "(the whole file)"
+    embed.add_field(name="Field", value=field)
+    embed.add_field(name="Reason", value=render.clip(error.reason, 1000), inline=False)
+    return render.fit(embed)
+
+
+def stats_embed(stats: GuildStats, days: int) -> discord.Embed:
+    embed = discord.Embed(title=f"Server stats · last {days} day{'s' if days != 1 else ''}", colour=render.COLOUR)
+    embed.add_field(name="Active members", value=str(stats.active_members))
+    embed.add_field(name="Topics completed", value=str(stats.topics_completed))
+    embed.add_field(name="Questions asked", value=str(stats.questions_asked))
+    embed.add_field(
+        name="Couldn't answer",
+        value=f"{stats.unanswered} (see /admin unanswered)" if stats.unanswered else "0",
+    )
+    if stats.top_topics:
+        lines = [f"{n}. {title} · {count}" for n, (title, count) in enumerate(stats.top_topics, start=1)]
+        embed.add_field(name="Most asked topics", value="\n".join(lines), inline=False)
+    embed.set_footer(text="Counts come from the question log, kept for a limited time (see docs/PRIVACY.md).")
+    return embed
+
+
+def unanswered_embed(groups: list[UnansweredGroup], days: int) -> discord.Embed:
+    total = sum(len(g.questions) for g in groups)
+    embed = discord.Embed(title=f"Questions I couldn't answer · last {days} days", colour=render.COLOUR)
+    if not groups:
+        embed.description = "None: every question found an answer."
+        return render.fit(embed)
+    embed.description = (
+        f"{total} question(s), grouped by the closest topic I know. A Markdown note about a group "
+        "(in a `knowledge.dirs` folder) and /admin reindex will teach me to answer them."
+    )
+    # Budget the fields so the whole embed stays under Discord's 6000 characters without dropping a group.
+    budget = render.EMBED_TOTAL_LIMIT - len(embed.title or "") - len(embed.description) - 100
+    shown = 0
+    for group in groups[:GROUPS_SHOWN]:
+        name = render.clip(f"{group.title} ({len(group.questions)})", render.FIELD_NAME_LIMIT)
+        room = min(render.FIELD_VALUE_LIMIT, budget - len(name))
+        lines, used = [], 0
+        for question in group.questions:
+            line = f"• {quote(question.question)} {discord_timestamp(question.at, 'R')}"
+            if used + len(line) + 1 > room:
+                break
+            lines.append(line)
+            used += len(line) + 1
+        if not lines:
+            break
+        embed.add_field(name=name, value="\n".join(lines), inline=False)
+        budget -= len(name) + used
+        shown += 1
+    if len(groups) > shown:
+        embed.set_footer(text=f"…and {len(groups) - shown} more group(s). Narrow it down with days or limit.")
+    return render.fit(embed)
