@@ -21,7 +21,10 @@ def settings(tmp_path: Path, monkeypatch) -> Settings:
     monkeypatch.setattr(serving, "_exporter", lambda settings: None)
     write_mini_roadmap(tmp_path / "knowledge")
     return Settings.model_validate(
-        {"data_dir": str(tmp_path / "data"), "knowledge": {"include_shipped": False, "dirs": [str(tmp_path / "knowledge")]}}
+        {
+            "data_dir": str(tmp_path / "data"),
+            "knowledge": {"include_shipped": False, "dirs": [str(tmp_path / "knowledge")]},
+        }
     )
 
 

@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
+from bot.answering import Answerer
 from indexer.build import build_index
 from indexer.encoders import (
     BUNDLED_MODEL_NAME,
@@ -25,6 +27,7 @@ from indexer.encoders import (
 )
 from indexer.onnx_encoder import RECORD_FILE, OnnxEncoder
 from indexer.onnx_export import export_onnx, file_sha256
+from indexer.search import SearchIndex
 from indexer.store import read_manifest
 from knowledge.loader import load_knowledge
 from tests.fakes import FakeEncoder, mini_roadmap, write_mini_roadmap
@@ -224,3 +227,60 @@ def test_a_previous_export_that_fails_its_check_is_exported_again(exported, mini
     _build(mini_kb, tmp_path / "index", export, force=True)
     assert export.calls == 2
     assert isinstance(load_encoder("bundled", backend="onnx", index_dir=tmp_path / "index"), OnnxEncoder)
+
+
+@pytest.fixture(scope="session")
+def onnx_data_dir(tmp_path_factory: pytest.TempPathFactory, shipped_kb, real_encoder, exported) -> Path:
+    """The shipped knowledge's index with its ONNX export, as `index build` leaves it."""
+    data_dir = tmp_path_factory.mktemp("onnx-data")
+    build_index(
+        shipped_kb,
+        data_dir / "index",
+        real_encoder.name,
+        lambda: real_encoder,
+        export_query_encoder=CopyExport(exported[0]),
+    )
+    return data_dir
+
+
+def _question_set() -> list[str]:
+    questions = []
+    for name in ("dev.yaml", "heldout.yaml"):
+        items = yaml.safe_load((ROOT / "eval" / name).read_text(encoding="utf-8"))["items"]
+        questions += [str(item["q"]) for item in items]
+    return questions
+
+
+def test_both_backends_retrieve_the_same_top_five_for_every_question(
+    onnx_data_dir: Path, shipped_kb, real_encoder: Encoder, onnx_encoder: OnnxEncoder
+) -> None:
+    index = SearchIndex.load(onnx_data_dir / "index")
+    questions = _question_set()
+    assert len(questions) >= 200
+    with_torch = Answerer(shipped_kb, index, real_encoder).answer_batch(questions)
+    without = Answerer(shipped_kb, index, onnx_encoder).answer_batch(questions)
+    differing = [
+        q
+        for q, a, b in zip(questions, with_torch, without, strict=True)
+        if [r.id for r in a.results] != [r.id for r in b.results] or a.abstained != b.abstained
+    ]
+    assert not differing
+
+
+def test_roadmap_tutor_ask_in_a_fresh_process_never_imports_torch(onnx_data_dir: Path, tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"data_dir": str(onnx_data_dir)}))
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from bot.cli import main
+        code = main(["ask", "--json", "what is the adam optimizer", "--config", {str(config)!r}])
+        loaded = sorted(m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules)
+        print("LOADED", loaded, code)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.splitlines()[0])
+    assert answer["results"][0]["id"] == "adam"
+    assert result.stdout.splitlines()[-1] == "LOADED [] 0"
