@@ -143,6 +143,7 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                 )
     for prompt in kb.prompts:
         topics = ", ".join(kb.topics[t].topic.title for t in prompt.topics)
+        summary = prompt.id.replace("-", " ")
         docs.append(
             Document(
                 id=prompt.id,
@@ -151,9 +152,14 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                 roadmap=None,
                 step=None,
                 topic_id=prompt.topics[0],
-                passages=(f"Project idea: {prompt.title}. Practises {topics}. {prompt.brief}",),
-                # The id is a hand-written summary of the prompt ("tabular-tuning-and-ensembles").
-                keywords=f"project idea {prompt.title} {prompt.id.replace('-', ' ')} {topics}",
+                # Like a topic's names passage, a short passage of what the project is, so that a
+                # short request ("a tabular project") is not diluted by the brief. The id is a
+                # hand-written summary of the prompt ("tabular-tuning-and-ensembles").
+                passages=(
+                    f"Project idea: {prompt.title} ({summary}). Practises {topics}.",
+                    f"Project idea: {prompt.title}. Practises {topics}. {prompt.brief}",
+                ),
+                keywords=f"project idea {prompt.title} {summary} {topics}",
                 extra={"weekly_prompt": True},
                 names=(prompt.title,),
             )

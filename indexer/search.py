@@ -41,6 +41,8 @@ SHORTHAND = {
     "funcs": "functions",
     "fxn": "function",
     "nn": "neural network",
+    "net": "network",
+    "nets": "networks",
     "nns": "neural networks",
     "lr": "learning rate",
     "dl": "deep learning",
@@ -66,7 +68,8 @@ SHORTHAND = {
     "tho": "though",
     "bc": "because",
 }
-_SHORTHAND = re.compile(r"\b(" + "|".join(sorted(SHORTHAND, key=len, reverse=True)) + r")\b", re.I)
+# Not inside a dotted code name: the "nn" of "nn.Module" or "torch.nn" is a name the knowledge uses as is.
+_SHORTHAND = re.compile(r"(?<![\w.])(" + "|".join(sorted(SHORTHAND, key=len, reverse=True)) + r")(?![\w]|\.\w)", re.I)
 
 
 def expand_shorthand(text: str) -> str:
@@ -89,8 +92,9 @@ LONG_WORD = 9
 CORRECT_MIN_CHARS = 6
 # How much a name matched with typos counts, against 1.0 for a name typed exactly.
 FUZZY_MATCH = 0.85
-# A one-word name used by more than this share of documents ("loss", "accuracy") is an everyday word:
-# it still ranks, but does not on its own show that a question is about the roadmap.
+# A name that more than this share of documents use, as typed ("loss", "accuracy", "neural net"), is an
+# everyday word: it still ranks, but less than a specific name, and does not on its own show that a
+# question is about the roadmap.
 GENERIC_SHARE = 0.15
 
 
@@ -103,7 +107,12 @@ def _stem(token: str) -> str:
     token = _BRITISH.sub(r"iz\1", token)
     for suffix in _SUFFIXES:
         if token.endswith(suffix) and len(token) - len(suffix) >= 4 and not token.endswith("ss"):
-            return token[: -len(suffix)]
+            stem = token[: -len(suffix)]
+            # English doubles a final consonant before -ing/-ed/-er ("cutting", "dropped", "stopping"): undo
+            # it so that they meet "cut", "drop", "stop". Doubled l, s and z are part of the word ("fall").
+            if stem[-1] == stem[-2] and stem[-1] not in "aeiouylsz":
+                stem = stem[:-1]
+            return stem
     return token
 
 
@@ -238,6 +247,29 @@ class NameMatcher:
         ]
 
 
+def _phrase_key(parts: list[str] | tuple[str, ...]) -> str:
+    """A phrase as names are keyed (spaces dropped), its plural s dropped so that "optimizers" and
+    "optimizer" count as one."""
+    key = "".join(parts)
+    return key[:-1] if len(key) > 3 and key.endswith("s") else key
+
+
+def _phrase_frequency(texts: list[str]) -> Counter[str]:
+    """How many texts use each phrase of up to MAX_NAME_WORDS words, as typed (not stemmed: "optimizer"
+    is a rarer word than the "optimization" it shares a stem with)."""
+    frequency: Counter[str] = Counter()
+    for text in texts:
+        parts = name_words(text)
+        frequency.update(
+            {
+                _phrase_key(parts[start:end])
+                for start in range(len(parts))
+                for end in range(start + 1, min(start + MAX_NAME_WORDS, len(parts)) + 1)
+            }
+        )
+    return frequency
+
+
 class SearchIndex:
     """A loaded index, searchable by query vectors, by query words and by the names a question mentions."""
 
@@ -261,14 +293,11 @@ class SearchIndex:
         # The words as written, for forgiving typos in words the stems do not meet ("tunning").
         self._typed_vocabulary = sorted({word for text in texts for word in words(text)})
         self._first_letters = np.asarray([w[0] for w in self._typed_vocabulary])
-        frequency = Counter(token for tokens in corpus for token in set(tokens))
         common = GENERIC_SHARE * len(self.documents)
-        generic = set()
-        for document in self.documents:
-            for name in document.names:
-                stems = tokenize(name)
-                if len(name_words(name)) == 1 and stems and frequency[stems[0]] > common:
-                    generic.add(name)
+        frequency = _phrase_frequency(texts)
+        generic = {
+            name for d in self.documents for name in d.names if frequency[_phrase_key(name_words(name))] > common
+        }
         self.names = NameMatcher(
             [(name, position) for position, d in enumerate(self.documents) for name in d.names], generic
         )

@@ -10,7 +10,7 @@ import numpy as np
 
 from indexer.documents import Document
 from indexer.encoders import Encoder
-from indexer.search import NameMatcher, SearchIndex, expand_shorthand, name_scores
+from indexer.search import STOPWORDS, NameMatch, NameMatcher, SearchIndex, expand_shorthand, name_words
 
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
@@ -23,6 +23,10 @@ LEXICAL_WEIGHT = 0.25
 LEXICAL_FLOOR = 4.0
 # A document the question names (title or alias, typos forgiven) is what the learner asked about.
 NAME_WEIGHT = 0.3
+# An everyday name ("loss", "accuracy") later in a question often sets the scene rather than naming the
+# subject ("training loss bouncing around", "train acc 100% but ..."), so there it counts this share of a
+# specific name; as the question's first topic word ("which loss for house prices") it counts in full.
+GENERIC_NAME_SHARE = 0.5
 # Topic-level evidence: a concept and its topic share part of the best score of their family, so that a
 # question about a concept also lifts its topic (and the reverse) above lone documents elsewhere.
 FAMILY_WEIGHT = 0.1
@@ -188,6 +192,18 @@ class Layout:
         return cls(family, len(numbers), kinds == "resource", prompt, kinds == "project", step, step_document, roadmap)
 
 
+def name_weights(question: str, matches: list[NameMatch], count: int) -> np.ndarray:
+    """Per document, how strongly the question names it: a match's quality, an everyday name's reduced
+    unless it opens the question (see GENERIC_NAME_SHARE)."""
+    typed = name_words(question)
+    subject = next((i for i, word in enumerate(typed) if word not in STOPWORDS), len(typed))
+    weights = np.zeros(count, dtype=np.float32)
+    for match in matches:
+        share = 1.0 if match.specific or match.start <= subject else GENERIC_NAME_SHARE
+        weights[match.document] = max(weights[match.document], share * match.quality)
+    return weights
+
+
 def family_best(scores: np.ndarray, layout: Layout) -> np.ndarray:
     """Each document's family's best score (its own score for documents outside any family)."""
     best = np.full(layout.families, -np.inf, dtype=np.float32)
@@ -289,7 +305,7 @@ class Retriever:
         count = len(self.index)
         lexical = self.index.lexical_scores(question) if mode != "dense" else np.zeros(count, dtype=np.float32)
         matches = self.index.name_matches(question) if mode == "hybrid" else []
-        named = name_scores(matches, count)
+        named = name_weights(question, matches, count)
         if mode == "hybrid":
             scores = fuse(dense, lexical, named, kind_prior(question, self.layout, named), self.layout)
             target = next_step(question, scores, named, self.layout)

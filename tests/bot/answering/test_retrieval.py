@@ -9,9 +9,27 @@ import numpy as np
 import pytest
 
 from bot.answering import retrieval
-from bot.answering.retrieval import Evidence, Layout, Retriever, confidence, fuse, kind_prior, next_step
+from bot.answering.retrieval import (
+    GENERIC_NAME_SHARE,
+    Evidence,
+    Layout,
+    Retriever,
+    confidence,
+    fuse,
+    kind_prior,
+    name_weights,
+    next_step,
+)
 from indexer.documents import Document
-from indexer.search import FUZZY_MATCH, NameMatcher, SearchIndex, expand_shorthand, name_scores, tokenize
+from indexer.search import (
+    FUZZY_MATCH,
+    NameMatch,
+    NameMatcher,
+    SearchIndex,
+    expand_shorthand,
+    name_scores,
+    tokenize,
+)
 from indexer.store import Manifest, StoredIndex
 from tests.fakes import FakeEncoder
 
@@ -62,6 +80,17 @@ def test_chat_shorthand_is_spelled_out_as_whole_words_only() -> None:
     assert expand_shorthand("fnord lrn") == "fnord lrn"
 
 
+def test_a_doubled_consonant_before_an_ending_is_undone() -> None:
+    assert tokenize("cutting dropped stopping") == tokenize("cut drop stop")
+    # A doubled l, s or z belongs to the word.
+    assert tokenize("falling passes") == ["fall", "pass"]
+
+
+def test_shorthand_inside_a_dotted_code_name_is_left_alone() -> None:
+    assert expand_shorthand("what goes in nn.Module, torch.nn") == "what goes in nn.Module, torch.nn"
+    assert expand_shorthand("an nn. then nets") == "an neural network. then networks"
+
+
 def test_names_match_whatever_the_spacing_case_and_punctuation() -> None:
     matcher = NameMatcher([("LightGBM", 0)])
     for question in ["light gbm vs xgb", "Light-GBM?", "why LIGHTGBM"]:
@@ -100,6 +129,15 @@ def test_everyday_names_are_marked_generic() -> None:
     matches = matcher.matches("cross entropy loss")
     assert {m.document: m.specific for m in matches} == {0: False, 1: True}
     assert name_scores(matches, 2, specific_only=True).tolist() == [0.0, 1.0]
+
+
+def test_an_everyday_name_counts_less_unless_it_opens_the_question() -> None:
+    loss = NameMatch(1, 2, 0, 1.0, specific=False)
+    adam = NameMatch(3, 4, 1, 1.0)
+    # "training loss with adam": "loss" sets the scene, "adam" is the subject.
+    assert name_weights("training loss with adam", [loss, adam], 2).tolist() == [GENERIC_NAME_SHARE, 1.0]
+    # "which loss for ...": the everyday name is the question's first topic word, so it is the subject.
+    assert name_weights("which loss for prices", [loss], 2).tolist() == [1.0, 0.0]
 
 
 # --- Fusion ----------------------------------------------------------------------------------------
@@ -232,6 +270,17 @@ def test_misspelt_words_are_corrected_and_unknown_words_counted() -> None:
     assert index.correct("regularisaton of my modle") == "regularization of my modle"
     assert index.coverage("carbonara recipe") == 0.0
     assert index.coverage("docker container penalty") == 1.0
+
+
+def test_names_many_documents_use_as_typed_are_generic_whatever_their_stem() -> None:
+    documents = [
+        doc(f"d{i}", topic_id=f"d{i}", passages=(f"the training loss of neural networks, part {i}",)) for i in range(8)
+    ]
+    documents.append(doc("opt", topic_id="opt", names=("optimizers", "loss", "neural network"), passages=("x",)))
+    documents += [doc(f"o{i}", topic_id=f"o{i}", passages=("model optimization",)) for i in range(3)]
+    matches = small_index(documents, FakeEncoder()).name_matches("optimizers loss neural network")
+    # "optimization" shares a stem with "optimizers" but is another word: the name stays specific.
+    assert sorted((m.start, m.specific) for m in matches) == [(0, True), (1, False), (2, False)]
 
 
 def test_a_question_beyond_the_roadmap_is_declined_unless_it_names_what_the_roadmap_teaches() -> None:
