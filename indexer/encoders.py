@@ -83,8 +83,9 @@ class SentenceTransformerEncoder:
         except Exception as exc:
             raise EncoderUnavailable(f"cannot load the model {model!r}: {exc}") from exc
         self._batch_size = batch_size
-        dimension_of = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        dimension = dimension_of()
+        # sentence-transformers 6 renamed the method; older releases only have the long name.
+        model = self._model
+        dimension = (getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension)()
         self._dimension = int(dimension) if dimension else int(self.encode(["x"]).shape[1])
         log.info("loaded model %s (dimension %d)", self._name, self._dimension)
 

@@ -147,7 +147,7 @@ def write_index(
             model=model,
             dimension=int(vectors.shape[1]),
             documents=len(documents),
-            passages=int(len(vectors)),
+            passages=len(vectors),
             content_hash=content_hash,
             built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             build_seconds=round(time.monotonic() - started, 3),
