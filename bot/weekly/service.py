@@ -10,6 +10,9 @@ remembered here, in memory: the guild is not tried again for `retry_after` (an h
 changes or re-saves its settings, so a broken channel costs one request an hour instead of one a tick.
 Admins see the problem in `/admin weekly show` and `/admin stats`. After a restart the bot tries once
 more and remembers the problem again; no schema change is needed for that.
+
+While the database fails, `due_posts()` returns nothing and warns once per outage (not once a tick);
+it keeps trying every tick and logs when the database is back.
 """
 
 from __future__ import annotations
@@ -163,6 +166,7 @@ class WeeklyService:
         self.clock = clock
         self.retry_after = retry_after
         self._problems: dict[int, PostProblem] = {}
+        self._storage_outage: StorageError | None = None  # set while the database fails, to log once
 
     # Scheduling -----------------------------------------------------------------------------------
 
@@ -174,17 +178,32 @@ class WeeklyService:
             return []
         now = self.clock()
         plans = []
-        for guild_id, settings in await self.store.guilds_with_weekly_enabled():
-            if self._waiting(guild_id, settings, now):
-                continue
-            try:
+        try:
+            for guild_id, settings in await self.store.guilds_with_weekly_enabled():
+                if self._waiting(guild_id, settings, now):
+                    continue
                 plan = await self._claim(guild_id, settings, kb, prompt_ids, now)
-            except StorageError as exc:
-                log.warning("weekly prompt for guild %s skipped this tick: %s", guild_id, exc)
-                continue
-            if plan is not None:
-                plans.append(plan)
+                if plan is not None:
+                    plans.append(plan)
+        except StorageError as exc:
+            # The database is shared by every guild: stop this tick, keep what was claimed, retry next tick.
+            self._storage_failed(exc)
+        else:
+            self._storage_back()
         return plans
+
+    def _storage_failed(self, exc: StorageError) -> None:
+        """Warn once per outage (the scheduler ticks every 30 s; a warning a tick would bury the log)."""
+        if self._storage_outage is None:
+            log.warning("weekly prompts paused, the database is unavailable (retrying every tick): %s", exc)
+        else:
+            log.debug("weekly prompts still paused: %s", exc)
+        self._storage_outage = exc
+
+    def _storage_back(self) -> None:
+        if self._storage_outage is not None:
+            log.info("weekly prompts resumed, the database is available again")
+            self._storage_outage = None
 
     async def _claim(
         self, guild_id: int, settings: WeeklySettings, kb: KnowledgeBase, prompt_ids: list[str], now: datetime
@@ -215,7 +234,13 @@ class WeeklyService:
         self, plan: PlannedPost, message_id: int, thread_id: int | None, thread_problem: str | None = None
     ) -> None:
         """The message is out: record where, so the week is never posted again."""
-        await self.store.record_weekly_message(plan.guild_id, plan.week_key, plan.channel_id, message_id, thread_id)
+        try:
+            await self.store.record_weekly_message(plan.guild_id, plan.week_key, plan.channel_id, message_id, thread_id)
+        except StorageError as exc:  # the claim stays, and a claim counts as posted: never posted twice
+            log.warning(
+                "weekly prompt posted to guild %s but not recorded (week %s): %s", plan.guild_id, plan.week_key, exc
+            )
+            return
         log.info("posted weekly prompt %s to guild %s (week %s)", plan.prompt.id, plan.guild_id, plan.week_key)
         if thread_problem is None:
             self._problems.pop(plan.guild_id, None)
