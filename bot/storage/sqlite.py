@@ -277,7 +277,8 @@ class SqliteStore:
                 yield self._db
             except sqlite3.Error as exc:
                 error = translate_sqlite_error(exc, self._display)
-                log.warning("Storage call failed: %s", error)
+                # Callers decide how loud a failure is (an apology, a once-per-outage warning); here it is detail.
+                log.debug("storage call failed: %s", error)
                 raise error from exc
 
     @contextlib.asynccontextmanager
