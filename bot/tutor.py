@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -20,6 +20,9 @@ from bot.storage.errors import StorageError
 from knowledge.loader import KnowledgeBase, TopicEntry
 
 log = logging.getLogger(__name__)
+
+# How long an answer waits for its bookkeeping (question log, active day) before going out anyway.
+BOOKKEEPING_WAIT_SECONDS = 0.5
 
 
 def utc_now() -> datetime:
@@ -69,6 +72,7 @@ class Tutor:
         self.clock = clock
         self._finder = TopicFinder(answerer.kb)
         self._finder_kb = answerer.kb
+        self._background: set[asyncio.Future[None]] = set()  # referenced until done, or they may be collected
         # Completed topics per member, kept in memory so autocomplete never waits for the database.
         self._completed: dict[Member, set[str]] = {}
 
@@ -88,11 +92,30 @@ class Tutor:
         answer = await asyncio.to_thread(self.answerer.answer, question)
         if answer.reason != "empty":
             top = answer.results[0].topic_id if answer.results else None
-            await self._quietly(
-                self.store.log_question(member.guild_id, member.user_id, question, top, answer.abstained, self.clock())
+            log_it = self.store.log_question(
+                member.guild_id, member.user_id, question, top, answer.abstained, self.clock()
             )
-            await self._touch(member)
+            await self._without_holding_up_the_answer(self._quietly(log_it), self._touch(member))
         return answer
+
+    async def _without_holding_up_the_answer(self, *bookkeeping: Awaitable[None]) -> None:
+        """Run bookkeeping in order; wait for it briefly, and let it finish in the background if it is slow.
+
+        A healthy database records in milliseconds, so the answer follows the record as before; a locked
+        one (up to its busy timeout per write) no longer makes the member wait for an answer.
+        """
+
+        async def in_order() -> None:
+            for step in bookkeeping:
+                await step
+
+        task = asyncio.ensure_future(in_order())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        try:
+            await asyncio.wait_for(asyncio.shield(task), BOOKKEEPING_WAIT_SECONDS)
+        except TimeoutError:
+            log.info("recording a question is slow (database busy); answering without waiting for it")
 
     # Progress -------------------------------------------------------------------------------------
 

@@ -196,3 +196,21 @@ async def test_corrupt_database_at_start_still_answers_and_apologises_for_progre
             assert ask.final is not None and ask.final.embeds
     assert settings.database_path.read_bytes() == damaged  # left as it was, for the admin to restore or inspect
     assert not [r for r in caplog.records if r.name == "discord.client" and r.levelno >= logging.ERROR]
+
+
+async def test_a_locked_database_does_not_hold_up_answers(
+    standin: DiscordStandin, world: World, start_bot: BotFactory, tmp_path: Path
+) -> None:
+    async with start_bot():
+        other = sqlite3.connect(tmp_path / "tutor.sqlite3", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            run = await standin.slash(
+                world.guild.id, world.channel.id, world.alice.id, "ask", {"question": "what is xgboost"}
+            )
+            # Recording the question waits up to the busy timeout (5 s) per write; the answer must not.
+            final = await run.wait_final(timeout=4.0)
+            assert "XGBoost" in final.text()
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
