@@ -110,6 +110,7 @@ def build_index(
         def extra_files(build: Path) -> dict[str, Any]:
             _add_knowledge_snapshot(kb.files, build)
             return add_export(build) if add_export is not None else {}
+
         manifest = write_index(
             index_dir,
             documents,

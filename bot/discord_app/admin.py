@@ -186,8 +186,10 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
         status = await self.bot.weekly.status(interaction.guild_id)
         embed = stats_embed(numbers, days)
         settings = status.settings
-        weekly = "Not set up" if settings is None or status.slot is None else (
-            f"{'On' if settings.enabled else 'Off'} · {status.slot.describe()} in <#{settings.channel_id}>"
+        weekly = (
+            "Not set up"
+            if settings is None or status.slot is None
+            else (f"{'On' if settings.enabled else 'Off'} · {status.slot.describe()} in <#{settings.channel_id}>")
         )
         if status.problem is not None:
             weekly += "\n⚠️ " + problem_text(status.problem)

@@ -322,8 +322,14 @@ async def test_weekly_set_rejects_a_bad_time_or_time_zone_with_a_clear_message(
         assert "Friday 07:05 (America/New_York)" in typed.text()
 
         zones = await standin.autocomplete(
-            world.guild.id, world.channel.id, world.admin.id, "admin", "timezone", "berl",
-            {"channel": world.channel.id, "weekday": 0, "time": "09:00"}, subcommand="weekly set",
+            world.guild.id,
+            world.channel.id,
+            world.admin.id,
+            "admin",
+            "timezone",
+            "berl",
+            {"channel": world.channel.id, "weekday": 0, "time": "09:00"},
+            subcommand="weekly set",
         )
         await zones.wait_response()
         assert zones.choices and zones.choices[0]["value"] == "Europe/Berlin"
