@@ -89,6 +89,11 @@ class KnowledgeBase:
                     for concept in topic.concepts:
                         self.concepts[concept.id] = ConceptEntry(concept, entry)
 
+    @property
+    def beyond(self) -> tuple[str, ...]:
+        """Every roadmap's subjects that it does not teach, once each."""
+        return tuple(dict.fromkeys(subject for roadmap in self.roadmaps for subject in roadmap.beyond))
+
     def prompt(self, prompt_id: str) -> WeeklyPrompt | None:
         return next((p for p in self.prompts if p.id == prompt_id), None)
 

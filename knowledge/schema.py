@@ -99,7 +99,17 @@ class Roadmap(_Strict):
     summary: str = Field(min_length=20, max_length=1000)
     goals: list[str] = Field(min_length=1)
     steps: list[Step] = Field(min_length=1)
+    beyond: list[str] = Field(default_factory=list)
+    """Subjects learners ask about that this roadmap does not teach: such questions are declined."""
     next_roadmap: NextRoadmap | None = None
+
+    @field_validator("beyond")
+    @classmethod
+    def _subjects_are_names(cls, subjects: list[str]) -> list[str]:
+        for subject in subjects:
+            if not 2 <= len(subject) <= 80:
+                raise ValueError(f"each subject must be 2 to 80 characters: {subject[:40]!r}")
+        return subjects
 
     @model_validator(mode="after")
     def _check_references(self) -> Roadmap:

@@ -44,7 +44,7 @@ class Answerer:
         self._snapshot = self._snapshot_of(kb, index)
 
     def _snapshot_of(self, kb: KnowledgeBase, index: SearchIndex) -> Snapshot:
-        return Snapshot(kb, Retriever(index, self.encoder), {d.id: d for d in index.documents})
+        return Snapshot(kb, Retriever(index, self.encoder, kb.beyond), {d.id: d for d in index.documents})
 
     @property
     def kb(self) -> KnowledgeBase:

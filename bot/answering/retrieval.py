@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -43,7 +44,7 @@ PROJECT_BONUS = 0.1
 DEFAULT_MIN_CONFIDENCE = 0.5
 # Hybrid evidence = best cosine + NAME_EVIDENCE x a specific name matched - UNKNOWN_WORD_PENALTY x the
 # share of words the knowledge never uses. On dev every out-of-scope question without a subject from
-# BEYOND_THE_ROADMAP scores at most 0.23 and every in-scope one at least 0.36: HYBRID_CUT sits between.
+# the roadmaps' `beyond` subjects scores at most 0.23 and every in-scope one at least 0.36: HYBRID_CUT sits between.
 # (BM25 strength was tried as evidence too and only narrowed that gap: "weather in tokyo tomorrow"
 # matches a weekly prompt's words.)
 NAME_EVIDENCE = 0.2
@@ -56,53 +57,6 @@ LEXICAL_CUT = 3.0
 # How fast confidence moves from 0 to 1 around the cut (in units of the evidence).
 CONFIDENCE_SPREAD = 0.05
 
-
-def _phrases(listing: str) -> tuple[str, ...]:
-    """Comma-separated phrases, under "heading:" lines that only group them for the reader."""
-    lines = [line for line in listing.splitlines() if not line.rstrip().endswith(":")]
-    return tuple(p.strip() for p in ",".join(lines).split(",") if p.strip())
-
-
-# Machine-learning subjects beyond this roadmap that learners ask about. A question naming one of them and
-# nothing the roadmap teaches by a specific name is declined: the dense model finds such questions as
-# similar to the roadmap as questions it can answer ("graph neural network" to "computation graphs").
-# A subject the knowledge names (a title or alias) is dropped when an index loads, so knowledge added
-# later that teaches one of these subjects takes it out of this list without a code change. A passing
-# mention ("DistilBERT is a smaller BERT") does not count: the roadmap does not teach BERT.
-BEYOND_THE_ROADMAP = _phrases(
-    """
-    language models and transformers:
-        transformer, attention mechanism, self-attention, multi-head attention, cross-attention,
-        positional encoding, BERT, GPT, ChatGPT, LLM, large language model,
-        prompt engineering, retrieval augmented generation, RAG, LoRA, QLoRA, PEFT, instruction tuning,
-        in-context learning, chain of thought, hallucination, vector database, LangChain, word2vec, GloVe, seq2seq,
-        beam search, vision transformer, ViT, RLHF, DPO, reward model,
-    generative models:
-        GAN, generative adversarial network, discriminator, mode collapse, diffusion model,
-        stable diffusion, DDPM, VAE, variational autoencoder, autoencoder, normalizing flows,
-        text to image, DALL-E, Midjourney,
-    reinforcement learning:
-        reinforcement learning, RL, Q-learning, deep Q network, DQN, PPO, policy gradient, actor-critic,
-        Bellman equation, Bellman, Markov decision process, MDP, multi-armed bandit, AlphaGo,
-        Monte Carlo tree search,
-    graphs, vision and speech beyond classification:
-        graph neural network, GNN, GCN, graph convolutional network, message passing,
-        knowledge graph, object detection, YOLO, R-CNN, Faster R-CNN, semantic segmentation, image segmentation,
-        instance segmentation, U-Net, pose estimation, OCR, face recognition, speech recognition, text to speech,
-        Whisper,
-    training at scale:
-        FSDP, DeepSpeed, Megatron, data parallelism, model parallelism, tensor parallelism, pipeline parallelism,
-        distributed training, mixture of experts,
-    classic methods the roadmap does not teach:
-        k-means, clustering, PCA, principal component analysis, t-SNE, UMAP, dimensionality reduction,
-        support vector machine, naive Bayes, k-nearest neighbors, KNN, apriori, association rules,
-        hidden Markov model,
-    other research areas:
-        federated learning, contrastive learning, self-supervised learning, meta-learning, few-shot learning,
-        neural architecture search, spiking neural network, capsule network, neural ODE, genetic algorithm,
-        quantum machine learning, causal inference,
-    """
-)
 
 _MATERIAL = re.compile(
     r"\b(books?|course|courses|coursera|videos?|youtube|playlist|lectures?|tutorials?|resources?|materials?|"
@@ -282,11 +236,16 @@ def confidence(mode: Mode, evidence: Evidence) -> float:
 class Retriever:
     """Ranks documents for questions; holds no state besides the index, the encoder and the index's layout."""
 
-    def __init__(self, index: SearchIndex, encoder: Encoder) -> None:
+    def __init__(self, index: SearchIndex, encoder: Encoder, beyond: Iterable[str] = ()) -> None:
+        """`beyond`: subjects the knowledge says it does not teach (the roadmaps' `beyond` lists).
+
+        A subject some document names (a title or alias) is taught after all and is left out, and a passing
+        mention ("DistilBERT is a smaller BERT") does not count as teaching it.
+        """
         self.index = index
         self.encoder = encoder
         self.layout = Layout.of(index.documents)
-        self.beyond = NameMatcher([(p, 0) for p in BEYOND_THE_ROADMAP if p not in index.names])
+        self.beyond = NameMatcher([(p, 0) for p in beyond if p not in index.names])
 
     def retrieve(self, questions: list[str], k: int, mode: Mode = "hybrid") -> list[Retrieval]:
         if not questions:

@@ -168,3 +168,13 @@ def test_explanations_are_long_enough_to_act_on(tmp_path: Path) -> None:
     write_mini_roadmap(tmp_path, data)
     with pytest.raises(KnowledgeError, match=r"steps\[0\]\.topics\[0\]\.explanation: .*words"):
         load_knowledge([tmp_path], include_shipped=False)
+
+
+def test_the_roadmap_lists_subjects_it_does_not_teach(tmp_path: Path) -> None:
+    kb = load_knowledge()
+    assert {"reinforcement learning", "GAN", "k-means"} <= set(kb.beyond)
+    data = mini_roadmap()
+    data["beyond"] = ["x"]
+    write_mini_roadmap(tmp_path, data)
+    with pytest.raises(KnowledgeError, match=r"mini\.yaml: beyond: .*each subject must be 2 to 80 characters"):
+        load_knowledge([tmp_path], include_shipped=False)

@@ -284,7 +284,7 @@ def test_names_many_documents_use_as_typed_are_generic_whatever_their_stem() -> 
 
 
 def test_a_question_beyond_the_roadmap_is_declined_unless_it_names_what_the_roadmap_teaches() -> None:
-    retriever = Retriever(small_index(KNOWLEDGE, FakeEncoder()), FakeEncoder())
+    retriever = Retriever(small_index(KNOWLEDGE, FakeEncoder()), FakeEncoder(), beyond=["GAN", "diffusion model"])
     beyond, named = retriever.retrieve(["how do GANs work", "GAN training with weight decay"], k=3)
     assert beyond.confidence == 0.0 and beyond.evidence.beyond
     assert not named.evidence.beyond and named.results[0].id == "regularization"
@@ -292,7 +292,7 @@ def test_a_question_beyond_the_roadmap_is_declined_unless_it_names_what_the_road
 
 def test_a_subject_the_knowledge_names_is_not_beyond_it() -> None:
     taught = [*KNOWLEDGE, doc("gan", kind="concept", topic_id="deploy", names=("GAN",))]
-    retriever = Retriever(small_index(taught, FakeEncoder()), FakeEncoder())
+    retriever = Retriever(small_index(taught, FakeEncoder()), FakeEncoder(), beyond=["GAN"])
     assert not retriever.retrieve(["how do GANs work"], k=3)[0].evidence.beyond
 
 
