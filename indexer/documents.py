@@ -105,6 +105,8 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                             ]
                         ),
                         names=_unique([topic.title, *topic.aliases], concept_names),
+                        # A tutorial topic is a step-by-step guide: material, when a question asks for some.
+                        extra={"tutorial": True} if topic.kind == "tutorial" else {},
                     )
                 )
                 for concept in topic.concepts:
@@ -138,6 +140,9 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                         passages=(f"{resource.title} ({resource.kind}) for learning {served}. {resource.description}",),
                         keywords=f"{resource.title} {resource.kind} {served} resource",
                         url=str(resource.url),
+                        # Every topic it serves and its kind, so that a request for material ("a book on
+                        # ensembles") can reach it through any of them and prefer the kind asked for.
+                        extra={"serves": list(resource.serves), "resource_kind": resource.kind},
                         names=_resource_names(resource.title, resource.kind, resource.description),
                     )
                 )
@@ -160,7 +165,7 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                     f"Project idea: {prompt.title}. Practises {topics}. {prompt.brief}",
                 ),
                 keywords=f"project idea {prompt.title} {summary} {topics}",
-                extra={"weekly_prompt": True},
+                extra={"weekly_prompt": True, "serves": list(prompt.topics)},
                 names=(prompt.title,),
             )
         )

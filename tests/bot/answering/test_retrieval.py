@@ -14,11 +14,13 @@ from bot.answering.retrieval import (
     Evidence,
     Layout,
     Retriever,
+    agree,
     confidence,
     fuse,
     kind_prior,
     name_weights,
     next_step,
+    requested_names,
 )
 from indexer.documents import Document
 from indexer.search import (
@@ -171,6 +173,63 @@ def test_weekly_prompts_rank_first_only_when_the_question_asks_for_a_project() -
     assert ranked("a project idea for it", dense)[0] == "prompt"
 
 
+# Material and projects for a named subject: a tutorial topic, two books and a prompt for "topic".
+REQUEST_DOCS = [
+    doc("topic", topic_id="topic"),
+    doc("concept", kind="concept", topic_id="topic"),
+    doc("guide", topic_id="guide", extra={"tutorial": True}),
+    doc("book", kind="resource", topic_id="lone", extra={"serves": ["lone", "topic"], "resource_kind": "book"}),
+    doc("course", kind="resource", topic_id="topic", extra={"serves": ["topic"], "resource_kind": "course"}),
+    doc("prompt", kind="project", step=None, topic_id="topic", extra={"weekly_prompt": True, "serves": ["topic"]}),
+    doc("lone", topic_id="lone"),
+]
+REQUEST_LAYOUT = Layout.of(REQUEST_DOCS)
+
+
+def requested(question: str, **named: float) -> dict[str, float]:
+    weights = np.zeros(len(REQUEST_DOCS), dtype=np.float32)
+    for name, value in named.items():
+        weights[[d.id for d in REQUEST_DOCS].index(name)] = value
+    passed = requested_names(question, weights, REQUEST_LAYOUT)
+    return {d.id: float(passed[i]) for i, d in enumerate(REQUEST_DOCS)}
+
+
+def test_a_request_for_material_or_a_project_passes_a_named_concept_on_to_it() -> None:
+    # Through any topic a resource serves, not only its first.
+    assert requested("a good read on the concept", concept=1.0)["book"] == 1.0
+    assert requested("an exercise on the concept", concept=0.85)["prompt"] == pytest.approx(0.85)
+    # Without a request nothing passes on; a project request does not name books.
+    assert requested("how does the concept work", concept=1.0)["book"] == 0.0
+    assert requested("a project on the concept", concept=1.0)["book"] == 0.0
+
+
+def test_a_named_tutorial_is_the_material_asked_for_and_passes_nothing_on() -> None:
+    layout = Layout.of([*REQUEST_DOCS[:2], doc("guide", topic_id="topic", extra={"tutorial": True}), *REQUEST_DOCS[3:]])
+    weights = np.zeros(len(REQUEST_DOCS), dtype=np.float32)
+    weights[2] = 1.0
+    assert requested_names("guide to it", weights, layout)[3] == 0.0
+
+
+def test_in_practice_is_not_a_request_for_a_project() -> None:
+    assert requested("the concept in practice", concept=1.0)["prompt"] == 0.0
+    assert requested("practice the concept", concept=1.0)["prompt"] == 1.0
+
+
+def test_the_kind_of_material_named_and_tutorial_topics_gain_on_a_material_request() -> None:
+    named = np.zeros(len(REQUEST_DOCS), dtype=np.float32)
+    prior = kind_prior("any book on it", REQUEST_LAYOUT, named)
+    assert prior[3] > prior[4] > 0.0  # the book over the course
+    assert kind_prior("a tutorial for it", REQUEST_LAYOUT, named)[2] > 0.0  # the tutorial topic
+    assert kind_prior("how does it work", REQUEST_LAYOUT, named)[2] == 0.0
+
+
+def test_dense_and_bm25_agree_when_their_best_documents_share_a_topic_family() -> None:
+    assert agree(scores(concept=0.5), scores(topic=3.0), LAYOUT)
+    assert agree(scores(book=0.5), scores(topic=3.0), LAYOUT)  # a resource is for its topic's family
+    assert not agree(scores(concept=0.5), scores(lone=3.0), LAYOUT)
+    assert not agree(scores(concept=0.5), np.zeros(len(DOCS), dtype=np.float32), LAYOUT)
+
+
 @pytest.mark.parametrize(
     ("question", "top", "named", "expected"),
     [
@@ -207,6 +266,14 @@ def test_a_named_subject_raises_confidence_and_unknown_words_lower_it() -> None:
     plain = confidence("hybrid", evidence(dense=0.25))
     assert confidence("hybrid", evidence(dense=0.25, named=1.0)) > 0.5 > plain
     assert confidence("hybrid", evidence(dense=0.32, coverage=0.0)) < 0.5 < confidence("hybrid", evidence(dense=0.32))
+
+
+def test_agreeing_signals_raise_confidence_by_less_than_the_gap_to_the_cut() -> None:
+    just_under = retrieval.HYBRID_CUT - retrieval.AGREE_EVIDENCE / 2
+    agreeing = Evidence(dense=just_under, lexical=3.0, named=0.0, coverage=1.0, beyond=False, agree=True)
+    assert confidence("hybrid", evidence(dense=just_under)) < 0.5 < confidence("hybrid", agreeing)
+    far_under = Evidence(dense=0.23, lexical=3.0, named=0.0, coverage=1.0, beyond=False, agree=True)
+    assert confidence("hybrid", far_under) < 0.5
 
 
 def test_a_subject_beyond_the_roadmap_has_no_confidence() -> None:
