@@ -26,10 +26,10 @@ from bot.storage import SqliteStore, Store
 from indexer.build import build_index
 from indexer.search import SearchIndex
 from knowledge.loader import KnowledgeBase
-from tests.bot.discord_app.conftest import FastTutorBot, World, bot_settings, standin, world
+from tests.bot.discord_app.conftest import World, bot_settings, connected_bot, standin, world
 from tests.fakes import FakeEncoder
 from tests.standin import DiscordStandin, InteractionRecord, Message
-from tests.standin.harness import pointed_at, running
+from tests.standin.harness import pointed_at
 
 __all__ = ["standin", "world"]  # fixtures shared with tests/bot/discord_app
 
@@ -90,16 +90,8 @@ def start_bot(standin: DiscordStandin, world: World, tmp_path: Path, answerer: A
         if store is None:
             store = SqliteStore(settings.database_path)
             await store.open()
-        bot = FastTutorBot(
-            settings,
-            store,
-            lambda: answerer,
-            guild_ready_timeout=0.05,
-            chunk_guilds_at_startup=False,
-        )
         try:
-            async with running(bot, standin, ready_timeout=60):
-                await bot.commands_synced.wait()
+            async with connected_bot(standin, settings, store, answerer) as bot:
                 yield bot
         finally:
             if own:

@@ -21,11 +21,10 @@ from bot.answering import Answerer
 from bot.discord_app.client import TutorBot
 from bot.storage import SqliteStore
 from bot.storage.errors import StorageBusy
-from tests.bot.discord_app.conftest import FastTutorBot, SimClock, World, bot_settings
+from tests.bot.discord_app.conftest import SimClock, World, bot_settings, connected_bot
 from tests.bot.discord_app.test_weekly_e2e import TICK, admin_weekly_set, ticks, utc
 from tests.reliability.test_security import SECRET, debug_log
 from tests.standin import DiscordStandin, Message
-from tests.standin.harness import running
 
 __all__ = ["debug_log"]  # a fixture shared with test_security
 
@@ -52,18 +51,8 @@ def weekly_bot(standin: DiscordStandin, world: World, tmp_path: Path, answerer: 
         settings = bot_settings(tmp_path, world, **discord)
         store = SqliteStore(settings.database_path, busy_timeout=busy_timeout)
         await store.open()
-        bot = FastTutorBot(
-            settings,
-            store,
-            lambda: answerer,
-            clock=clock,
-            weekly_tick_seconds=TICK,
-            guild_ready_timeout=0.05,
-            chunk_guilds_at_startup=False,
-        )
         try:
-            async with running(bot, standin, ready_timeout=60):
-                await bot.commands_synced.wait()
+            async with connected_bot(standin, settings, store, answerer, clock, TICK) as bot:
                 yield bot
         finally:
             await store.close()

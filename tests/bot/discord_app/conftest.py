@@ -15,7 +15,7 @@ import pytest_asyncio
 from bot.answering import Answerer
 from bot.config import Settings
 from bot.discord_app.client import TutorBot
-from bot.storage import SqliteStore
+from bot.storage import SqliteStore, Store
 from bot.tutor import utc_now
 from tests.standin import DiscordStandin, Perm
 from tests.standin.harness import running
@@ -94,6 +94,30 @@ class SimClock:
 BotFactory = Callable[..., contextlib.AbstractAsyncContextManager[TutorBot]]
 
 
+@contextlib.asynccontextmanager
+async def connected_bot(
+    standin: DiscordStandin,
+    settings: Settings,
+    store: Store,
+    answerer: Answerer,
+    clock: Callable[[], datetime] | None = None,
+    weekly_tick: float = 30.0,
+) -> AsyncIterator[TutorBot]:
+    """The product's bot on an open store, logged in to the stand-in with its commands synced."""
+    bot = FastTutorBot(
+        settings,
+        store,
+        lambda: answerer,
+        clock=clock or utc_now,
+        weekly_tick_seconds=weekly_tick,
+        guild_ready_timeout=0.05,
+        chunk_guilds_at_startup=False,
+    )
+    async with running(bot, standin, ready_timeout=60):
+        await bot.commands_synced.wait()
+        yield bot
+
+
 @pytest.fixture
 def start_bot(standin: DiscordStandin, world: World, tmp_path: Path, real_answerer: Answerer) -> BotFactory:
     """`async with start_bot(**discord_settings) as bot`: a connected bot with its own database.
@@ -113,18 +137,8 @@ def start_bot(standin: DiscordStandin, world: World, tmp_path: Path, real_answer
         settings = bot_settings(tmp_path, world, config, **discord)
         store = SqliteStore(settings.database_path)
         await store.open()
-        bot = FastTutorBot(
-            settings,
-            store,
-            lambda: answerer or real_answerer,
-            clock=clock or utc_now,
-            weekly_tick_seconds=weekly_tick,
-            guild_ready_timeout=0.05,
-            chunk_guilds_at_startup=False,
-        )
         try:
-            async with running(bot, standin, ready_timeout=60):
-                await bot.commands_synced.wait()
+            async with connected_bot(standin, settings, store, answerer or real_answerer, clock, weekly_tick) as bot:
                 yield bot
         finally:
             await store.close()
