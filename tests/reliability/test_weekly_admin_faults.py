@@ -23,6 +23,7 @@ from bot.storage import SqliteStore
 from bot.storage.errors import StorageBusy
 from tests.bot.discord_app.conftest import SimClock, World, bot_settings, connected_bot
 from tests.bot.discord_app.test_weekly_e2e import TICK, admin_weekly_set, ticks, utc
+from tests.reliability.test_gateway_faults import DROPS
 from tests.reliability.test_security import SECRET, debug_log
 from tests.standin import DiscordStandin, Message
 
@@ -121,13 +122,6 @@ async def test_weekly_post_rate_limited_then_failing_is_retried_and_posted_once(
 
 
 # Gateway faults -------------------------------------------------------------------------------------
-
-DROPS = {
-    "clean-close-resumable": {"abrupt": False, "resumable": True},
-    "tcp-reset-resumable": {"abrupt": True, "resumable": True},
-    "session-invalidated": {"abrupt": True, "resumable": False},
-}
-
 
 @pytest.mark.parametrize("drop", DROPS.values(), ids=DROPS.keys())
 async def test_gateway_dropped_around_the_weekly_slot_the_prompt_is_posted_once(
