@@ -60,9 +60,11 @@ def _exporter(settings: Settings):  # type: ignore[no-untyped-def]
     return partial(export_onnx, settings.model.name)
 
 
-def build(settings: Settings, kb: KnowledgeBase, encoder: LazyEncoder, force: bool = False) -> BuildReport:
+def build(settings: Settings, kb: KnowledgeBase, encoder: LazyEncoder | Encoder, force: bool = False) -> BuildReport:
+    """Build (or reuse) the index of `kb` with the configured model, exporting its query encoder."""
+    load = encoder.get if isinstance(encoder, LazyEncoder) else (lambda: encoder)
     return build_index(
-        kb, settings.index_dir, model_name(settings), encoder.get, force=force, export_query_encoder=_exporter(settings)
+        kb, settings.index_dir, model_name(settings), load, force=force, export_query_encoder=_exporter(settings)
     )
 
 
@@ -120,14 +122,6 @@ def rebuild(settings: Settings, answerer: Answerer, force: bool = False) -> Rebu
     """Reload the knowledge, rebuild the index aside and swap both in; on any error the old ones keep serving."""
     started = time.monotonic()
     kb = load_settings_knowledge(settings)
-    encoder = answerer.encoder
-    report = build_index(
-        kb,
-        settings.index_dir,
-        model_name(settings),
-        lambda: encoder,
-        force=force,
-        export_query_encoder=_exporter(settings),
-    )
+    report = build(settings, kb, answerer.encoder, force=force)
     answerer.swap(kb, SearchIndex.load(settings.index_dir))
     return RebuildReport(report.manifest.documents, time.monotonic() - started, report.reused)
