@@ -123,6 +123,7 @@ async def test_weekly_post_rate_limited_then_failing_is_retried_and_posted_once(
 
 # Gateway faults -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("drop", DROPS.values(), ids=DROPS.keys())
 async def test_gateway_dropped_around_the_weekly_slot_the_prompt_is_posted_once(
     standin: DiscordStandin, world: World, weekly_bot: WeeklyBotFactory, drop: dict[str, bool]
