@@ -100,16 +100,19 @@ async def chat(settings: Settings, read: Callable[[str], str] = input, out: Text
     async with open_store(str(settings.database_path)) as store:
         tutor = Tutor(answerer, store)
         print("Roadmap Tutor. Ask a question, or type help.", file=out, flush=True)
-        while True:
-            try:
-                line = await asyncio.to_thread(read, "> ")
-            except EOFError:
-                break
-            reply = await handle_line(tutor, line)
-            if reply is None:
-                break
-            if reply:
-                print(reply, file=out, flush=True)
+        try:
+            while True:
+                try:
+                    line = await asyncio.to_thread(read, "> ")
+                except EOFError:
+                    break
+                reply = await handle_line(tutor, line)
+                if reply is None:
+                    break
+                if reply:
+                    print(reply, file=out, flush=True)
+        finally:
+            tutor.close()
     return 0
 
 

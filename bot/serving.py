@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from dataclasses import dataclass
@@ -124,4 +125,18 @@ def rebuild(settings: Settings, answerer: Answerer, force: bool = False) -> Rebu
     kb = load_settings_knowledge(settings)
     report = build(settings, kb, answerer.encoder, force=force)
     answerer.swap(kb, SearchIndex.load(settings.index_dir))
+    if gc.get_freeze_count():  # a serving process: the old index leaves the frozen set, the new one enters it
+        gc.unfreeze()
+        settle_long_lived_objects()
     return RebuildReport(report.manifest.documents, time.monotonic() - started, report.reused)
+
+
+def settle_long_lived_objects() -> None:
+    """Take what is alive now (knowledge, index, model just loaded) out of the garbage collector's sight.
+
+    A serving process keeps these objects for its whole life, yet every full collection walked all of
+    them while holding up the event loop: 25-80 ms pauses during bursts of questions. Frozen objects are
+    still freed by reference counting; `rebuild` unfreezes them so the old index's cycles are collected.
+    """
+    gc.collect()
+    gc.freeze()

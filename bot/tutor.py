@@ -1,6 +1,6 @@
 """The tutor: answering, next steps, progress and topic cards for one member, without any Discord code.
 
-The console and the Discord layer both drive this class. Model and FAISS work runs in a worker thread;
+The console and the Discord layer both drive this class. Model and FAISS work runs in the tutor's answering thread;
 storage is async. A storage failure never stops the tutor from answering.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -20,6 +21,12 @@ from bot.storage.errors import StorageError
 from knowledge.loader import KnowledgeBase, TopicEntry
 
 log = logging.getLogger(__name__)
+
+# Answering (embedding, FAISS, BM25, ranking) runs in one thread of its own, a question at a time. The
+# model's inference spreads over the cores by itself; more Python threads would only take turns at the GIL
+# with the event loop, and the loop would wait for them (loop lag max at 200 simultaneous /ask on 2 cores:
+# 145 ms with asyncio's default pool, under 40 ms with one thread; `python -m benchmarks --only discord_load`).
+ANSWERING_THREADS = 1
 
 # How long an answer waits for its bookkeeping (question log, active day) before going out anyway.
 BOOKKEEPING_WAIT_SECONDS = 0.5
@@ -75,6 +82,11 @@ class Tutor:
         self._background: set[asyncio.Future[None]] = set()  # referenced until done, or they may be collected
         # Completed topics per member, kept in memory so autocomplete never waits for the database.
         self._completed: dict[Member, set[str]] = {}
+        self._answering = ThreadPoolExecutor(ANSWERING_THREADS, thread_name_prefix="answering")
+
+    def close(self) -> None:
+        """Let the answering thread go once the questions it holds are answered."""
+        self._answering.shutdown(wait=False)
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -89,7 +101,7 @@ class Tutor:
     # Answering ------------------------------------------------------------------------------------
 
     async def ask(self, member: Member, question: str) -> Answer:
-        answer = await asyncio.to_thread(self.answerer.answer, question)
+        answer = await asyncio.get_running_loop().run_in_executor(self._answering, self.answerer.answer, question)
         if answer.reason != "empty":
             top = answer.results[0].topic_id if answer.results else None
             log_it = self.store.log_question(

@@ -20,6 +20,7 @@ from bot.discord_app.privacy import Privacy
 from bot.discord_app.tree import TutorTree
 from bot.discord_app.views import DoneButton, NextButton
 from bot.discord_app.weekly import Weekly
+from bot.serving import settle_long_lived_objects
 from bot.storage.base import Store
 from bot.tutor import Tutor, utc_now
 from bot.weekly.service import WeeklyService
@@ -68,6 +69,7 @@ class TutorBot(commands.Bot):
     async def setup_hook(self) -> None:
         # Loading the model and index is CPU work: keep it off the event loop.
         answerer = await asyncio.to_thread(self._open_answerer)
+        settle_long_lived_objects()  # before any event arrives: the collection pauses the loop once, now
         self.tutor = Tutor(answerer, self.store, self.clock)
         await self.add_cog(Asking(self))
         await self.add_cog(Learning(self))
@@ -102,6 +104,11 @@ class TutorBot(commands.Bot):
     async def set_ask_channel(self, guild_id: int, channel_id: int, enabled: bool) -> None:
         await self.store.set_ask_channel(guild_id, channel_id, enabled)
         self._ask_channels.pop(guild_id, None)
+
+    async def close(self) -> None:
+        await super().close()
+        if hasattr(self, "tutor"):  # not set when start-up failed before the answerer loaded
+            self.tutor.close()
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d server(s)", self.user, len(self.guilds))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+import weakref
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,35 @@ def test_a_failed_rebuild_keeps_the_old_index_serving(settings: Settings, tmp_pa
         serving.rebuild(settings, answerer)
     assert answerer.index is before
     assert answerer.answer("magma chambers").results[0].id == "magma"
+
+
+class _Cycle:
+    """Garbage that only the cycle collector can free."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.fixture
+def unfrozen_afterwards():
+    yield
+    gc.unfreeze()
+
+
+def test_a_serving_process_freezes_its_long_lived_objects_and_a_rebuild_lets_the_old_ones_go(
+    settings: Settings, tmp_path: Path, unfrozen_afterwards: None
+) -> None:
+    answerer = serving.open_answerer(settings)
+    old = _Cycle()
+    old_alive = weakref.ref(old)
+    serving.settle_long_lived_objects()
+    assert gc.get_freeze_count() > 0
+    del old
+    gc.collect()
+    assert old_alive() is not None, "a full collection still walks the objects alive at start-up"
+    data = mini_roadmap()
+    data["steps"][0]["topics"][0]["summary"] = "Penguins that dive deepest."
+    write_mini_roadmap(tmp_path / "knowledge", data)
+    serving.rebuild(settings, answerer)
+    assert old_alive() is None, "the rebuild left the objects it replaced frozen for ever"
+    assert gc.get_freeze_count() > 0, "the rebuild did not freeze the new index"
