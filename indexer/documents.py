@@ -95,6 +95,8 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                             f"{names}. {topic.summary}",
                             f"{topic.title}. " + " ".join(topic.key_points),
                             *_sentence_chunks(topic.title, topic.explanation),
+                            # One passage per problem, so a learner's symptom meets the entry that names it.
+                            *(f"{topic.title}: {problem}" for problem in topic.common_problems),
                         ),
                         keywords=" ".join(
                             [

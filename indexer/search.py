@@ -67,9 +67,25 @@ SHORTHAND = {
     "ur": "your",
     "tho": "though",
     "bc": "because",
+    "bs": "batch size",
+    "wd": "weight decay",
+    "hp": "hyperparameter",
+    "hps": "hyperparameters",
+    "val": "validation",
+    "lib": "library",
+    "libs": "libraries",
+    "dep": "dependency",
+    "deps": "dependencies",
+    "env": "environment",
+    "envs": "environments",
+    "prod": "production",
+    "w/": "with",
+    "w/o": "without",
 }
 # Not inside a dotted code name: the "nn" of "nn.Module" or "torch.nn" is a name the knowledge uses as is.
-_SHORTHAND = re.compile(r"(?<![\w.])(" + "|".join(sorted(SHORTHAND, key=len, reverse=True)) + r")(?![\w]|\.\w)", re.I)
+_SHORTHAND = re.compile(
+    r"(?<![\w.])(" + "|".join(map(re.escape, sorted(SHORTHAND, key=len, reverse=True))) + r")(?![\w]|\.\w)", re.I
+)
 
 
 def expand_shorthand(text: str) -> str:

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+# A common problem is shown whole in an answer: a symptom, its cause and the fix, in a few sentences.
+PROBLEM_MAX_CHARS = 400
 
 
 class _Strict(BaseModel):
@@ -49,6 +51,8 @@ class Topic(_Strict):
     summary: str = Field(min_length=20, max_length=300)
     explanation: str
     key_points: list[str] = Field(min_length=2, max_length=8)
+    # Problems as learners meet them (a symptom, an error message, a confusion), each with its cause and fix.
+    common_problems: list[str] = Field(default_factory=list, max_length=10)
     aliases: list[str] = Field(default_factory=list)
     prerequisites: list[str] = Field(default_factory=list)
     hours: float = Field(gt=0, le=200)
@@ -70,6 +74,14 @@ class Topic(_Strict):
             if not 3 <= len(point) <= 300:
                 raise ValueError(f"key point must be 3 to 300 characters: {point[:40]!r}")
         return points
+
+    @field_validator("common_problems")
+    @classmethod
+    def _problems_short(cls, problems: list[str]) -> list[str]:
+        for problem in problems:
+            if not 20 <= len(problem) <= PROBLEM_MAX_CHARS:
+                raise ValueError(f"common problem must be 20 to {PROBLEM_MAX_CHARS} characters: {problem[:40]!r}")
+        return problems
 
 
 class Step(_Strict):

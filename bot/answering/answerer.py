@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 from bot.answering.compose import Answer, abstain_answer, compose_answer
 from bot.answering.normalise import MAX_QUESTION_CHARS, clean_question
 from bot.answering.retrieval import DEFAULT_MIN_CONFIDENCE, Mode, Retriever
+from bot.progress.recommend import topics_after
 from indexer.documents import Document
 from indexer.encoders import Encoder
 from indexer.search import SearchIndex
@@ -44,7 +46,8 @@ class Answerer:
         self._snapshot = self._snapshot_of(kb, index)
 
     def _snapshot_of(self, kb: KnowledgeBase, index: SearchIndex) -> Snapshot:
-        return Snapshot(kb, Retriever(index, self.encoder, kb.beyond), {d.id: d for d in index.documents})
+        retriever = Retriever(index, self.encoder, kb.beyond, after=partial(topics_after, kb))
+        return Snapshot(kb, retriever, {d.id: d for d in index.documents})
 
     @property
     def kb(self) -> KnowledgeBase:

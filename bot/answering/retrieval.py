@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -28,6 +28,9 @@ NAME_WEIGHT = 0.3
 # subject ("training loss bouncing around", "train acc 100% but ..."), so there it counts this share of a
 # specific name; as the question's first topic word ("which loss for house prices") it counts in full.
 GENERIC_NAME_SHARE = 0.5
+# "I finished X, what next?" leads on from the topics it names at least this clearly (exact name 1.0,
+# an everyday name after the subject GENERIC_NAME_SHARE).
+NAMED_FOR_FOLLOW_UP = 0.5
 # Topic-level evidence: a concept and its topic share part of the best score of their family, so that a
 # question about a concept also lifts its topic (and the reverse) above lone documents elsewhere.
 FAMILY_WEIGHT = 0.1
@@ -81,11 +84,14 @@ _MATERIAL_KINDS = {
 _PROJECT = re.compile(r"\b(projects?|challenges?|weekly|(?<!in )practi[cs]e|exercises?|portfolio|ideas?)\b", re.I)
 # "I finished X, what now?": the learner wants the step after X, not X again.
 _NEXT = re.compile(
-    r"\b(finished|finish|completed|done with|what now|now what|what next|what'?s next|next step|comes after|"
+    # "what now" alone is as often "what do I do about this problem", so it needs a finishing word.
+    r"\b(finished|finish|completed|done with|what next|what'?s next|next step|comes after|"
     r"after step|(study|learn|do|read|go) (next|after))\b",
     re.I,
 )
 _ROADMAP = re.compile(r"\broadmaps?\b", re.I)
+# "I finished the projects part": a part of the roadmap, not one topic, was finished.
+_WHOLE_PART = re.compile(r"\b(roadmaps?|steps?|parts?|sections?|stages?|projects|everything|all)\b", re.I)
 # "Where do I start?": the first step, unless the question names what it wants to start with.
 _START = re.compile(r"\b(where (do|should|can) i (start|begin)|where to (start|begin)|first step)\b", re.I)
 
@@ -148,6 +154,8 @@ class Layout:
     step: np.ndarray  # step number per document, 0 when it has none
     step_document: dict[tuple[str | None, int], int]  # (roadmap, step number) -> its step document
     roadmap: list[str | None]
+    topic_document: dict[str, int]  # roadmap topic id -> its topic (or project topic) document
+    topic_id: list[str | None]  # the roadmap topic each topic or concept document belongs to, else None
 
     @classmethod
     def of(cls, documents: list[Document]) -> Layout:
@@ -171,6 +179,8 @@ class Layout:
         step = np.asarray([d.step or 0 for d in documents], dtype=np.int64)
         step_document = {(d.roadmap, d.step): i for i, d in enumerate(documents) if d.kind == "step" and d.step}
         roadmap = [d.roadmap for d in documents]
+        topic_document = {d.id: i for i, d in enumerate(documents) if family[i] >= 0 and d.id == d.topic_id}
+        topic_id = [d.topic_id if family[i] >= 0 else None for i, d in enumerate(documents)]
         return cls(
             family,
             len(numbers),
@@ -184,6 +194,8 @@ class Layout:
             step,
             step_document,
             roadmap,
+            topic_document,
+            topic_id,
         )
 
 
@@ -293,6 +305,29 @@ def next_step(question: str, scores: np.ndarray, named: np.ndarray, layout: Layo
     return layout.step_document.get((layout.roadmap[current], int(layout.step[current]) + 1))
 
 
+def follow_ups(
+    question: str, scores: np.ndarray, named: np.ndarray, layout: Layout, after: Callable[[list[str]], list[str]]
+) -> list[int]:
+    """For "I finished X, what now?", the documents to show first, in order; [] for any other question.
+
+    The step after X's step (`next_step`), with the topics the roadmap's prerequisites lead to from X
+    (`after`): topics first when the question names topics, the step first when it names a step.
+    """
+    step = next_step(question, scores, named, layout)
+    if step is None or not _NEXT.search(question):
+        return [step] if step is not None else []
+    if any(named[i] > 0 for i in layout.step_document.values()):
+        finished = [layout.topic_id[i] for i in range(len(named)) if layout.step[i] == layout.step[step] - 1]
+        topics_first = False
+    elif _WHOLE_PART.search(question):  # "finished the projects part", "finished the roadmap": the step only
+        return [step]
+    else:  # topics named: what they lead to; nothing named: the step after the best-ranked document's
+        finished = [layout.topic_id[i] for i in np.nonzero(named >= NAMED_FOR_FOLLOW_UP)[0]]
+        topics_first = True
+    topics = [layout.topic_document[t] for t in after([t for t in finished if t]) if t in layout.topic_document]
+    return [*topics, step] if topics_first else [step, *topics]
+
+
 def confidence(mode: Mode, evidence: Evidence) -> float:
     """How sure the ranking is that the knowledge answers the question, 0..1 with 0.5 at the calibrated cut.
 
@@ -316,8 +351,15 @@ def confidence(mode: Mode, evidence: Evidence) -> float:
 class Retriever:
     """Ranks documents for questions; holds no state besides the index, the encoder and the index's layout."""
 
-    def __init__(self, index: SearchIndex, encoder: Encoder, beyond: Iterable[str] = ()) -> None:
-        """`beyond`: subjects the knowledge says it does not teach (the roadmaps' `beyond` lists).
+    def __init__(
+        self,
+        index: SearchIndex,
+        encoder: Encoder,
+        beyond: Iterable[str] = (),
+        after: Callable[[list[str]], list[str]] = lambda finished: [],
+    ) -> None:
+        """`beyond`: subjects the knowledge says it does not teach (the roadmaps' `beyond` lists); `after`:
+        the topic ids to study after some finished ones (the roadmap's prerequisites).
 
         A subject some document names (a title or alias) is taught after all and is left out, and a passing
         mention ("DistilBERT is a smaller BERT") does not count as teaching it.
@@ -326,6 +368,7 @@ class Retriever:
         self.encoder = encoder
         self.layout = Layout.of(index.documents)
         self.beyond = NameMatcher([(p, 0) for p in beyond if p not in index.names])
+        self.after = after
 
     def retrieve(self, questions: list[str], k: int, mode: Mode = "hybrid") -> list[Retrieval]:
         if not questions:
@@ -348,9 +391,10 @@ class Retriever:
         if mode == "hybrid":
             named = requested_names(question, named, self.layout)
             scores = fuse(dense, lexical, named, kind_prior(question, self.layout, named), self.layout)
-            target = next_step(question, scores, named, self.layout)
-            if target is not None:
-                scores[target] = scores.max() + 0.01
+            first = follow_ups(question, scores, named, self.layout, self.after)
+            top = float(scores.max())
+            for place, position in enumerate(first):
+                scores[position] = top + 0.01 * (len(first) - place)
         else:
             scores = dense if mode == "dense" else lexical
         specific = max((m.quality for m in matches if m.specific), default=0.0)

@@ -39,5 +39,19 @@ def recommend_next(kb: KnowledgeBase, completed: Collection[str], limit: int = 3
     return picks
 
 
+def topics_after(kb: KnowledgeBase, finished: Collection[str], limit: int = 2) -> list[str]:
+    """What to study after `finished`, for a learner who followed the roadmap that far.
+
+    Everything up to the last finished topic, in roadmap order, counts as done, so "I finished Keras"
+    leads on from Keras rather than back to the roadmap's first topic that needs nothing.
+    """
+    order = list(kb.topics)
+    known = [order.index(t) for t in finished if t in kb.topics]
+    if not known:
+        return []
+    done = set(order[: max(known) + 1])
+    return [pick.entry.topic.id for pick in recommend_next(kb, done, limit)]
+
+
 def roadmap_finished(kb: KnowledgeBase, completed: Collection[str]) -> bool:
     return all(topic_id in completed for topic_id in kb.topics)

@@ -16,6 +16,7 @@ from bot.answering.retrieval import (
     Retriever,
     agree,
     confidence,
+    follow_ups,
     fuse,
     kind_prior,
     name_weights,
@@ -246,6 +247,33 @@ def test_finishing_a_step_leads_to_the_next_one(
 ) -> None:
     named_scores = scores(**{named: 1.0}) if named else np.zeros(len(DOCS), dtype=np.float32)
     assert next_step(question, scores(**{top: 1.0}), named_scores, LAYOUT) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "named", "expected_finished", "expected"),
+    [
+        # Topics named: what the prerequisites lead to from them first, then the next step.
+        ("finished topic, what should i learn next?", "topic", ["topic"], [LONE, S2]),
+        # A step named: the next step first, then what its topics lead to.
+        ("done with step 1, what next", "step_1", ["topic", "topic", "lone"], [S2, LONE]),
+        # A part of the roadmap, not a topic: the next step alone.
+        ("finished the projects part, what next", None, None, [S2]),
+        # "what now" about a problem is not a request for the next topic.
+        ("my concept overfits after 10 epochs, what now", "concept", None, []),
+    ],
+)
+def test_finishing_topics_leads_to_what_the_prerequisites_open_up(
+    question: str, named: str | None, expected_finished: list[str] | None, expected: list[int]
+) -> None:
+    asked: list[list[str]] = []
+
+    def after(finished: list[str]) -> list[str]:
+        asked.append(finished)
+        return ["lone"]
+
+    named_scores = scores(**{named: 1.0}) if named else np.zeros(len(DOCS), dtype=np.float32)
+    assert follow_ups(question, scores(concept=1.0), named_scores, LAYOUT, after) == expected
+    assert asked == ([expected_finished] if expected_finished is not None else [])
 
 
 # --- Confidence ------------------------------------------------------------------------------------
