@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from knowledge.loader import KnowledgeBase
+from knowledge.schema import Concept
 
 DocumentKind = Literal["step", "topic", "concept", "resource", "project", "note"]
 
@@ -124,6 +125,8 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                             passages=(
                                 f"{names} ({topic.title})",
                                 *_sentence_chunks(concept.title, concept.explanation),
+                                # The topic's problems that name this concept answer for it too.
+                                *(f"{concept.title}: {p}" for p in topic.common_problems if _names_in(p, concept)),
                             ),
                             keywords=f"{names} {topic.title}",
                             names=_unique([concept.title, *concept.aliases]),
@@ -213,6 +216,13 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(])")
 # so a long explanation is embedded as several sentence groups of at most this many words, each led by
 # its subject, so that a question about its third sentence still finds it.
 CHUNK_WORDS = 80
+
+
+def _names_in(text: str, concept: Concept) -> bool:
+    """Whether `text` names the concept (its title or an alias, as a whole word, any case)."""
+    return any(
+        re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) for name in (concept.title, *concept.aliases)
+    )
 
 
 def _sentence_chunks(subject: str, text: str, words: int = CHUNK_WORDS) -> list[str]:

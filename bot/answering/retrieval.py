@@ -89,7 +89,8 @@ _NEXT = re.compile(
     r"after step|(study|learn|do|read|go) (next|after))\b",
     re.I,
 )
-_ROADMAP = re.compile(r"\broadmaps?\b", re.I)
+# "I finished the beginner roadmap": a whole roadmap done, unlike "what's next on the roadmap".
+_ROADMAP = re.compile(r"\b(finished|finish|completed|done with)\s+(\w+\s+){0,3}roadmaps?\b", re.I)
 # "I finished the projects part": a part of the roadmap, not one topic, was finished.
 _WHOLE_PART = re.compile(r"\b(roadmaps?|steps?|parts?|sections?|stages?|projects|everything|all)\b", re.I)
 # "Where do I start?": the first step, unless the question names what it wants to start with.
@@ -285,7 +286,8 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, named: np.ndarray, prior: np.nd
 def next_step(question: str, scores: np.ndarray, named: np.ndarray, layout: Layout) -> int | None:
     """For "I finished X, what now?", the step document after X's step; None for any other question.
 
-    X's step is the step the question names, else the step of the best-ranked document. Finishing a
+    X's step is the step the question names, else the step of the topic or step document most like the
+    question (`scores`: dense similarity, free of the kind prior that favours material). Finishing a
     whole (earlier) roadmap, or asking where to start without naming anything, leads to the first step.
     """
     named_steps = [i for i in np.nonzero(named)[0] if i in layout.step_document.values()]
@@ -298,7 +300,8 @@ def next_step(question: str, scores: np.ndarray, named: np.ndarray, layout: Layo
     elif _ROADMAP.search(question):
         return first[0] if first else None
     else:
-        stepped = np.nonzero(layout.step > 0)[0]
+        # What the learner finished is a topic or a step, not a resource or prompt the question brought up.
+        stepped = np.nonzero((layout.step > 0) & ~layout.resource & ~layout.prompt)[0]
         if not len(stepped):
             return None
         current = int(stepped[np.argmax(scores[stepped])])
@@ -391,7 +394,7 @@ class Retriever:
         if mode == "hybrid":
             named = requested_names(question, named, self.layout)
             scores = fuse(dense, lexical, named, kind_prior(question, self.layout, named), self.layout)
-            first = follow_ups(question, scores, named, self.layout, self.after)
+            first = follow_ups(question, dense, named, self.layout, self.after)
             top = float(scores.max())
             for place, position in enumerate(first):
                 scores[position] = top + 0.01 * (len(first) - place)

@@ -122,3 +122,17 @@ def test_a_build_keeps_the_knowledge_it_was_made_from(mini_kb, tmp_path: Path) -
     snapshot = snapshot_dir(read_index(tmp_path / "index").path)
     again = load_knowledge([snapshot], include_shipped=False)
     assert build_documents(again) == build_documents(mini_kb)
+
+
+def test_each_common_problem_is_a_passage_of_its_topic_and_of_the_concepts_it_names(tmp_path: Path) -> None:
+    data = mini_roadmap()
+    naming = "Chicks freeze in the storm: the emperor penguin huddle failed; keep the colony together."
+    other = "Penguins walk in circles on the ice: they lost the sun; wait for clear sky before moving."
+    data["steps"][0]["topics"][0]["common_problems"] = [naming, other]
+    write_mini_roadmap(tmp_path / "knowledge", data)
+    documents = {d.id: d for d in build_documents(load_knowledge([tmp_path / "knowledge"], include_shipped=False))}
+    assert f"Penguins: {naming}" in documents["penguins"].passages
+    assert f"Penguins: {other}" in documents["penguins"].passages
+    emperor = documents["emperor-penguin"].passages
+    assert f"Emperor Penguin: {naming}" in emperor, "a problem naming a concept is not found from the concept"
+    assert not any(other in passage for passage in emperor)

@@ -178,3 +178,11 @@ def test_the_roadmap_lists_subjects_it_does_not_teach(tmp_path: Path) -> None:
     write_mini_roadmap(tmp_path, data)
     with pytest.raises(KnowledgeError, match=r"mini\.yaml: beyond: .*each subject must be 2 to 80 characters"):
         load_knowledge([tmp_path], include_shipped=False)
+
+
+def test_a_common_problem_too_long_to_show_is_named(tmp_path: Path) -> None:
+    data = mini_roadmap()
+    data["steps"][0]["topics"][0]["common_problems"] = ["Penguins fall over on ice: " + "waddle " * 80]
+    write_mini_roadmap(tmp_path, data)
+    with pytest.raises(KnowledgeError, match=r"steps\[0\]\.topics\[0\]\.common_problems: .*20 to 400 characters"):
+        load_knowledge([tmp_path], include_shipped=False)

@@ -237,6 +237,7 @@ def test_dense_and_bm25_agree_when_their_best_documents_share_a_topic_family() -
         ("finished step 1, what do i study next", "topic", "step_1", S2),
         ("done with this, what now", "concept", None, S2),
         ("finished the beginner roadmap, where do i start", "lone", None, S1),
+        ("done with this one, what's next on the roadmap", "concept", None, S2),  # not a whole roadmap done
         ("where do i start", "lone", None, S1),
         ("what is step 1 about", "topic", "step_1", None),
         ("what is the concept", "concept", None, None),
