@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from bot.answering.retrieval import Result
 from indexer.documents import Document
+from indexer.search import tokenize
 from knowledge.loader import KnowledgeBase, TopicEntry
 
 _COMPARISON = re.compile(r"\b(vs\.?|versus|differen\w*|differ|compare\w*|comparison|or|better|instead)\b", re.I)
 # How close the second result must be to the first for a comparison to show both.
 COMPARISON_MARGIN = 0.12
+# A common problem of the answer's topics is shown when it shares this many of the question's topic words,
+# and at least PROBLEM_MIN_SHARE of them: a described symptom, not a passing word ("pick alpha for Ridge").
+PROBLEM_MIN_WORDS = 4
+PROBLEM_MIN_SHARE = 0.4
+# Whose problems are looked at: the topics of the best few results.
+PROBLEM_TOPICS = 3
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,30 @@ def closest_topics(kb: KnowledgeBase, results: list[Result], limit: int = 3) -> 
     return seen[:limit]
 
 
+def _problems_of(kb: KnowledgeBase, results: list[Result]) -> list[tuple[str, str]]:
+    """(topic title, problem) for the common problems of the results' topics, best result first."""
+    topics = dict.fromkeys(r.topic_id for r in results if r.topic_id in kb.topics)
+    return [(kb.topics[t].topic.title, p) for t in topics if t for p in kb.topics[t].topic.common_problems]
+
+
+@lru_cache(maxsize=4096)
+def _problem_words(problem: str) -> frozenset[str]:
+    return frozenset(tokenize(problem))
+
+
+def matching_problem(question: str, problems: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """The (topic, problem) that reads most like the question, if one shares enough of its words; on a
+    tie, the earlier one (the better-ranked topic)."""
+    asked = set(tokenize(question))
+    best, best_shared = None, 0
+    for topic, problem in problems:
+        shared = len(asked & _problem_words(problem))
+        if shared > best_shared:
+            best, best_shared = (topic, problem), shared
+    enough = best_shared >= PROBLEM_MIN_WORDS and best_shared >= PROBLEM_MIN_SHARE * len(asked)
+    return best if enough else None
+
+
 def _explain(kb: KnowledgeBase, document: Document) -> Section | None:
     """The knowledge text that explains one document."""
     if document.kind == "concept":
@@ -141,6 +173,9 @@ def compose_answer(kb: KnowledgeBase, question: str, results: list[Result], docu
     if entry is not None:
         answer.topic_id = entry.topic.id
         answer.location = location_of(entry)
+        problem = matching_problem(question, _problems_of(kb, results[:PROBLEM_TOPICS]))
+        if problem is not None:  # the learner described a problem the knowledge knows: its fix comes first
+            answer.sections.insert(0, Section(f"Sounds like a common problem ({problem[0]})", problem[1]))
         if top.kind == "concept":
             answer.sections.append(Section(f"Part of {entry.topic.title}", entry.topic.summary))
         answer.key_points = list(entry.topic.key_points)

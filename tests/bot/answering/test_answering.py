@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from bot.answering import Answerer
+from bot.answering.compose import matching_problem
 from bot.answering.normalise import MAX_QUESTION_CHARS, clean_question
 from knowledge.loader import KnowledgeBase
 
@@ -135,3 +136,25 @@ def test_subjects_beyond_the_roadmap_point_to_what_comes_next(real_answerer: Ans
     answer = real_answerer.answer("how does PPO work in reinforcement learning")
     assert answer.abstained and answer.reason == "beyond"
     assert "Advanced Roadmap" in answer.text and not answer.sections
+
+
+def test_a_described_problem_is_answered_with_the_knowledges_fix(real_answerer: Answerer) -> None:
+    answer = real_answerer.answer("training loss jumps around then goes nan after a few batches, why?")
+    problem = answer.sections[0]
+    assert problem.title == "Sounds like a common problem (Optimization Techniques)"
+    assert problem.text.startswith("Loss becomes nan after a few batches")
+    assert "Sounds like a common problem" in answer.text
+
+
+@pytest.mark.parametrize("question", ["what is dropout", "how do i pick alpha for Ridge"])
+def test_a_question_that_only_shares_a_few_words_with_a_problem_gets_no_problem(
+    real_answerer: Answerer, question: str
+) -> None:
+    answer = real_answerer.answer(question)
+    assert not answer.abstained and not any(s.title.startswith("Sounds like") for s in answer.sections)
+
+
+def test_the_best_ranked_topics_problem_wins_a_tie() -> None:
+    problems = [("First", "Penguins waddle slowly on slippery ice."), ("Second", "Penguins waddle slowly on ice too.")]
+    assert matching_problem("why do penguins waddle slowly on ice", problems) == problems[0]
+    assert matching_problem("penguins waddle", problems) is None
