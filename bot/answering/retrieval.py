@@ -82,13 +82,24 @@ _MATERIAL_KINDS = {
     "tutorial": re.compile(r"\b(tutorials?|walkthrough)\b", re.I),
 }
 _PROJECT = re.compile(r"\b(projects?|challenges?|weekly|(?<!in )practi[cs]e|exercises?|portfolio|ideas?)\b", re.I)
-# "I finished X, what now?": the learner wants the step after X, not X again.
+# "I finished X, what next?": the learner wants what comes after X, not X again. Finishing alone is not
+# asking ("finished the CNN tutorial, how do I make it a portfolio project"), and "what now" alone is as
+# often "what do I do about this problem": they count together.
 _NEXT = re.compile(
-    # "what now" alone is as often "what do I do about this problem", so it needs a finishing word.
-    r"\b(finished|finish|completed|done with|what next|what'?s next|next step|comes after|"
-    r"after step|(study|learn|do|read|go) (next|after))\b",
+    r"\b(what next|what'?s next|next step|comes after|after step|what after|"
+    r"(study|learn|do|read|go|tackle) (next|after))\b",
     re.I,
 )
+_FINISHED = re.compile(r"\b(finished|finish|completed|done with|i'?m done)\b", re.I)
+_AFTER_FINISHING = re.compile(
+    r"\b(what now|now what|then what|where (do|should|can) i (start|begin|go)|where to (start|begin|go))\b", re.I
+)
+
+
+def asks_what_next(question: str) -> bool:
+    return bool(_NEXT.search(question) or (_FINISHED.search(question) and _AFTER_FINISHING.search(question)))
+
+
 # "I finished the beginner roadmap": a whole roadmap done, unlike "what's next on the roadmap".
 _ROADMAP = re.compile(r"\b(finished|finish|completed|done with)\s+(\w+\s+){0,3}roadmaps?\b", re.I)
 # "I finished the projects part": a part of the roadmap, not one topic, was finished.
@@ -292,7 +303,7 @@ def next_step(question: str, scores: np.ndarray, named: np.ndarray, layout: Layo
     """
     named_steps = [i for i in np.nonzero(named)[0] if i in layout.step_document.values()]
     first = [i for (_, number), i in layout.step_document.items() if number == 1]
-    if not _NEXT.search(question):
+    if not asks_what_next(question):
         starting = _START.search(question) and not named.any()
         return first[0] if starting and first else None
     if named_steps:
@@ -317,7 +328,7 @@ def follow_ups(
     (`after`): topics first when the question names topics, the step first when it names a step.
     """
     step = next_step(question, scores, named, layout)
-    if step is None or not _NEXT.search(question):
+    if step is None or not asks_what_next(question):
         return [step] if step is not None else []
     if any(named[i] > 0 for i in layout.step_document.values()):
         finished = [layout.topic_id[i] for i in range(len(named)) if layout.step[i] == layout.step[step] - 1]

@@ -238,6 +238,7 @@ def test_dense_and_bm25_agree_when_their_best_documents_share_a_topic_family() -
         ("done with this, what now", "concept", None, S2),
         ("finished the beginner roadmap, where do i start", "lone", None, S1),
         ("done with this one, what's next on the roadmap", "concept", None, S2),  # not a whole roadmap done
+        ("finished the concept, how do i turn it into a portfolio project", "concept", None, None),  # not asking
         ("where do i start", "lone", None, S1),
         ("what is step 1 about", "topic", "step_1", None),
         ("what is the concept", "concept", None, None),
