@@ -81,7 +81,9 @@ _MATERIAL_KINDS = {
     "docs": re.compile(r"\b(docs|documentation|api reference)\b", re.I),
     "tutorial": re.compile(r"\b(tutorials?|walkthrough)\b", re.I),
 }
-_PROJECT = re.compile(r"\b(projects?|challenges?|weekly|(?<!in )practi[cs]e|exercises?|portfolio|ideas?)\b", re.I)
+_PROJECT = re.compile(
+    r"\b(projects?|challenges?|weekly|prompts?(?! engineering)|(?<!in )practi[cs]e|exercises?|portfolio|ideas?)\b", re.I
+)
 # "I finished X, what next?": the learner wants what comes after X, not X again. Finishing alone is not
 # asking ("finished the CNN tutorial, how do I make it a portfolio project"), and "what now" alone is as
 # often "what do I do about this problem": they count together.

@@ -216,6 +216,11 @@ def test_in_practice_is_not_a_request_for_a_project() -> None:
     assert requested("practice the concept", concept=1.0)["prompt"] == 1.0
 
 
+def test_asking_for_a_prompt_is_asking_for_a_weekly_project_but_prompt_engineering_is_not() -> None:
+    assert requested("comparing the concept and more, any prompt?", concept=1.0)["prompt"] == 1.0
+    assert requested("prompt engineering for the concept", concept=1.0)["prompt"] == 0.0
+
+
 def test_the_kind_of_material_named_and_tutorial_topics_gain_on_a_material_request() -> None:
     named = np.zeros(len(REQUEST_DOCS), dtype=np.float32)
     prior = kind_prior("any book on it", REQUEST_LAYOUT, named)
