@@ -46,6 +46,18 @@ class LazyEncoder:
         self._settings = settings
         self._encoder: Encoder | None = None
 
+    def serves_queries(self) -> Encoder | None:
+        """The encoder loaded for the build when it is also the one to answer with, so start-up after a
+        knowledge change loads the model once: the ONNX export (a build reuses it while the model is the
+        same), or sentence-transformers when that backend is chosen outright."""
+        if self._encoder is None:
+            return None
+        from indexer.onnx_encoder import OnnxEncoder  # onnxruntime: imported only once a model is loaded
+
+        if self._settings.model.backend == "sentence-transformers" or isinstance(self._encoder, OnnxEncoder):
+            return self._encoder
+        return None
+
     def get(self) -> Encoder:
         if self._encoder is None:
             # Building may use the current build's ONNX export; with none, sentence-transformers.
@@ -82,14 +94,17 @@ def open_answerer(settings: Settings) -> Answerer:
     With a broken knowledge file the last good build keeps serving (with the knowledge it was made
     from), and the error naming the file is logged; without a good build the error is raised.
     """
+    reused = None
     try:
         kb = load_settings_knowledge(settings)
     except KnowledgeError as error:
         kb, index = last_good_build(settings, error)
     else:
-        index = current_index(settings, kb, LazyEncoder(settings))
+        lazy = LazyEncoder(settings)
+        index = current_index(settings, kb, lazy)
+        reused = lazy.serves_queries()
     # The query encoder is chosen after the build: a build may just have exported the ONNX model.
-    query_encoder = open_encoder(settings)
+    query_encoder = reused or open_encoder(settings)
     return Answerer(
         kb, index, query_encoder, top_k=settings.retrieval.top_k, min_confidence=settings.retrieval.min_confidence
     )

@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 import yaml
 
+from bot import serving
 from bot.answering import Answerer
+from bot.config import Settings
 from indexer.build import build_index
 from indexer.encoders import (
     BUNDLED_MODEL_NAME,
@@ -284,3 +286,27 @@ def test_roadmap_tutor_ask_in_a_fresh_process_never_imports_torch(onnx_data_dir:
     answer = json.loads(result.stdout.splitlines()[0])
     assert answer["results"][0]["id"] == "adam"
     assert result.stdout.splitlines()[-1] == "LOADED [] 0"
+
+
+def test_start_up_after_a_knowledge_change_loads_the_query_encoder_once(
+    onnx_data_dir: Path, exported: tuple[Path, dict[str, Any]], tmp_path: Path, monkeypatch
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(onnx_data_dir, data_dir, symlinks=True)
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "meetup.md").write_text("---\ntitle: Study group\ntopics: [regularization]\n---\nFridays at 18:00 UTC.\n")
+    settings = Settings.model_validate({"data_dir": str(data_dir), "knowledge": {"dirs": [str(notes)]}})
+    loads: list[str | None] = []
+    real_open_encoder = serving.open_encoder
+
+    def counting(settings: Settings, backend: str | None = None):
+        loads.append(backend)
+        return real_open_encoder(settings, backend)
+
+    monkeypatch.setattr(serving, "open_encoder", counting)
+    monkeypatch.setattr(serving, "_exporter", lambda settings: CopyExport(exported[0]))
+    answerer = serving.open_answerer(settings)
+    assert read_manifest(data_dir / "index").documents > read_manifest(onnx_data_dir / "index").documents
+    assert isinstance(answerer.encoder, OnnxEncoder)
+    assert loads == ["auto"], "the encoder that embedded the new note was loaded again to answer"
