@@ -41,7 +41,7 @@ class TutorBot(commands.Bot):
         store: Store,
         open_answerer: Callable[[], Answerer],
         clock: Callable[[], datetime] = utc_now,
-        weekly_tick_seconds: float = 30.0,
+        clock_tick_seconds: float = 30.0,
         **options: object,
     ) -> None:
         super().__init__(
@@ -61,7 +61,8 @@ class TutorBot(commands.Bot):
         self._ask_channels: dict[int, set[int]] = {}
         self.tutor: Tutor  # set in setup_hook, before any event arrives
         self.weekly = WeeklyService(store, lambda: self.tutor.kb, clock)
-        self.weekly_tick_seconds = weekly_tick_seconds  # how often the weekly scheduler looks for due posts
+        # How often the loops that follow the clock look at it: weekly posts due, the daily question purge.
+        self.clock_tick_seconds = clock_tick_seconds
         # One /admin reindex at a time in this process (indexer.build's file lock covers other processes).
         self.reindex_lock = asyncio.Lock()
         self.commands_synced = asyncio.Event()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from datetime import date
 from typing import TYPE_CHECKING
 
 import discord
@@ -84,6 +85,8 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="Your d
     def __init__(self, bot: TutorBot) -> None:
         self.bot = bot
         self.purges = 0  # completed purge runs, for tests and logs
+        self._purged_on: date | None = None  # the bot clock's UTC day of the last purge run
+        self.purge.change_interval(seconds=bot.clock_tick_seconds)
 
     async def cog_load(self) -> None:
         self.purge.start()
@@ -91,11 +94,19 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="Your d
     async def cog_unload(self) -> None:
         self.purge.cancel()
 
-    @tasks.loop(hours=24)
+    @tasks.loop(seconds=30)
     async def purge(self) -> None:
-        """Delete questions older than `privacy.question_log_days`, at start and then daily."""
+        """Delete questions older than `privacy.question_log_days`: at start, then once each (UTC) day.
+
+        The loop looks at the bot's clock every tick rather than sleeping 24 hours, so a day is counted
+        by the clock (a suspended machine or a test clock moves on) and a failed run is retried next day.
+        """
+        now = self.bot.clock()
+        if self._purged_on == now.date():
+            return
+        self._purged_on = now.date()
         try:
-            await purge_old_questions(self.bot.store, self.bot.clock(), self.bot.settings.privacy.question_log_days)
+            await purge_old_questions(self.bot.store, now, self.bot.settings.privacy.question_log_days)
         except StorageError as exc:
             log.warning("could not purge old questions (will try again tomorrow): %s", exc)
         finally:

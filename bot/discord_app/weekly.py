@@ -35,7 +35,7 @@ class Weekly(commands.Cog):
     def __init__(self, bot: TutorBot) -> None:
         self.bot = bot
         self.ticks = 0  # completed scheduler ticks, for tests and logs
-        self.tick.change_interval(seconds=bot.weekly_tick_seconds)
+        self.tick.change_interval(seconds=bot.clock_tick_seconds)
 
     async def cog_load(self) -> None:
         self.tick.start()

@@ -101,7 +101,7 @@ async def connected_bot(
     store: Store,
     answerer: Answerer,
     clock: Callable[[], datetime] | None = None,
-    weekly_tick: float = 30.0,
+    clock_tick: float = 30.0,
 ) -> AsyncIterator[TutorBot]:
     """The product's bot on an open store, logged in to the stand-in with its commands synced."""
     bot = FastTutorBot(
@@ -109,7 +109,7 @@ async def connected_bot(
         store,
         lambda: answerer,
         clock=clock or utc_now,
-        weekly_tick_seconds=weekly_tick,
+        clock_tick_seconds=clock_tick,
         guild_ready_timeout=0.05,
         chunk_guilds_at_startup=False,
     )
@@ -122,7 +122,7 @@ async def connected_bot(
 def start_bot(standin: DiscordStandin, world: World, tmp_path: Path, real_answerer: Answerer) -> BotFactory:
     """`async with start_bot(**discord_settings) as bot`: a connected bot with its own database.
 
-    `clock` replaces the bot's clock (a callable returning an aware UTC datetime), `weekly_tick` the
+    `clock` replaces the bot's clock (a callable returning an aware UTC datetime), `clock_tick` the
     seconds between weekly scheduler ticks, `config` other settings sections (knowledge, privacy).
     """
 
@@ -130,7 +130,7 @@ def start_bot(standin: DiscordStandin, world: World, tmp_path: Path, real_answer
     async def start(
         answerer: Answerer | None = None,
         clock: Callable[[], datetime] | None = None,
-        weekly_tick: float = 30.0,
+        clock_tick: float = 30.0,
         config: dict[str, Any] | None = None,
         **discord: Any,
     ) -> AsyncIterator[TutorBot]:
@@ -138,7 +138,7 @@ def start_bot(standin: DiscordStandin, world: World, tmp_path: Path, real_answer
         store = SqliteStore(settings.database_path)
         await store.open()
         try:
-            async with connected_bot(standin, settings, store, answerer or real_answerer, clock, weekly_tick) as bot:
+            async with connected_bot(standin, settings, store, answerer or real_answerer, clock, clock_tick) as bot:
                 yield bot
         finally:
             await store.close()

@@ -150,3 +150,21 @@ async def test_questions_older_than_the_retention_are_purged_when_the_bot_starts
         await asyncio.sleep(0)
         kept = [q.question for q in await bot.store.unanswered_questions(g, 10)]
         assert kept == ["fresh", "recent enough"]
+
+
+async def test_a_running_bot_purges_once_a_day_by_its_clock(
+    standin: DiscordStandin, world: World, start_bot: BotFactory
+) -> None:
+    g = world.guild.id
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    clock = SimClock(now)
+    async with start_bot(clock=clock, clock_tick=0.02, config={"privacy": {"question_log_days": 30}}) as bot:
+        cog = bot.get_cog("Privacy")
+        await standin.wait_for(lambda: cog.purges >= 1, what="the purge at start")  # type: ignore[union-attr]
+        await bot.store.log_question(g, world.alice.id, "29 days old today", None, True, now - timedelta(days=29))
+        await asyncio.sleep(0.1)  # several ticks on the same day
+        assert cog.purges == 1  # type: ignore[union-attr]
+        clock.advance(days=2)
+        await standin.wait_for(lambda: cog.purges >= 2, what="the next day's purge")  # type: ignore[union-attr]
+        await asyncio.sleep(0)
+        assert await bot.store.unanswered_questions(g, 10) == []

@@ -77,7 +77,7 @@ async def test_prompt_is_posted_once_at_its_slot_with_an_embed_and_a_thread_even
 ) -> None:
     g, channel = world.guild.id, world.channel.id
     clock = SimClock(utc(2026, 11, 23, 8, 0))  # Monday; Berlin is UTC+1 in November
-    async with start_bot(clock=clock, weekly_tick=TICK) as bot:
+    async with start_bot(clock=clock, clock_tick=TICK) as bot:
         saved = await admin_weekly_set(standin, world, channel, 0, "10:00", "Europe/Berlin")
         assert "Monday 10:00 (Europe/Berlin)" in saved.text()
         assert stamp(utc(2026, 11, 23, 9, 0)) in saved.text()  # the next post, in every reader's own zone
@@ -120,7 +120,7 @@ async def test_prompt_is_posted_once_at_its_slot_with_an_embed_and_a_thread_even
     assert not loop.is_running()  # closing the bot cancelled the scheduler
 
     clock.set(utc(2026, 11, 23, 11, 0))  # restarted later that day: the week is already posted
-    async with start_bot(clock=clock, weekly_tick=TICK) as bot:
+    async with start_bot(clock=clock, clock_tick=TICK) as bot:
         await ticks(standin, bot, 5)
         assert len(posts(standin, channel)) == 1
 
@@ -136,19 +136,19 @@ async def test_a_missed_slot_is_posted_when_the_bot_returns_that_day_and_skipped
 ) -> None:
     channel = world.channel.id
     clock = SimClock(utc(2026, 11, 23, 8, 0))
-    async with start_bot(clock=clock, weekly_tick=TICK) as bot:
+    async with start_bot(clock=clock, clock_tick=TICK) as bot:
         await admin_weekly_set(standin, world, channel, 0, "10:00", "Europe/Berlin")
         await ticks(standin, bot)
     assert not posts(standin, channel)
 
     clock.set(utc(2026, 11, 23, 22, 30))  # the bot was down at 10:00; it is 23:30 in Berlin, same day
-    async with start_bot(clock=clock, weekly_tick=TICK) as bot:
+    async with start_bot(clock=clock, clock_tick=TICK) as bot:
         await wait_posts(standin, channel, 1)
         await ticks(standin, bot, 5)
     assert len(posts(standin, channel)) == 1
 
     clock.set(utc(2026, 11, 30, 23, 30))  # still Monday in UTC, but already Tuesday 00:30 in Berlin
-    async with start_bot(clock=clock, weekly_tick=TICK) as bot:
+    async with start_bot(clock=clock, clock_tick=TICK) as bot:
         await ticks(standin, bot, 5)
         assert len(posts(standin, channel)) == 1  # that week is skipped, not posted a day late
 
@@ -164,7 +164,7 @@ async def test_the_slot_follows_the_wall_clock_through_daylight_saving_changes(
 ) -> None:
     channel = world.channel.id
     clock = SimClock(utc(2026, 3, 28, 12, 0))
-    async with start_bot(clock=clock, weekly_tick=TICK) as bot:
+    async with start_bot(clock=clock, clock_tick=TICK) as bot:
         # Sunday 02:30 in Berlin: on 29 March that time does not exist (02:00 → 03:00), on 25 October it
         # happens twice (03:00 → 02:00). Either way the prompt goes out once.
         await admin_weekly_set(standin, world, channel, 6, "02:30", "Europe/Berlin")
@@ -196,7 +196,7 @@ async def test_rotation_uses_every_prompt_before_repeating_one(
 ) -> None:
     channel = world.channel.id
     clock = SimClock(utc(2026, 1, 5, 8, 0))  # a Monday
-    async with start_bot(clock=clock, weekly_tick=TICK) as bot:
+    async with start_bot(clock=clock, clock_tick=TICK) as bot:
         await admin_weekly_set(standin, world, channel, 0, "09:00", "UTC")
         prompts = {p.id for p in bot.tutor.kb.prompts}
         posted: list[str] = []
@@ -214,7 +214,7 @@ async def test_project_shows_the_current_prompt_and_what_the_member_must_finish_
 ) -> None:
     g, c, alice = world.guild.id, world.channel.id, world.alice.id
     clock = SimClock(utc(2026, 11, 24, 12, 0))  # Tuesday: this week's Monday slot has passed
-    async with start_bot(clock=clock, weekly_tick=TICK) as bot:
+    async with start_bot(clock=clock, clock_tick=TICK) as bot:
         none_yet = await standin.slash(g, c, alice, "project")
         assert "No weekly project" in (await none_yet.wait_final()).content and none_yet.ephemeral
 
@@ -244,7 +244,7 @@ async def test_missing_permissions_are_shown_to_admins_and_retried_hourly_not_ev
     channel = world.channel.id
     route = f"/channels/{channel}/messages"
     clock = SimClock(utc(2026, 11, 23, 8, 0))
-    async with start_bot(clock=clock, weekly_tick=TICK) as bot:
+    async with start_bot(clock=clock, clock_tick=TICK) as bot:
         await admin_weekly_set(standin, world, channel, 0, "09:00", "UTC")
         standin.deny_bot(channel)
 
@@ -286,7 +286,7 @@ async def test_a_deleted_channel_is_shown_to_admins_and_a_new_channel_fixes_it(
 ) -> None:
     projects = standin.add_channel(world.guild.id, "projects")
     clock = SimClock(utc(2026, 11, 23, 8, 0))
-    async with start_bot(clock=clock, weekly_tick=TICK) as bot:
+    async with start_bot(clock=clock, clock_tick=TICK) as bot:
         await admin_weekly_set(standin, world, projects.id, 0, "09:00", "UTC")
         standin.delete_channel(projects.id)
         await standin.wait_for(lambda: bot.get_channel(projects.id) is None, what="the bot to see the deletion")
@@ -311,7 +311,7 @@ async def test_a_deleted_channel_is_shown_to_admins_and_a_new_channel_fixes_it(
 async def test_weekly_set_rejects_a_bad_time_or_time_zone_with_a_clear_message(
     standin: DiscordStandin, world: World, start_bot: BotFactory
 ) -> None:
-    async with start_bot(weekly_tick=TICK) as bot:
+    async with start_bot(clock_tick=TICK) as bot:
         bad_time = await admin_weekly_set(standin, world, world.channel.id, 0, "25:00", "UTC")
         assert "not a time" in bad_time.content and "HH:MM" in bad_time.content
         bad_zone = await admin_weekly_set(standin, world, world.channel.id, 0, "09:00", "Mars/Olympus")
