@@ -82,13 +82,15 @@ _MATERIAL_KINDS = {
     "tutorial": re.compile(r"\b(tutorials?|walkthrough)\b", re.I),
 }
 _PROJECT = re.compile(
-    r"\b(projects?|challenges?|weekly|prompts?(?! engineering)|(?<!in )practi[cs]e|exercises?|portfolio|ideas?)\b", re.I
+    r"\b(projects?|challenges?|weekly|prompts?(?! engineering)|(?<!in )practi[cs]e|exercises?|portfolio|ideas?|"
+    r"experiments?|hands[- ]on(?! (ml|machine))|something to (build|make|try))\b",
+    re.I,
 )
 # "I finished X, what next?": the learner wants what comes after X, not X again. Finishing alone is not
 # asking ("finished the CNN tutorial, how do I make it a portfolio project"), and "what now" alone is as
 # often "what do I do about this problem": they count together.
 _NEXT = re.compile(
-    r"\b(what next|what'?s next|next step|comes after|after step|what after|"
+    r"\b(what next|what'?s next|next step|comes after|after step|what after|what'?s left|what remains|"
     r"(study|learn|do|read|go|tackle) (next|after))\b",
     re.I,
 )

@@ -221,6 +221,19 @@ def test_asking_for_a_prompt_is_asking_for_a_weekly_project_but_prompt_engineeri
     assert requested("prompt engineering for the concept", concept=1.0)["prompt"] == 0.0
 
 
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("something hands on where i can see the concept work", True),
+        ("an experiment comparing the concept and more", True),
+        ("something to build with the concept", True),
+        ("is the hands-on ml book good for the concept", False),  # the book's title, not a request
+    ],
+)
+def test_other_words_for_a_project_request(question: str, asks: bool) -> None:
+    assert requested(question, concept=1.0)["prompt"] == (1.0 if asks else 0.0)
+
+
 def test_the_kind_of_material_named_and_tutorial_topics_gain_on_a_material_request() -> None:
     named = np.zeros(len(REQUEST_DOCS), dtype=np.float32)
     prior = kind_prior("any book on it", REQUEST_LAYOUT, named)
@@ -244,6 +257,7 @@ def test_dense_and_bm25_agree_when_their_best_documents_share_a_topic_family() -
         ("finished the beginner roadmap, where do i start", "lone", None, S1),
         ("done with this one, what's next on the roadmap", "concept", None, S2),  # not a whole roadmap done
         ("finished the concept, how do i turn it into a portfolio project", "concept", None, None),  # not asking
+        ("after finishing step 1 whats left", "topic", "step_1", S2),
         ("where do i start", "lone", None, S1),
         ("what is step 1 about", "topic", "step_1", None),
         ("what is the concept", "concept", None, None),
