@@ -11,7 +11,7 @@ import numpy as np
 
 from indexer.documents import Document
 from indexer.encoders import Encoder
-from indexer.search import STOPWORDS, NameMatch, NameMatcher, SearchIndex, expand_shorthand, name_words
+from indexer.search import STOPWORDS, NameMatch, NameMatcher, SearchIndex, expand_shorthand, name_words, tokenize
 
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
@@ -109,6 +109,8 @@ _ROADMAP = re.compile(r"\b(finished|finish|completed|done with)\s+(\w+\s+){0,3}r
 # "I finished the projects part": a part of the roadmap, not one topic, was finished.
 _WHOLE_PART = re.compile(r"\b(roadmaps?|steps?|parts?|sections?|stages?|projects|everything|all)\b", re.I)
 # "Where do I start?": the first step, unless the question names what it wants to start with.
+# "Where do I start" with this many topic words besides is about a subject: that subject, not step 1.
+START_SUBJECT_WORDS = 3
 _START = re.compile(r"\b(where (do|should|can) i (start|begin)|where to (start|begin)|first step)\b", re.I)
 
 
@@ -298,6 +300,12 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, named: np.ndarray, prior: np.nd
     return base + FAMILY_WEIGHT * family_best(base, layout) + prior
 
 
+def _has_subject(text: str) -> bool:
+    """Whether a question has a subject of its own besides its request ("want to tell if a tweet is
+    positive or negative, where do I start" is about sentiment, not about starting the roadmap)."""
+    return len(tokenize(text)) >= START_SUBJECT_WORDS
+
+
 def next_step(question: str, scores: np.ndarray, named: np.ndarray, layout: Layout) -> int | None:
     """For "I finished X, what now?", the step document after X's step; None for any other question.
 
@@ -308,7 +316,7 @@ def next_step(question: str, scores: np.ndarray, named: np.ndarray, layout: Layo
     named_steps = [i for i in np.nonzero(named)[0] if i in layout.step_document.values()]
     first = [i for (_, number), i in layout.step_document.items() if number == 1]
     if not asks_what_next(question):
-        starting = _START.search(question) and not named.any()
+        starting = _START.search(question) and not named.any() and not _has_subject(_START.sub(" ", question))
         return first[0] if starting and first else None
     if named_steps:
         current = named_steps[0]
