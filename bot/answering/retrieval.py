@@ -90,7 +90,7 @@ _PROJECT = re.compile(
 # asking ("finished the CNN tutorial, how do I make it a portfolio project"), and "what now" alone is as
 # often "what do I do about this problem": they count together.
 _NEXT = re.compile(
-    r"\b(what next|what'?s next|next step|comes after|after step|what after|what'?s left|what remains|"
+    r"\b(what next|what'?s next|next step|comes (after|next)|after step|what after|what'?s left|what remains|"
     r"(study|learn|do|read|go|tackle) (next|after))\b",
     re.I,
 )
