@@ -380,6 +380,10 @@ class SearchIndex:
         pattern = re.compile(r"\b(" + "|".join(map(re.escape, fixes)) + r")\b", re.I)
         return pattern.sub(lambda m: fixes[_plain(m.group(1))], query)
 
+    def uses_all_words(self, text: str) -> bool:
+        """Whether every topic word of `text` occurs in the knowledge as typed (word forms aside)."""
+        return all(_stem(w) in self._vocabulary_set for w in words(text))
+
     def coverage(self, query: str) -> float:
         """Share of the question's topic words that the knowledge uses (typos forgiven); 1.0 with none."""
         typed = words(query)

@@ -396,6 +396,15 @@ class Retriever:
         self.beyond = NameMatcher([(p, 0) for p in beyond if p not in index.names])
         self.after = after
 
+    def _names_beyond(self, question: str) -> bool:
+        """Whether the question names a subject beyond the roadmap. A match with a typo counts only when
+        the typed words are not all the knowledge's own: "deep network" is not a misspelt "deep Q-network"."""
+        typed = name_words(question)
+        return any(
+            match.quality == 1.0 or not self.index.uses_all_words(" ".join(typed[match.start : match.end]))
+            for match in self.beyond.matches(question)
+        )
+
     def retrieve(self, questions: list[str], k: int, mode: Mode = "hybrid") -> list[Retrieval]:
         if not questions:
             return []
@@ -429,7 +438,7 @@ class Retriever:
             lexical=float(lexical.max()) if count else 0.0,
             named=specific,
             coverage=self.index.coverage(question) if mode == "hybrid" else 1.0,
-            beyond=mode == "hybrid" and not specific and bool(self.beyond.matches(question)),
+            beyond=mode == "hybrid" and not specific and self._names_beyond(question),
             agree=mode == "hybrid" and agree(dense, lexical, self.layout),
         )
         order = np.argsort(-scores, kind="stable")[:k]

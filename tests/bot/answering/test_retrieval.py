@@ -408,6 +408,13 @@ def test_a_question_beyond_the_roadmap_is_declined_unless_it_names_what_the_road
     assert not named.evidence.beyond and named.results[0].id == "regularization"
 
 
+def test_knowledge_words_are_not_a_misspelt_subject_beyond_the_roadmap() -> None:
+    retriever = Retriever(small_index(KNOWLEDGE, FakeEncoder()), FakeEncoder(), beyond=["docker images"])
+    known, typo = retriever.retrieve(["docker image please", "my dockr images keep crashing"], k=3)
+    assert not known.evidence.beyond  # one edit from the subject, but every word is the knowledge's own
+    assert typo.evidence.beyond  # "dockr" is no word of the knowledge: a misspelt subject beyond it
+
+
 def test_a_subject_the_knowledge_names_is_not_beyond_it() -> None:
     taught = [*KNOWLEDGE, doc("gan", kind="concept", topic_id="deploy", names=("GAN",))]
     retriever = Retriever(small_index(taught, FakeEncoder()), FakeEncoder(), beyond=["GAN"])
