@@ -38,6 +38,7 @@ class Weekly(commands.Cog):
         self.tick.change_interval(seconds=bot.clock_tick_seconds)
 
     async def cog_load(self) -> None:
+        await self.bot.weekly.restore()  # problems from before a restart: a failed post still waits its hour
         self.tick.start()
 
     async def cog_unload(self) -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "QuestionStats",
     "Store",
     "WeeklyPost",
+    "WeeklyProblem",
     "WeeklySettings",
 ]
 
@@ -44,6 +45,15 @@ class WeeklySettings:
             raise ValueError(f"time must be HH:MM (24-hour), got {self.time!r}")
         if not self.timezone:
             raise ValueError("timezone must be an IANA name such as 'UTC' or 'Europe/Berlin'")
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyProblem:
+    """Why a guild's last weekly post failed, and when to try again (None: only a detail failed)."""
+
+    reason: str
+    at: datetime
+    retry_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +164,9 @@ class Store(Protocol):
     async def last_weekly_posts(self, guild_id: int, limit: int) -> list[WeeklyPost]: ...
     async def used_prompt_ids(self, guild_id: int) -> list[str]: ...
     async def current_weekly_post(self, guild_id: int) -> WeeklyPost | None: ...
+    async def save_weekly_problem(self, guild_id: int, problem: WeeklyProblem) -> None: ...
+    async def clear_weekly_problem(self, guild_id: int) -> None: ...
+    async def weekly_problems(self) -> dict[int, WeeklyProblem]: ...
 
     # Privacy
     async def export_member(self, guild_id: int, user_id: int) -> dict[str, Any]: ...

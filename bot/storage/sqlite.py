@@ -38,6 +38,7 @@ from bot.storage.base import (
     LoggedQuestion,
     QuestionStats,
     WeeklyPost,
+    WeeklyProblem,
     WeeklySettings,
 )
 from bot.storage.errors import (
@@ -518,6 +519,27 @@ class SqliteStore:
             "DELETE FROM weekly_posts WHERE guild_id = ? AND week_key = ?", (guild_id, week_key)
         )
         return changed == 1
+
+    async def save_weekly_problem(self, guild_id: int, problem: WeeklyProblem) -> None:
+        """Create or replace the guild's weekly post problem."""
+        retry_at = _to_db_time(problem.retry_at) if problem.retry_at is not None else None
+        await self._execute(
+            "INSERT INTO weekly_problems (guild_id, reason, at, retry_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET reason = excluded.reason, at = excluded.at, "
+            "retry_at = excluded.retry_at",
+            (guild_id, problem.reason, _to_db_time(problem.at), retry_at),
+        )
+
+    async def clear_weekly_problem(self, guild_id: int) -> None:
+        await self._execute("DELETE FROM weekly_problems WHERE guild_id = ?", (guild_id,))
+
+    async def weekly_problems(self) -> dict[int, WeeklyProblem]:
+        """Every guild's weekly post problem."""
+        rows = await self._fetchall("SELECT guild_id, reason, at, retry_at FROM weekly_problems")
+        return {
+            guild_id: WeeklyProblem(reason, _from_db_time(at), _from_db_time(retry_at) if retry_at else None)
+            for guild_id, reason, at, retry_at in rows
+        }
 
     async def last_weekly_posts(self, guild_id: int, limit: int) -> list[WeeklyPost]:
         """The newest claims, newest first, including ones not (yet) posted."""

@@ -6,10 +6,10 @@ atomic, so a week is posted at most once across restarts; a claim that was never
 died mid-post) also counts as posted, because posting twice is worse than missing a week.
 
 A post that fails (the channel was deleted, the bot lost its permissions) releases its claim and is
-remembered here, in memory: the guild is not tried again for `retry_after` (an hour) unless an admin
-changes or re-saves its settings, so a broken channel costs one request an hour instead of one a tick.
-Admins see the problem in `/admin weekly show` and `/admin stats`. After a restart the bot tries once
-more and remembers the problem again; no schema change is needed for that.
+remembered, in memory and in the store: the guild is not tried again for `retry_after` (an hour) unless
+an admin changes or re-saves its settings, so a broken channel costs one request an hour instead of one
+a tick, also across restarts (`restore()`). Admins see the problem in `/admin weekly show` and
+`/admin stats`.
 
 While the database fails, `due_posts()` returns nothing and warns once per outage (not once a tick);
 it keeps trying every tick and logs when the database is back.
@@ -25,7 +25,7 @@ from datetime import datetime, time, timedelta
 from functools import cache
 from zoneinfo import available_timezones
 
-from bot.storage.base import Store, WeeklyPost, WeeklySettings
+from bot.storage.base import Store, WeeklyPost, WeeklyProblem, WeeklySettings
 from bot.storage.errors import StorageError
 from bot.weekly.readiness import Readiness, prompt_readiness
 from bot.weekly.rotation import choose_prompt
@@ -168,6 +168,29 @@ class WeeklyService:
         self._problems: dict[int, PostProblem] = {}
         self._storage_outage: StorageError | None = None  # set while the database fails, to log once
 
+    async def restore(self) -> None:
+        """Take up the problems recorded before a restart: a failed post still waits out its hour."""
+        try:
+            for guild_id, problem in (await self.store.weekly_problems()).items():
+                settings = await self.store.get_weekly_settings(guild_id)
+                if settings is not None:
+                    remembered = PostProblem(problem.reason, problem.at, settings, problem.retry_at)
+                    self._problems.setdefault(guild_id, remembered)
+        except StorageError as exc:
+            log.warning("could not read earlier weekly post problems (a failed post may be retried now): %s", exc)
+
+    async def _record(self, guild_id: int, problem: PostProblem | None) -> None:
+        """Keep the guild's problem (or its absence) in the store; memory stays right if the store fails."""
+        try:
+            if problem is None:
+                await self.store.clear_weekly_problem(guild_id)
+            else:
+                await self.store.save_weekly_problem(
+                    guild_id, WeeklyProblem(problem.reason, problem.at, problem.retry_at)
+                )
+        except StorageError as exc:
+            log.warning("could not record the weekly post problem of guild %s (kept in memory): %s", guild_id, exc)
+
     # Scheduling -----------------------------------------------------------------------------------
 
     async def due_posts(self) -> list[PlannedPost]:
@@ -243,10 +266,12 @@ class WeeklyService:
             return
         log.info("posted weekly prompt %s to guild %s (week %s)", plan.prompt.id, plan.guild_id, plan.week_key)
         if thread_problem is None:
-            self._problems.pop(plan.guild_id, None)
+            if self._problems.pop(plan.guild_id, None) is not None:
+                await self._record(plan.guild_id, None)
         else:
             self._problems[plan.guild_id] = PostProblem(thread_problem, self.clock(), plan.settings, None)
             log.warning("weekly prompt in guild %s posted without a thread: %s", plan.guild_id, thread_problem)
+            await self._record(plan.guild_id, self._problems[plan.guild_id])
 
     async def failed(self, plan: PlannedPost, reason: str, retry_after: timedelta | None = None) -> None:
         """Sending failed: give the week back and wait before trying this guild again."""
@@ -261,6 +286,7 @@ class WeeklyService:
             log.warning("weekly prompt for guild %s not posted: %s", plan.guild_id, reason)
         else:
             log.info("weekly prompt for guild %s still not posted: %s", plan.guild_id, reason)
+        await self._record(plan.guild_id, self._problems[plan.guild_id])
 
     def _waiting(self, guild_id: int, settings: WeeklySettings, now: datetime) -> bool:
         problem = self._problems.get(guild_id)
@@ -275,6 +301,7 @@ class WeeklyService:
     async def save(self, guild_id: int, settings: WeeklySettings) -> WeeklySettings:
         await self.store.save_weekly_settings(guild_id, settings)
         self._problems.pop(guild_id, None)  # whatever failed before, the admin wants a fresh try
+        await self._record(guild_id, None)
         return settings
 
     async def set_enabled(self, guild_id: int, enabled: bool) -> WeeklySettings | None:

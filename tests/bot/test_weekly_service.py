@@ -105,6 +105,27 @@ async def test_a_failed_post_releases_the_week_and_waits_an_hour_unless_the_sett
     assert service.problem(GUILD) is not None and service.problem(GUILD).retry_at is None  # type: ignore[union-attr]
 
 
+async def test_a_failed_post_still_waits_its_hour_and_shows_its_reason_after_a_restart(
+    service: WeeklyService, store: SqliteStore, shipped_kb: KnowledgeBase, clock: Clock
+) -> None:
+    await service.save(GUILD, MONDAY_9_UTC)
+    [plan] = await service.due_posts()
+    await service.failed(plan, "the channel was deleted")
+    clock.now += timedelta(minutes=10)
+    restarted = WeeklyService(store, lambda: shipped_kb, clock)
+    await restarted.restore()
+    problem = restarted.problem(GUILD)
+    assert problem is not None and problem.reason == "the channel was deleted"
+    assert problem.retry_at == clock.now + timedelta(minutes=50)
+    assert await restarted.due_posts() == []  # no extra attempt because the process restarted
+    clock.now += timedelta(minutes=50)
+    [retry] = await restarted.due_posts()
+    await restarted.posted(retry, 1, 2)
+    again = WeeklyService(store, lambda: shipped_kb, clock)
+    await again.restore()
+    assert again.problem(GUILD) is None  # the successful post cleared it for good
+
+
 async def test_rotation_runs_through_every_prompt_before_repeating(
     service: WeeklyService, shipped_kb: KnowledgeBase, clock: Clock
 ) -> None:
