@@ -94,9 +94,13 @@ _NEXT = re.compile(
     r"(study|learn|do|read|go|tackle) (next|after))\b",
     re.I,
 )
-_FINISHED = re.compile(r"\b(finished|finish|completed|done with|i'?m done)\b", re.I)
+_FINISHED = re.compile(
+    r"\b(finished|finishing|finish|completed|done with|i'?m done|through with|wrapped up|got through)\b", re.I
+)
 _AFTER_FINISHING = re.compile(
-    r"\b(what now|now what|then what|where (do|should|can) i (start|begin|go)|where to (start|begin|go))\b", re.I
+    r"\b(what now|now what|then what|where (do|should|can) i (start|begin|go)|where to (start|begin|go|now|next)|"
+    r"moving on|move on)\b",
+    re.I,
 )
 
 

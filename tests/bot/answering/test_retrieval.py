@@ -259,6 +259,8 @@ def test_dense_and_bm25_agree_when_their_best_documents_share_a_topic_family() -
         ("finished the concept, how do i turn it into a portfolio project", "concept", None, None),  # not asking
         ("after finishing step 1 whats left", "topic", "step_1", S2),
         ("finished this, what comes next", "concept", None, S2),
+        ("ok i'm through with this part, where to now?", "concept", None, S2),
+        ("wrapped up the concept. moving on to?", "concept", None, S2),
         ("where do i start", "lone", None, S1),
         ("want to tell if a tweet is positive or negative, where do i start", "lone", None, None),  # a subject
         ("what is step 1 about", "topic", "step_1", None),
