@@ -22,6 +22,14 @@ def _words(text: str) -> int:
     return len(re.findall(r"\b\w[\w'-]*\b", text))
 
 
+def _each_within(texts: list[str], shortest: int, longest: int, what: str) -> list[str]:
+    """`texts` unchanged when each has `shortest` to `longest` characters; else the first that has not."""
+    for text in texts:
+        if not shortest <= len(text) <= longest:
+            raise ValueError(f"{what} must be {shortest} to {longest} characters: {text[:40]!r}")
+    return texts
+
+
 class Resource(_Strict):
     """A book, course, documentation site, video or tutorial the roadmap recommends."""
 
@@ -70,18 +78,12 @@ class Topic(_Strict):
     @field_validator("key_points")
     @classmethod
     def _key_points_short(cls, points: list[str]) -> list[str]:
-        for point in points:
-            if not 3 <= len(point) <= 300:
-                raise ValueError(f"key point must be 3 to 300 characters: {point[:40]!r}")
-        return points
+        return _each_within(points, 3, 300, "key point")
 
     @field_validator("common_problems")
     @classmethod
     def _problems_short(cls, problems: list[str]) -> list[str]:
-        for problem in problems:
-            if not 20 <= len(problem) <= PROBLEM_MAX_CHARS:
-                raise ValueError(f"common problem must be 20 to {PROBLEM_MAX_CHARS} characters: {problem[:40]!r}")
-        return problems
+        return _each_within(problems, 20, PROBLEM_MAX_CHARS, "common problem")
 
 
 class Step(_Strict):
@@ -118,10 +120,7 @@ class Roadmap(_Strict):
     @field_validator("beyond")
     @classmethod
     def _subjects_are_names(cls, subjects: list[str]) -> list[str]:
-        for subject in subjects:
-            if not 2 <= len(subject) <= 80:
-                raise ValueError(f"each subject must be 2 to 80 characters: {subject[:40]!r}")
-        return subjects
+        return _each_within(subjects, 2, 80, "each subject")
 
     @model_validator(mode="after")
     def _check_references(self) -> Roadmap:

@@ -108,7 +108,7 @@ def closest_topics(kb: KnowledgeBase, results: list[Result], limit: int = 3) -> 
 def _problems_of(kb: KnowledgeBase, results: list[Result]) -> list[tuple[str, str]]:
     """(topic title, problem) for the common problems of the results' topics, best result first."""
     topics = dict.fromkeys(r.topic_id for r in results if r.topic_id in kb.topics)
-    return [(kb.topics[t].topic.title, p) for t in topics if t for p in kb.topics[t].topic.common_problems]
+    return [(kb.topics[t].topic.title, p) for t in topics for p in kb.topics[t].topic.common_problems]
 
 
 @lru_cache(maxsize=4096)
