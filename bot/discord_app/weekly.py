@@ -18,8 +18,9 @@ from discord.ext import commands, tasks
 from bot.discord_app import render
 from bot.discord_app.context import member_of
 from bot.discord_app.tree import Refused
+from bot.storage.base import WeeklyProblem
 from bot.weekly.schedule import discord_timestamp
-from bot.weekly.service import CurrentProject, PlannedPost, PostProblem, WeeklyStatus
+from bot.weekly.service import CurrentProject, PlannedPost, WeeklyStatus
 
 if TYPE_CHECKING:
     from bot.discord_app.client import TutorBot
@@ -171,7 +172,7 @@ def status_embed(status: WeeklyStatus, guild_id: int) -> discord.Embed:
     return render.fit(embed)
 
 
-def problem_text(problem: PostProblem) -> str:
+def problem_text(problem: WeeklyProblem) -> str:
     text = f"{discord_timestamp(problem.at, 'R')}: {problem.reason}"
     if problem.retry_at is not None:
         text += f"\nI'll try again {discord_timestamp(problem.retry_at, 'R')}, or as soon as you change the settings."

@@ -38,7 +38,6 @@ __all__ = [
     "CurrentProject",
     "InvalidSchedule",
     "PlannedPost",
-    "PostProblem",
     "WeeklyService",
     "WeeklyStatus",
     "find_time_zones",
@@ -70,17 +69,6 @@ class PlannedPost:
     topic_titles: tuple[str, ...]
     prerequisite_titles: tuple[str, ...]
     deadline: datetime
-    settings: WeeklySettings
-
-
-@dataclass(frozen=True)
-class PostProblem:
-    """Why the last post of a guild failed (or half-failed), for the admins."""
-
-    reason: str
-    at: datetime
-    settings: WeeklySettings
-    retry_at: datetime | None  # None: the post went out, only a detail failed (no retry needed)
 
 
 @dataclass(frozen=True)
@@ -92,7 +80,7 @@ class WeeklyStatus:
     next_post_at: datetime | None
     current: WeeklyPost | None
     current_title: str | None
-    problem: PostProblem | None
+    problem: WeeklyProblem | None
 
 
 @dataclass(frozen=True)
@@ -165,29 +153,24 @@ class WeeklyService:
         self._kb = kb
         self.clock = clock
         self.retry_after = retry_after
-        self._problems: dict[int, PostProblem] = {}
+        # Why a guild's last post failed; save() drops it, as a settings change deserves a fresh try.
+        self._problems: dict[int, WeeklyProblem] = {}
         self._storage_outage: StorageError | None = None  # set while the database fails, to log once
 
     async def restore(self) -> None:
         """Take up the problems recorded before a restart: a failed post still waits out its hour."""
         try:
-            for guild_id, problem in (await self.store.weekly_problems()).items():
-                settings = await self.store.get_weekly_settings(guild_id)
-                if settings is not None:
-                    remembered = PostProblem(problem.reason, problem.at, settings, problem.retry_at)
-                    self._problems.setdefault(guild_id, remembered)
+            self._problems = {**await self.store.weekly_problems(), **self._problems}
         except StorageError as exc:
             log.warning("could not read earlier weekly post problems (a failed post may be retried now): %s", exc)
 
-    async def _record(self, guild_id: int, problem: PostProblem | None) -> None:
+    async def _record(self, guild_id: int, problem: WeeklyProblem | None) -> None:
         """Keep the guild's problem (or its absence) in the store; memory stays right if the store fails."""
         try:
             if problem is None:
                 await self.store.clear_weekly_problem(guild_id)
             else:
-                await self.store.save_weekly_problem(
-                    guild_id, WeeklyProblem(problem.reason, problem.at, problem.retry_at)
-                )
+                await self.store.save_weekly_problem(guild_id, problem)
         except StorageError as exc:
             log.warning("could not record the weekly post problem of guild %s (kept in memory): %s", guild_id, exc)
 
@@ -203,7 +186,7 @@ class WeeklyService:
         plans = []
         try:
             for guild_id, settings in await self.store.guilds_with_weekly_enabled():
-                if self._waiting(guild_id, settings, now):
+                if self._waiting(guild_id, now):
                     continue
                 plan = await self._claim(guild_id, settings, kb, prompt_ids, now)
                 if plan is not None:
@@ -250,7 +233,6 @@ class WeeklyService:
             topic_titles=_titles(kb, prompt.topics),
             prerequisite_titles=_titles(kb, prompt.prerequisites),
             deadline=deadline_for(slot, week),
-            settings=settings,
         )
 
     async def posted(
@@ -269,7 +251,7 @@ class WeeklyService:
             if self._problems.pop(plan.guild_id, None) is not None:
                 await self._record(plan.guild_id, None)
         else:
-            self._problems[plan.guild_id] = PostProblem(thread_problem, self.clock(), plan.settings, None)
+            self._problems[plan.guild_id] = WeeklyProblem(thread_problem, self.clock(), None)
             log.warning("weekly prompt in guild %s posted without a thread: %s", plan.guild_id, thread_problem)
             await self._record(plan.guild_id, self._problems[plan.guild_id])
 
@@ -281,20 +263,16 @@ class WeeklyService:
             log.error("could not release the weekly claim of guild %s: %s", plan.guild_id, exc)
         now = self.clock()
         previous = self._problems.get(plan.guild_id)
-        self._problems[plan.guild_id] = PostProblem(reason, now, plan.settings, now + (retry_after or self.retry_after))
+        self._problems[plan.guild_id] = WeeklyProblem(reason, now, now + (retry_after or self.retry_after))
         if previous is None or previous.reason != reason:
             log.warning("weekly prompt for guild %s not posted: %s", plan.guild_id, reason)
         else:
             log.info("weekly prompt for guild %s still not posted: %s", plan.guild_id, reason)
         await self._record(plan.guild_id, self._problems[plan.guild_id])
 
-    def _waiting(self, guild_id: int, settings: WeeklySettings, now: datetime) -> bool:
+    def _waiting(self, guild_id: int, now: datetime) -> bool:
         problem = self._problems.get(guild_id)
-        if problem is None or problem.retry_at is None:
-            return False
-        if problem.settings != settings:  # the admin changed something: try again at once
-            return False
-        return now < problem.retry_at
+        return problem is not None and problem.retry_at is not None and now < problem.retry_at
 
     # Settings -------------------------------------------------------------------------------------
 
@@ -312,7 +290,7 @@ class WeeklyService:
         changed = WeeklySettings(current.channel_id, current.weekday, current.time, current.timezone, enabled)
         return await self.save(guild_id, changed)
 
-    def problem(self, guild_id: int) -> PostProblem | None:
+    def problem(self, guild_id: int) -> WeeklyProblem | None:
         return self._problems.get(guild_id)
 
     # Reading --------------------------------------------------------------------------------------
