@@ -77,8 +77,8 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                     passages=(
                         f"{roadmap.title}, step {step.number}: {step.title}. {step.summary} Topics: {topic_titles}.",
                     ),
-                    keywords=f"step {step.number} {step.title} {topic_titles}",
-                    names=(f"step {step.number}", step.title),
+                    keywords=" ".join([f"step {step.number}", step.title, *step.aliases, topic_titles]),
+                    names=_unique([f"step {step.number}", step.title, *step.aliases]),
                 )
             )
             for topic in step.topics:

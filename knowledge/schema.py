@@ -92,6 +92,8 @@ class Step(_Strict):
     number: int = Field(ge=1, le=50)
     id: str = Field(pattern=SLUG)
     title: str = Field(min_length=3, max_length=120)
+    # What learners call the step besides "step N" and its title ("the classic ML part", "the frameworks").
+    aliases: list[str] = Field(default_factory=list)
     summary: str = Field(min_length=20, max_length=600)
     topics: list[Topic] = Field(min_length=1)
     resources: list[Resource] = Field(default_factory=list)

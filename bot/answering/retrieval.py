@@ -28,6 +28,10 @@ NAME_WEIGHT = 0.3
 # subject ("training loss bouncing around", "train acc 100% but ..."), so there it counts this share of a
 # specific name; as the question's first topic word ("which loss for house prices") it counts in full.
 GENERIC_NAME_SHARE = 0.5
+# A name typed in passing (a word of a pasted error, "loss" in "loss goes nan") names a document that the
+# rest of the question is not about: when that document's best passage trails the question's best passage by
+# more than this cosine, the name counts GENERIC_NAME_SHARE of its weight.
+INCIDENTAL_NAME_GAP = 0.04
 # "I finished X, what next?" leads on from the topics it names at least this clearly (exact name 1.0,
 # an everyday name after the subject GENERIC_NAME_SHARE).
 NAMED_FOR_FOLLOW_UP = 0.5
@@ -98,7 +102,8 @@ _FINISHED = re.compile(
     r"\b(finished|finishing|finish|completed|done with|i'?m done|through with|wrapped up|got through)\b", re.I
 )
 _AFTER_FINISHING = re.compile(
-    r"\b(what now|now what|then what|where (do|should|can) i (start|begin|go)|where to (start|begin|go|now|next)|"
+    r"\b(what now|now what|then what|(study|learn|read|tackle) now|"
+    r"where (do|should|can) i (start|begin|go)|where to (start|begin|go|now|next)|"
     r"moving on|move on)\b",
     re.I,
 )
@@ -108,6 +113,7 @@ def asks_what_next(question: str) -> bool:
     return bool(_NEXT.search(question) or (_FINISHED.search(question) and _AFTER_FINISHING.search(question)))
 
 
+_COMPARISON = re.compile(r"\b(vs|versus|or|compared?|comparison|difference|differ|better)\b", re.I)
 # "I finished the beginner roadmap": a whole roadmap done, unlike "what's next on the roadmap".
 _ROADMAP = re.compile(r"\b(finished|finish|completed|done with)\s+(\w+\s+){0,3}roadmaps?\b", re.I)
 # "I finished the projects part": a part of the roadmap, not one topic, was finished.
@@ -233,6 +239,14 @@ def name_weights(question: str, matches: list[NameMatch], count: int) -> np.ndar
     return weights
 
 
+def discount_incidental_names(named: np.ndarray, dense: np.ndarray) -> np.ndarray:
+    """Name weights with names typed in passing discounted (see INCIDENTAL_NAME_GAP)."""
+    if not len(dense):
+        return named
+    incidental = dense < float(dense.max()) - INCIDENTAL_NAME_GAP
+    return np.where(incidental, named * GENERIC_NAME_SHARE, named).astype(np.float32)
+
+
 def requested_names(question: str, named: np.ndarray, layout: Layout) -> np.ndarray:
     """Name weights with a request passed on: when the question asks for material or a project, the
     resources or weekly prompts for a topic it names are named as strongly as that topic's best-named
@@ -302,6 +316,20 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, named: np.ndarray, prior: np.nd
     lexical_scaled = lexical / max(best_lexical, LEXICAL_FLOOR)
     base = dense + LEXICAL_WEIGHT * lexical_scaled + NAME_WEIGHT * named
     return base + FAMILY_WEIGHT * family_best(base, layout) + prior
+
+
+def siblings_before_topic(question: str, scores: np.ndarray, named: np.ndarray, layout: Layout) -> np.ndarray:
+    """Scores with a topic placed after its concepts when the question compares two or more of them ("flask
+    or fastapi", "ridge vs lasso"): a comparison asks about those concepts, not their topic at large. Naming
+    them without comparing ("write an api, put it in docker, use a model server?") asks about the topic."""
+    placed = scores.copy()
+    if not _COMPARISON.search(question):
+        return placed
+    for topic_id, topic in layout.topic_document.items():
+        concepts = [i for i in np.nonzero(named >= 1.0)[0] if layout.topic_id[i] == topic_id and i != topic]
+        if len(concepts) >= 2:
+            placed[topic] = min(placed[topic], float(scores[concepts].min()) - 1e-3)
+    return placed
 
 
 def _has_subject(text: str) -> bool:
@@ -426,11 +454,13 @@ class Retriever:
         count = len(self.index)
         lexical = self.index.lexical_scores(question) if mode != "dense" else np.zeros(count, dtype=np.float32)
         matches = self.index.name_matches(question) if mode == "hybrid" else []
-        named = name_weights(question, matches, count)
+        typed = name_weights(question, matches, count)
         if mode == "hybrid":
-            named = requested_names(question, named, self.layout)
+            named = requested_names(question, discount_incidental_names(typed, dense), self.layout)
             scores = fuse(dense, lexical, named, kind_prior(question, self.layout, named), self.layout)
-            first = follow_ups(question, dense, named, self.layout, self.after)
+            # What a learner compares or says they finished is named however the rest of the question reads.
+            scores = siblings_before_topic(question, scores, typed, self.layout)
+            first = follow_ups(question, dense, typed, self.layout, self.after)
             top = float(scores.max())
             for place, position in enumerate(first):
                 scores[position] = top + 0.01 * (len(first) - place)

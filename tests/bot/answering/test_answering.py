@@ -67,6 +67,26 @@ def test_paraphrases_find_their_topic(real_answerer: Answerer, question: str, ex
 
 
 @pytest.mark.parametrize(
+    ("question", "first"),
+    [
+        # Two concepts compared: the comparison, not their topic at large.
+        ("for model serving is flask or fastapi better?", {"flask", "fastapi"}),
+        # "tensors" is the error's word, not the learner's subject: the framework the error comes from.
+        ("got RuntimeError: Expected all tensors to be on the same device (cuda:0 and cpu) in my loop", {"pytorch"}),
+        # A step named by what learners call it, finished: the next step.
+        ("done with the classical ML part, what do I learn now?", {"neural-networks"}),
+        # DistilBERT fine-tuned for a task is the NLP project's subject, not distillation.
+        ("my distilbert sentiment classifier outputs the same class for everything", {"project-nlp-tasks"}),
+    ],
+)
+def test_the_first_result_is_what_the_question_is_about(
+    real_answerer: Answerer, question: str, first: set[str]
+) -> None:
+    answer = real_answerer.answer(question)
+    assert not answer.abstained and answer.results[0].id in first
+
+
+@pytest.mark.parametrize(
     ("raw", "problem"),
     [
         ("", "empty"),
