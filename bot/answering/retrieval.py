@@ -64,6 +64,10 @@ HYBRID_CUT = 0.30
 # without answering them; in-scope paraphrases with agreeing signals sat just under it ("harmonic mean
 # of P and R" 0.29). Half that distance keeps a margin on both sides.
 AGREE_EVIDENCE = 0.035
+# A subject beyond the roadmap is declined unless the question also names something the roadmap teaches
+# whose passages are at least this close to the question ("GAN training with weight decay" 0.35; the Keras
+# fine-tuning tutorial for "fine-tune llama 3 with LoRA" 0.22).
+TAUGHT_NAME_MIN_COSINE = 0.3
 # One signal alone cannot meet both abstention targets on dev; these cuts minimise the sum of the
 # false-abstain rate and the out-of-scope answer rate there.
 DENSE_CUT = 0.40
@@ -155,7 +159,7 @@ class Evidence:
     lexical: float  # best BM25 score
     named: float  # best match of a specific name (1.0 typed exactly), 0 when none
     coverage: float  # share of the question's topic words the knowledge uses
-    beyond: bool  # names a subject beyond the roadmap, and nothing the roadmap teaches
+    beyond: bool  # names a subject beyond the roadmap, and nothing taught that reads like the question
     agree: bool = False  # the best dense and the best BM25 document share a topic family
 
 
@@ -428,6 +432,11 @@ class Retriever:
         self.beyond = NameMatcher([(p, 0) for p in beyond if p not in index.names])
         self.after = after
 
+    def _teaches_named(self, matches: list[NameMatch], dense: np.ndarray) -> bool:
+        """Whether the question names something the roadmap teaches and reads like it: "fine-tune" in
+        "fine-tune llama with LoRA" names the Keras tutorial, whose passages are nothing like the question."""
+        return any(m.specific and dense[m.document] >= TAUGHT_NAME_MIN_COSINE for m in matches)
+
     def _names_beyond(self, question: str) -> bool:
         """Whether the question names a subject beyond the roadmap. A match with a typo counts only when
         the typed words are not all the knowledge's own: "deep network" is not a misspelt "deep Q-network"."""
@@ -472,7 +481,7 @@ class Retriever:
             lexical=float(lexical.max()) if count else 0.0,
             named=specific,
             coverage=self.index.coverage(question) if mode == "hybrid" else 1.0,
-            beyond=mode == "hybrid" and not specific and self._names_beyond(question),
+            beyond=mode == "hybrid" and not self._teaches_named(matches, dense) and self._names_beyond(question),
             agree=mode == "hybrid" and agree(dense, lexical, self.layout),
         )
         order = np.argsort(-scores, kind="stable")[:k]
