@@ -113,6 +113,24 @@ _AFTER_FINISHING = re.compile(
 )
 
 
+# The symptom learners describe most and name least: good on the training data, poor on anything else. The
+# encoder does not see "99% on train, 70% on test" as overfitting, so the question is given the word.
+_OVERFITTING = re.compile(
+    r"\b(train|training|trained)\b"  # what the model does well on ...
+    r"[^.?!]{0,80}?\b(but|while|yet|only|then|whereas)\b[^.?!]{0,60}?"  # ... set against ...
+    r"\b(test|testing|new data|unseen|anything new|new examples|holdout|hold-out|validation|val)\b",  # ... the rest
+    re.I,
+)
+
+
+def name_the_symptom(question: str) -> str:
+    """The question with the name of the symptom it describes added ("great on train but bad on test" ->
+    overfitting); unchanged when it describes none or already names it."""
+    if _OVERFITTING.search(question) and "overfit" not in question.lower():
+        return f"{question} (overfitting)"
+    return question
+
+
 def asks_what_next(question: str) -> bool:
     return bool(_NEXT.search(question) or (_FINISHED.search(question) and _AFTER_FINISHING.search(question)))
 
@@ -452,7 +470,7 @@ class Retriever:
         if mode == "hybrid":
             # Shorthand spelled out and typos corrected before any signal reads the question, so that the
             # encoder and BM25 see "learning rate" for "lr" and "tuning" for "tunning", as names already do.
-            questions = [self.index.correct(expand_shorthand(q)) for q in questions]
+            questions = [name_the_symptom(self.index.correct(expand_shorthand(q))) for q in questions]
         if mode == "lexical":
             dense = np.zeros((len(questions), len(self.index)), dtype=np.float32)
         else:

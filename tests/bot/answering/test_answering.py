@@ -82,6 +82,8 @@ def test_paraphrases_find_their_topic(real_answerer: Answerer, question: str, ex
         ("done with the classical ML part, what do I learn now?", {"neural-networks"}),
         # DistilBERT fine-tuned for a task is the NLP project's subject, not distillation.
         ("my distilbert sentiment classifier outputs the same class for everything", {"project-nlp-tasks"}),
+        # A symptom described, not named: overfitting, which regularization treats.
+        ("it aces the training data, yet on new data it's barely better than guessing", {"regularization"}),
         # A subject beyond the roadmap beside a taught one it is about: taught, so answered.
         ("why is distilbert almost as accurate as bert while being way smaller", {"knowledge-distillation"}),
     ],

@@ -20,6 +20,7 @@ from bot.answering.retrieval import (
     follow_ups,
     fuse,
     kind_prior,
+    name_the_symptom,
     name_weights,
     next_step,
     requested_names,
@@ -152,6 +153,23 @@ def test_a_name_typed_in_passing_counts_as_an_everyday_one() -> None:
     weights = discount_incidental_names(named, dense)
     assert weights[C] == pytest.approx(GENERIC_NAME_SHARE)
     assert weights[LONE] == 1.0  # its passage is as close as any: the name is the subject
+
+
+@pytest.mark.parametrize(
+    ("question", "overfitting"),
+    [
+        ("great on the training data but useless on anything new", True),
+        ("98% on train while only 71% on val", True),
+        ("training loss keeps dropping but validation loss went up", True),
+        ("how do I split train and test data", False),  # both sides, no contrast
+        ("my test accuracy is low but training is slow too", False),  # test first: not the symptom
+        ("is my model overfitting? train 99% but test 60%", False),  # already named
+    ],
+)
+def test_the_overfitting_symptom_is_given_its_name(question: str, overfitting: bool) -> None:
+    named = name_the_symptom(question)
+    assert (named == f"{question} (overfitting)") is overfitting
+    assert named == question or overfitting
 
 
 # --- Fusion ----------------------------------------------------------------------------------------
