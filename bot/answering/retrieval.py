@@ -78,7 +78,8 @@ CONFIDENCE_SPREAD = 0.05
 
 _MATERIAL = re.compile(
     r"\b(books?|course|courses|coursera|videos?|youtube|playlist|lectures?|tutorials?|resources?|materials?|"
-    r"docs|documentation|link|links|read|reading|guides?|articles?|learn|study|textbook)\b",
+    r"docs|documentation|link|links|read|reading|guides?|articles?|textbook|pages?|websites?|"
+    r"where (can|do|should) i (learn|study)|(places?|where) to (learn|study)|learn from|study from)\b",
     re.I,
 )
 # The kind of material asked for, by the words learners use for each resource kind.

@@ -224,6 +224,21 @@ def test_resources_rank_first_only_when_the_question_asks_for_material() -> None
     assert ranked("any good book on it", dense)[0] == "book"
 
 
+@pytest.mark.parametrize(
+    ("question", "material"),
+    [
+        ("best place to learn it, official stuff", True),
+        ("where can i learn this properly", True),
+        ("overview page of it?", True),
+        ("should i learn it before the other one or after", False),  # the order of study, not material
+        ("what do i learn in this step", False),
+    ],
+)
+def test_learning_is_a_request_for_material_only_when_it_asks_where_from(question: str, material: bool) -> None:
+    dense = scores(book=0.60, topic=0.55)
+    assert (ranked(question, dense)[0] == "book") is material
+
+
 def test_a_resource_the_question_names_is_not_held_back() -> None:
     prior = kind_prior("is it too heavy for me", LAYOUT, scores(book=1.0))
     assert prior[BOOK] == 0.0 and prior[PROMPT] < 0.0
