@@ -293,6 +293,13 @@ def requested_names(question: str, named: np.ndarray, layout: Layout) -> np.ndar
         for position in np.nonzero(wanted)[0]:
             for family in layout.served[position]:
                 passed[position] = max(passed[position], best[family])
+    if _MATERIAL.search(question):
+        # "A book for the classic ML part": a named step passes its name on to the material listed under it.
+        for (roadmap, number), position in layout.step_document.items():
+            if named[position] > 0:
+                listed = layout.resource & (layout.step == number)
+                listed &= np.asarray([r == roadmap for r in layout.roadmap])
+                passed[listed] = np.maximum(passed[listed], named[position])
     return passed
 
 

@@ -280,6 +280,13 @@ def test_a_request_for_material_or_a_project_passes_a_named_concept_on_to_it() -
     assert requested("a project on the concept", concept=1.0)["book"] == 0.0
 
 
+def test_material_asked_for_a_named_step_is_the_material_listed_under_it() -> None:
+    named = scores(step_1=1.0)
+    assert requested_names("any good book for step 1?", named, LAYOUT)[BOOK] == 1.0
+    assert requested_names("any good book for step 2?", scores(step_2=1.0), LAYOUT)[BOOK] == 0.0
+    assert requested_names("what is step 1 about", named, LAYOUT)[BOOK] == 0.0
+
+
 def test_a_named_tutorial_is_the_material_asked_for_and_passes_nothing_on() -> None:
     layout = Layout.of([*REQUEST_DOCS[:2], doc("guide", topic_id="topic", extra={"tutorial": True}), *REQUEST_DOCS[3:]])
     weights = np.zeros(len(REQUEST_DOCS), dtype=np.float32)
