@@ -287,6 +287,13 @@ def test_material_asked_for_a_named_step_is_the_material_listed_under_it() -> No
     assert requested_names("what is step 1 about", named, LAYOUT)[BOOK] == 0.0
 
 
+def test_a_project_asked_for_outranks_the_concept_it_is_about() -> None:
+    # The question's words match the concept's explanation better than the prompt's brief.
+    question = "need a project to practise concept"
+    named = requested_names(question, scores(concept=1.0), LAYOUT)
+    assert ranked(question, scores(concept=0.60, prompt=0.50), named)[0] == "prompt"
+
+
 def test_a_named_tutorial_is_the_material_asked_for_and_passes_nothing_on() -> None:
     layout = Layout.of([*REQUEST_DOCS[:2], doc("guide", topic_id="topic", extra={"tutorial": True}), *REQUEST_DOCS[3:]])
     weights = np.zeros(len(REQUEST_DOCS), dtype=np.float32)
