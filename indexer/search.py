@@ -88,9 +88,36 @@ _SHORTHAND = re.compile(
 )
 
 
-def expand_shorthand(text: str) -> str:
-    """The question with chat shorthand spelled out ("activation funcs" -> "activation functions")."""
-    return _SHORTHAND.sub(lambda m: SHORTHAND[m.group(1).lower()], text)
+def expand_shorthand(text: str, keep: re.Pattern[str] | None = None) -> str:
+    """The question with chat shorthand spelled out ("activation funcs" -> "activation functions"), except
+    inside the spans `keep` matches: the names that contain a shorthand word ("elastic net")."""
+    if keep is None:
+        return _SHORTHAND.sub(lambda m: SHORTHAND[m.group(1).lower()], text)
+    kept = [m.span() for m in keep.finditer(text)]
+
+    def spell_out(match: re.Match[str]) -> str:
+        if any(start <= match.start() < end for start, end in kept):
+            return match.group(0)
+        return SHORTHAND[match.group(1).lower()]
+
+    return _SHORTHAND.sub(spell_out, text)
+
+
+def names_with_shorthand(names: list[str]) -> re.Pattern[str] | None:
+    """A pattern for the names whose shorthand must stay as typed: "elastic net" is not an "elastic network".
+    Names whose spelled-out words other names use ("neural net": "neural network basics") need no keeping."""
+    known = " | ".join(" ".join(name_words(name)) for name in names)
+    kept = [
+        name
+        for name in names
+        if len(name_words(name)) > 1
+        and _SHORTHAND.search(name)
+        and f" {' '.join(name_words(expand_shorthand(name)))}" not in f" {known}"
+    ]
+    if not kept:
+        return None
+    spelled = (r"\W+".join(map(re.escape, name_words(name))) for name in sorted(kept, key=len, reverse=True))
+    return re.compile(r"(?<!\w)(" + "|".join(spelled) + r")(?!\w)", re.I)
 
 
 # British -ise spellings fold into -ize ones (regularisation, optimiser, memorising).
@@ -317,6 +344,7 @@ class SearchIndex:
         self.names = NameMatcher(
             [(name, position) for position, d in enumerate(self.documents) for name in d.names], generic
         )
+        self._shorthand_names = names_with_shorthand([name for d in self.documents for name in d.names])
 
     @classmethod
     def load(cls, index_dir: Path) -> SearchIndex:
@@ -362,6 +390,10 @@ class SearchIndex:
         allowed = np.asarray([_allowed_edits(len(w)) for w in unknown])[:, None]
         first = np.asarray([w[0] for w in unknown])[:, None] == self._first_letters[None, :]
         return np.where((distances <= allowed) & (allowed > 0) & first, distances, 99)
+
+    def spell_out(self, query: str) -> str:
+        """The question with chat shorthand spelled out, but not inside the names that use it."""
+        return expand_shorthand(query, self._shorthand_names)
 
     def correct(self, query: str) -> str:
         """The question with misspelt words replaced by the knowledge's nearest word ("regularisaton")."""

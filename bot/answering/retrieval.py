@@ -11,7 +11,7 @@ import numpy as np
 
 from indexer.documents import Document
 from indexer.encoders import Encoder
-from indexer.search import STOPWORDS, NameMatch, NameMatcher, SearchIndex, expand_shorthand, name_words, tokenize
+from indexer.search import STOPWORDS, NameMatch, NameMatcher, SearchIndex, name_words, tokenize
 
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
@@ -480,7 +480,7 @@ class Retriever:
         if mode == "hybrid":
             # Shorthand spelled out and typos corrected before any signal reads the question, so that the
             # encoder and BM25 see "learning rate" for "lr" and "tuning" for "tunning", as names already do.
-            questions = [name_the_symptom(self.index.correct(expand_shorthand(q))) for q in questions]
+            questions = [name_the_symptom(self.index.correct(self.index.spell_out(q))) for q in questions]
         if mode == "lexical":
             dense = np.zeros((len(questions), len(self.index)), dtype=np.float32)
         else:

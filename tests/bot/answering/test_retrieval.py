@@ -34,6 +34,7 @@ from indexer.search import (
     SearchIndex,
     expand_shorthand,
     name_scores,
+    names_with_shorthand,
     tokenize,
 )
 from indexer.store import Manifest, StoredIndex
@@ -84,6 +85,14 @@ def test_british_spellings_and_word_forms_meet() -> None:
 def test_chat_shorthand_is_spelled_out_as_whole_words_only() -> None:
     assert expand_shorthand("activation fn and LR too big") == "activation function and learning rate too big"
     assert expand_shorthand("fnord lrn") == "fnord lrn"
+
+
+def test_shorthand_inside_a_name_stays_as_typed() -> None:
+    keep = names_with_shorthand(["Elastic Net", "neural net", "neural network basics", "Lasso"])
+    # "elastic network" names nothing; "neural network" is in other names, so "neural net" may be spelled out.
+    assert expand_shorthand("elastic net or lasso, lr 0.1?", keep) == "elastic net or lasso, learning rate 0.1?"
+    assert expand_shorthand("my neural net basics", keep) == "my neural network basics"
+    assert names_with_shorthand(["Lasso", "neural net", "neural network basics"]) is None
 
 
 def test_a_doubled_consonant_before_an_ending_is_undone() -> None:
