@@ -134,6 +134,11 @@ def name_the_symptom(question: str) -> str:
     return question
 
 
+# A model's name with its version glued on ("yolov8", "llama3", "gpt4"): the name, for matching subjects beyond
+# the roadmap.
+_VERSIONED = re.compile(r"\b([a-z]{2,}?)v?\d+(\.\d+)?\b", re.I)
+
+
 def asks_what_next(question: str) -> bool:
     return bool(_NEXT.search(question) or (_FINISHED.search(question) and _AFTER_FINISHING.search(question)))
 
@@ -468,6 +473,7 @@ class Retriever:
     def _names_beyond(self, question: str) -> bool:
         """Whether the question names a subject beyond the roadmap. A match with a typo counts only when
         the typed words are not all the knowledge's own: "deep network" is not a misspelt "deep Q-network"."""
+        question = _VERSIONED.sub(r"\1", question)
         typed = name_words(question)
         return any(
             match.quality == 1.0 or not self.index.uses_all_words(" ".join(typed[match.start : match.end]))

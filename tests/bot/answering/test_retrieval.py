@@ -517,6 +517,12 @@ def test_a_taught_name_unlike_everything_else_the_question_says_does_not_keep_it
     assert passing.evidence.beyond and passing.confidence == 0.0
 
 
+def test_a_subject_beyond_the_roadmap_is_named_with_its_version_glued_on() -> None:
+    retriever = Retriever(small_index(KNOWLEDGE, FakeEncoder()), FakeEncoder(), beyond=["YOLO", "GAN"])
+    [versioned] = retriever.retrieve(["yolov8 boxes are shifted left"], k=3)
+    assert versioned.evidence.beyond and versioned.confidence == 0.0
+
+
 def test_knowledge_words_are_not_a_misspelt_subject_beyond_the_roadmap() -> None:
     retriever = Retriever(small_index(KNOWLEDGE, FakeEncoder()), FakeEncoder(), beyond=["docker images"])
     known, typo = retriever.retrieve(["docker image please", "my dockr images keep crashing"], k=3)
