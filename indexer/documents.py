@@ -33,6 +33,9 @@ class Document:
     url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     names: tuple[str, ...] = ()
+    # How many of the passages, at the end, are symptoms of common problems: they rank, but confidence is
+    # judged without them (see SearchIndex.dense_scores).
+    symptom_passages: int = 0
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -60,6 +63,32 @@ def _unique(names: list[str], taken: Collection[str] = ()) -> tuple[str, ...]:
     return tuple(kept)
 
 
+# A problem's symptom ends at the first ": " that does not follow an error's class name ("RuntimeError: ...").
+_CAUSE = re.compile(r"(?<!Error)(?<!Warning)(?<!Exception): ")
+# A shorter lead is an error's name or a label, not a symptom a learner would describe.
+SYMPTOM_MIN_WORDS = 4
+
+
+def symptom(problem: str) -> str | None:
+    """What a common problem looks like to the learner: its text before the cause ("Loss becomes nan after a
+    few batches" of "Loss becomes nan after a few batches: usually the learning rate ..."); None when it has
+    no separate symptom."""
+    parts = _CAUSE.split(problem, maxsplit=1)
+    if len(parts) < 2 or len(parts[0].split()) < SYMPTOM_MIN_WORDS:
+        return None
+    return parts[0]
+
+
+def _problem_passages(title: str, problems: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A passage per problem, so that a learner's description meets the entry that names it, and one per
+    problem's symptom alone, which the cause and fix would otherwise drown for the encoder (a paraphrase of
+    "the classifier predicts only the majority class" scores 0.40 against the whole problem)."""
+    return (
+        tuple(f"{title}: {problem}" for problem in problems),
+        tuple(f"{title}: {lead}" for lead in map(symptom, problems) if lead),
+    )
+
+
 def build_documents(kb: KnowledgeBase) -> list[Document]:
     """Every document, in a stable order so that identical knowledge gives an identical index."""
     docs: list[Document] = []
@@ -84,6 +113,7 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
             for topic in step.topics:
                 names = _names(topic.title, topic.aliases)
                 concept_names = {n for c in topic.concepts for n in (c.title, *c.aliases)}
+                problems, symptoms = _problem_passages(topic.title, topic.common_problems)
                 docs.append(
                     Document(
                         id=topic.id,
@@ -96,8 +126,8 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                             f"{names}. {topic.summary}",
                             f"{topic.title}. " + " ".join(topic.key_points),
                             *_sentence_chunks(topic.title, topic.explanation),
-                            # One passage per problem, so a learner's symptom meets the entry that names it.
-                            *(f"{topic.title}: {problem}" for problem in topic.common_problems),
+                            *problems,
+                            *symptoms,  # last: see Document.symptom_passages
                         ),
                         keywords=" ".join(
                             [
@@ -110,10 +140,15 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                         names=_unique([topic.title, *topic.aliases], concept_names),
                         # A tutorial topic is a step-by-step guide: material, when a question asks for some.
                         extra={"tutorial": True} if topic.kind == "tutorial" else {},
+                        symptom_passages=len(symptoms),
                     )
                 )
                 for concept in topic.concepts:
                     names = _names(concept.title, concept.aliases)
+                    # The topic's problems that name this concept answer for it too.
+                    concept_problems, concept_symptoms = _problem_passages(
+                        concept.title, [p for p in topic.common_problems if _names_in(p, concept)]
+                    )
                     docs.append(
                         Document(
                             id=concept.id,
@@ -125,11 +160,12 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                             passages=(
                                 f"{names} ({topic.title})",
                                 *_sentence_chunks(concept.title, concept.explanation),
-                                # The topic's problems that name this concept answer for it too.
-                                *(f"{concept.title}: {p}" for p in topic.common_problems if _names_in(p, concept)),
+                                *concept_problems,
+                                *concept_symptoms,
                             ),
                             keywords=f"{names} {topic.title}",
                             names=_unique([concept.title, *concept.aliases]),
+                            symptom_passages=len(concept_symptoms),
                         )
                     )
             for resource in step.resources:

@@ -329,7 +329,10 @@ class SearchIndex:
             else None
         )
         self._bm25 = bm25s.BM25()
-        texts = [" ".join([d.title, d.keywords, *d.passages]) for d in self.documents]
+        # Symptom passages repeat words of their problems; counted twice they would only skew BM25.
+        texts = [
+            " ".join([d.title, d.keywords, *d.passages[: len(d.passages) - d.symptom_passages]]) for d in self.documents
+        ]
         corpus = [tokenize(text) or ["_"] for text in texts]
         self._bm25.index(corpus, show_progress=False)
         self._vocabulary_set = frozenset(token for tokens in corpus for token in tokens)
@@ -345,6 +348,12 @@ class SearchIndex:
             [(name, position) for position, d in enumerate(self.documents) for name in d.names], generic
         )
         self._shorthand_names = names_with_shorthand([name for d in self.documents for name in d.names])
+        # Each document's symptom passages come last among its passages (`Document.symptom_passages`).
+        self._symptom_rows = np.zeros(len(self._owners), dtype=bool)
+        end = 0
+        for document in self.documents:
+            end += len(document.passages)
+            self._symptom_rows[end - document.symptom_passages : end] = True
 
     @classmethod
     def load(cls, index_dir: Path) -> SearchIndex:
@@ -353,19 +362,26 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self.documents)
 
-    def dense_scores(self, query_vectors: np.ndarray, depth: int = 64) -> np.ndarray:
-        """(queries x documents) best cosine similarity of any passage of each document; -1 where unseen."""
+    def dense_scores(self, query_vectors: np.ndarray, depth: int = 64, symptoms: bool = True) -> np.ndarray:
+        """(queries x documents) best cosine similarity of any passage of each document; -1 where unseen.
+
+        `symptoms=False` leaves out the short symptom passages (see `indexer.documents.symptom`): they rank
+        well, but their few words also resemble questions from outside the knowledge now and then.
+        """
         query_vectors = np.ascontiguousarray(query_vectors, dtype=np.float32)
         scores = np.full((len(query_vectors), len(self.documents)), -1.0, dtype=np.float32)
+        counted = np.ones(len(self._owners), dtype=bool) if symptoms else ~self._symptom_rows
         if self._matrix is not None:
-            similarities = query_vectors @ self._matrix.T
-            rows = np.repeat(np.arange(len(query_vectors)), len(self._owners))
-            np.maximum.at(scores, (rows, np.tile(self._owners, len(query_vectors))), similarities.ravel())
+            similarities = query_vectors @ self._matrix[counted].T
+            owners = self._owners[counted]
+            rows = np.repeat(np.arange(len(query_vectors)), len(owners))
+            np.maximum.at(scores, (rows, np.tile(owners, len(query_vectors))), similarities.ravel())
             return scores
         depth = min(depth, self._vectors.ntotal)
         similarities, passages = self._vectors.search(query_vectors, depth)
         for row in range(len(query_vectors)):
             found = passages[row] >= 0
+            found[found] &= counted[passages[row][found]]
             np.maximum.at(scores[row], self._owners[passages[row][found]], similarities[row][found])
         return scores
 

@@ -488,12 +488,16 @@ class Retriever:
             # encoder and BM25 see "learning rate" for "lr" and "tuning" for "tunning", as names already do.
             questions = [name_the_symptom(self.index.correct(self.index.spell_out(q))) for q in questions]
         if mode == "lexical":
-            dense = np.zeros((len(questions), len(self.index)), dtype=np.float32)
+            dense = whole = np.zeros((len(questions), len(self.index)), dtype=np.float32)
         else:
-            dense = self.index.dense_scores(self.encoder.encode(questions))
-        return [self._rank(question, dense[row], k, mode) for row, question in enumerate(questions)]
+            vectors = self.encoder.encode(questions)
+            dense = self.index.dense_scores(vectors)
+            whole = self.index.dense_scores(vectors, symptoms=False) if mode == "hybrid" else dense
+        return [self._rank(question, dense[row], whole[row], k, mode) for row, question in enumerate(questions)]
 
-    def _rank(self, question: str, dense: np.ndarray, k: int, mode: Mode) -> Retrieval:
+    def _rank(self, question: str, dense: np.ndarray, whole: np.ndarray, k: int, mode: Mode) -> Retrieval:
+        """`dense`: each document's best passage, for ranking; `whole`: each document's best passage that is
+        not a lone symptom, for judging confidence."""
         count = len(self.index)
         lexical = self.index.lexical_scores(question) if mode != "dense" else np.zeros(count, dtype=np.float32)
         matches = self.index.name_matches(question) if mode == "hybrid" else []
@@ -511,12 +515,12 @@ class Retriever:
             scores = dense if mode == "dense" else lexical
         specific = max((m.quality for m in matches if m.specific), default=0.0)
         evidence = Evidence(
-            dense=float(dense.max()) if count else 0.0,
+            dense=float(whole.max()) if count else 0.0,
             lexical=float(lexical.max()) if count else 0.0,
             named=specific,
             coverage=self.index.coverage(question) if mode == "hybrid" else 1.0,
             beyond=mode == "hybrid" and not self._teaches_named(matches, dense) and self._names_beyond(question),
-            agree=mode == "hybrid" and agree(dense, lexical, self.layout),
+            agree=mode == "hybrid" and agree(whole, lexical, self.layout),
         )
         order = np.argsort(-scores, kind="stable")[:k]
         documents: list[Document] = self.index.documents

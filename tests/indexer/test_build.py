@@ -10,7 +10,7 @@ import pytest
 
 from indexer import store
 from indexer.build import BuildInProgress, build_index, build_lock, snapshot_dir
-from indexer.documents import build_documents
+from indexer.documents import build_documents, symptom
 from indexer.search import SearchIndex
 from indexer.store import IndexUnavailable, read_index, read_manifest
 from knowledge.loader import load_knowledge
@@ -136,3 +136,34 @@ def test_each_common_problem_is_a_passage_of_its_topic_and_of_the_concepts_it_na
     emperor = documents["emperor-penguin"].passages
     assert f"Emperor Penguin: {naming}" in emperor, "a problem naming a concept is not found from the concept"
     assert not any(other in passage for passage in emperor)
+
+
+def test_a_problems_symptom_is_a_passage_of_its_own_after_all_the_others(tmp_path: Path) -> None:
+    data = mini_roadmap()
+    data["steps"][0]["topics"][0]["common_problems"] = [
+        "Chicks freeze in the storm at night: the emperor penguin huddle failed; keep the colony together.",
+        "RuntimeError: Huddle broke: the colony split; wait.",  # an error's name is not its symptom
+    ]
+    write_mini_roadmap(tmp_path / "knowledge", data)
+    documents = {d.id: d for d in build_documents(load_knowledge([tmp_path / "knowledge"], include_shipped=False))}
+    penguins, emperor = documents["penguins"], documents["emperor-penguin"]
+    assert penguins.passages[-1] == "Penguins: Chicks freeze in the storm at night"
+    assert penguins.symptom_passages == 1
+    assert emperor.passages[-1] == "Emperor Penguin: Chicks freeze in the storm at night"
+    assert emperor.symptom_passages == 1
+
+
+@pytest.mark.parametrize(
+    ("problem", "expected"),
+    [
+        ("Loss becomes nan after a few batches: the lr is too high.", "Loss becomes nan after a few batches"),
+        (
+            "RuntimeError: Expected all tensors to be on the same device, cuda:0 and cpu: move the batch.",
+            "RuntimeError: Expected all tensors to be on the same device, cuda:0 and cpu",
+        ),
+        ("Ridge or Lasso? Ridge when features are correlated.", None),  # no cause after a colon
+        ("Too slow: use a GPU.", None),  # a label, not a symptom
+    ],
+)
+def test_a_symptom_is_the_problem_before_its_cause(problem: str, expected: str | None) -> None:
+    assert symptom(problem) == expected

@@ -484,6 +484,29 @@ def test_dense_scores_are_each_documents_best_passage(hnsw: bool) -> None:
     assert np.allclose(index.dense_scores(query), expected, atol=1e-5)
 
 
+@pytest.mark.parametrize("hnsw", [False, True])
+def test_symptom_passages_rank_but_do_not_count_towards_confidence(hnsw: bool) -> None:
+    symptomatic = [
+        doc(
+            "regularization",
+            topic_id="regularization",
+            passages=("Regularization adds a penalty to the weights.", "Regularization: my kettle whistles"),
+            symptom_passages=1,
+        ),
+        doc("deploy", step=2, topic_id="deploy", passages=("Serve a model behind an API.",)),
+    ]
+    encoder = FakeEncoder()
+    index = small_index(symptomatic, encoder, hnsw=hnsw)
+    query = encoder.encode(["my kettle whistles"])
+    assert index.dense_scores(query)[0, 0] > 0.5
+    assert index.dense_scores(query, symptoms=False)[0, 0] < 0.3
+    [retrieval] = Retriever(index, encoder).retrieve(["my kettle whistles"], k=2)
+    assert retrieval.results[0].id == "regularization"
+    assert retrieval.evidence.dense < 0.3  # judged on whole passages: "kettle" is not what the knowledge is about
+    # BM25 counts the symptom's words once, in its problem, not again in the symptom passage.
+    assert index.lexical_scores("kettle whistles")[0] == 0.0
+
+
 def test_misspelt_words_are_corrected_and_unknown_words_counted() -> None:
     index = small_index(KNOWLEDGE, FakeEncoder())
     assert index.correct("regularisaton of my modle") == "regularization of my modle"
