@@ -33,9 +33,9 @@ class Document:
     url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     names: tuple[str, ...] = ()
-    # How many of the passages, at the end, are short restatements (problems' symptoms, the entry in plain
-    # words): they rank, but confidence is judged without them (see SearchIndex.dense_scores).
-    short_passages: int = 0
+    # How many of the passages, at the end, are symptoms of common problems: they rank, but confidence is
+    # judged without them (see SearchIndex.dense_scores).
+    symptom_passages: int = 0
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -127,8 +127,7 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                             f"{topic.title}. " + " ".join(topic.key_points),
                             *_sentence_chunks(topic.title, topic.explanation),
                             *problems,
-                            *symptoms,  # last, short: see Document.short_passages
-                            *topic.plain,
+                            *symptoms,  # last: see Document.symptom_passages
                         ),
                         keywords=" ".join(
                             [
@@ -141,7 +140,7 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                         names=_unique([topic.title, *topic.aliases], concept_names),
                         # A tutorial topic is a step-by-step guide: material, when a question asks for some.
                         extra={"tutorial": True} if topic.kind == "tutorial" else {},
-                        short_passages=len(symptoms) + len(topic.plain),
+                        symptom_passages=len(symptoms),
                     )
                 )
                 for concept in topic.concepts:
@@ -163,11 +162,10 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                                 *_sentence_chunks(concept.title, concept.explanation),
                                 *concept_problems,
                                 *concept_symptoms,
-                                *concept.plain,
                             ),
                             keywords=f"{names} {topic.title}",
                             names=_unique([concept.title, *concept.aliases]),
-                            short_passages=len(concept_symptoms) + len(concept.plain),
+                            symptom_passages=len(concept_symptoms),
                         )
                     )
             for resource in step.resources:

@@ -329,10 +329,9 @@ class SearchIndex:
             else None
         )
         self._bm25 = bm25s.BM25()
-        # Short passages restate the entry (a problem's symptom, the entry in plain words): BM25 reads the
-        # knowledge's own words only, so that they neither count twice nor make everyday words its own.
+        # Symptom passages repeat words of their problems; counted twice they would only skew BM25.
         texts = [
-            " ".join([d.title, d.keywords, *d.passages[: len(d.passages) - d.short_passages]]) for d in self.documents
+            " ".join([d.title, d.keywords, *d.passages[: len(d.passages) - d.symptom_passages]]) for d in self.documents
         ]
         corpus = [tokenize(text) or ["_"] for text in texts]
         self._bm25.index(corpus, show_progress=False)
@@ -349,12 +348,12 @@ class SearchIndex:
             [(name, position) for position, d in enumerate(self.documents) for name in d.names], generic
         )
         self._shorthand_names = names_with_shorthand([name for d in self.documents for name in d.names])
-        # Each document's short passages come last among its passages (`Document.short_passages`).
-        self._short_rows = np.zeros(len(self._owners), dtype=bool)
+        # Each document's symptom passages come last among its passages (`Document.symptom_passages`).
+        self._symptom_rows = np.zeros(len(self._owners), dtype=bool)
         end = 0
         for document in self.documents:
             end += len(document.passages)
-            self._short_rows[end - document.short_passages : end] = True
+            self._symptom_rows[end - document.symptom_passages : end] = True
 
     @classmethod
     def load(cls, index_dir: Path) -> SearchIndex:
@@ -363,15 +362,15 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self.documents)
 
-    def dense_scores(self, query_vectors: np.ndarray, depth: int = 64, short: bool = True) -> np.ndarray:
+    def dense_scores(self, query_vectors: np.ndarray, depth: int = 64, symptoms: bool = True) -> np.ndarray:
         """(queries x documents) best cosine similarity of any passage of each document; -1 where unseen.
 
-        `short=False` leaves out the short passages (`Document.short_passages`: symptoms, plain words): they
-        rank well, but their few words also resemble questions from outside the knowledge now and then.
+        `symptoms=False` leaves out the short symptom passages (see `indexer.documents.symptom`): they rank
+        well, but their few words also resemble questions from outside the knowledge now and then.
         """
         query_vectors = np.ascontiguousarray(query_vectors, dtype=np.float32)
         scores = np.full((len(query_vectors), len(self.documents)), -1.0, dtype=np.float32)
-        counted = np.ones(len(self._owners), dtype=bool) if short else ~self._short_rows
+        counted = np.ones(len(self._owners), dtype=bool) if symptoms else ~self._symptom_rows
         if self._matrix is not None:
             similarities = query_vectors @ self._matrix[counted].T
             owners = self._owners[counted]

@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, mod
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 # A common problem is shown whole in an answer: a symptom, its cause and the fix, in a few sentences.
 PROBLEM_MAX_CHARS = 400
-PLAIN_MAX_CHARS = 150
 
 
 class _Strict(BaseModel):
@@ -48,14 +47,7 @@ class Concept(_Strict):
     id: str = Field(pattern=SLUG)
     title: str = Field(min_length=2, max_length=120)
     aliases: list[str] = Field(default_factory=list)
-    # What it is or does in a beginner's everyday words ("punish the weights for being big").
-    plain: list[str] = Field(default_factory=list, max_length=5)
     explanation: str = Field(min_length=80, max_length=1500)
-
-    @field_validator("plain")
-    @classmethod
-    def _plain_short(cls, lines: list[str]) -> list[str]:
-        return _each_within(lines, 20, PLAIN_MAX_CHARS, "plain description")
 
 
 class Topic(_Strict):
@@ -70,8 +62,6 @@ class Topic(_Strict):
     # Problems as learners meet them (a symptom, an error message, a confusion), each with its cause and fix.
     common_problems: list[str] = Field(default_factory=list, max_length=10)
     aliases: list[str] = Field(default_factory=list)
-    # What it is or does in a beginner's everyday words ("teach my computer to tell cats from dogs").
-    plain: list[str] = Field(default_factory=list, max_length=5)
     prerequisites: list[str] = Field(default_factory=list)
     hours: float = Field(gt=0, le=200)
     resources: list[str] = Field(default_factory=list)
@@ -94,11 +84,6 @@ class Topic(_Strict):
     @classmethod
     def _problems_short(cls, problems: list[str]) -> list[str]:
         return _each_within(problems, 20, PROBLEM_MAX_CHARS, "common problem")
-
-    @field_validator("plain")
-    @classmethod
-    def _plain_short(cls, lines: list[str]) -> list[str]:
-        return _each_within(lines, 20, PLAIN_MAX_CHARS, "plain description")
 
 
 class Step(_Strict):

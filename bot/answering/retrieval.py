@@ -492,7 +492,7 @@ class Retriever:
         else:
             vectors = self.encoder.encode(questions)
             dense = self.index.dense_scores(vectors)
-            whole = self.index.dense_scores(vectors, short=False) if mode == "hybrid" else dense
+            whole = self.index.dense_scores(vectors, symptoms=False) if mode == "hybrid" else dense
         return [self._rank(question, dense[row], whole[row], k, mode) for row, question in enumerate(questions)]
 
     def _rank(self, question: str, dense: np.ndarray, whole: np.ndarray, k: int, mode: Mode) -> Retrieval:

@@ -148,23 +148,9 @@ def test_a_problems_symptom_is_a_passage_of_its_own_after_all_the_others(tmp_pat
     documents = {d.id: d for d in build_documents(load_knowledge([tmp_path / "knowledge"], include_shipped=False))}
     penguins, emperor = documents["penguins"], documents["emperor-penguin"]
     assert penguins.passages[-1] == "Penguins: Chicks freeze in the storm at night"
-    assert penguins.short_passages == 1
+    assert penguins.symptom_passages == 1
     assert emperor.passages[-1] == "Emperor Penguin: Chicks freeze in the storm at night"
-    assert emperor.short_passages == 1
-
-
-def test_plain_descriptions_are_short_passages_after_the_symptoms(tmp_path: Path) -> None:
-    data = mini_roadmap()
-    topic = data["steps"][0]["topics"][0]
-    topic["common_problems"] = ["Chicks freeze in the storm at night: the huddle failed; keep the colony close."]
-    topic["plain"] = ["birds in tuxedos that cannot fly"]
-    topic["concepts"][0]["plain"] = ["the biggest of those flightless birds"]
-    write_mini_roadmap(tmp_path / "knowledge", data)
-    documents = {d.id: d for d in build_documents(load_knowledge([tmp_path / "knowledge"], include_shipped=False))}
-    penguins, emperor = documents["penguins"], documents["emperor-penguin"]
-    symptom_and_plain = ("Penguins: Chicks freeze in the storm at night", "birds in tuxedos that cannot fly")
-    assert penguins.passages[-2:] == symptom_and_plain and penguins.short_passages == 2
-    assert emperor.passages[-1] == "the biggest of those flightless birds" and emperor.short_passages == 1
+    assert emperor.symptom_passages == 1
 
 
 @pytest.mark.parametrize(

@@ -485,13 +485,13 @@ def test_dense_scores_are_each_documents_best_passage(hnsw: bool) -> None:
 
 
 @pytest.mark.parametrize("hnsw", [False, True])
-def test_short_passages_rank_but_do_not_count_towards_confidence(hnsw: bool) -> None:
+def test_symptom_passages_rank_but_do_not_count_towards_confidence(hnsw: bool) -> None:
     symptomatic = [
         doc(
             "regularization",
             topic_id="regularization",
             passages=("Regularization adds a penalty to the weights.", "Regularization: my kettle whistles"),
-            short_passages=1,
+            symptom_passages=1,
         ),
         doc("deploy", step=2, topic_id="deploy", passages=("Serve a model behind an API.",)),
     ]
@@ -499,7 +499,7 @@ def test_short_passages_rank_but_do_not_count_towards_confidence(hnsw: bool) -> 
     index = small_index(symptomatic, encoder, hnsw=hnsw)
     query = encoder.encode(["my kettle whistles"])
     assert index.dense_scores(query)[0, 0] > 0.5
-    assert index.dense_scores(query, short=False)[0, 0] < 0.3
+    assert index.dense_scores(query, symptoms=False)[0, 0] < 0.3
     [retrieval] = Retriever(index, encoder).retrieve(["my kettle whistles"], k=2)
     assert retrieval.results[0].id == "regularization"
     assert retrieval.evidence.dense < 0.3  # judged on whole passages: "kettle" is not what the knowledge is about
