@@ -89,6 +89,17 @@ def _problem_passages(title: str, problems: list[str]) -> tuple[tuple[str, ...],
     )
 
 
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+_CARDINALS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def _step_numbers(number: int) -> list[str]:
+    """How learners name step 3: "step 3", "step three", "the third step"."""
+    if not 1 <= number <= len(_ORDINALS):
+        return [f"step {number}"]
+    return [f"step {number}", f"step {_CARDINALS[number - 1]}", f"{_ORDINALS[number - 1]} step"]
+
+
 def build_documents(kb: KnowledgeBase) -> list[Document]:
     """Every document, in a stable order so that identical knowledge gives an identical index."""
     docs: list[Document] = []
@@ -107,7 +118,7 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                         f"{roadmap.title}, step {step.number}: {step.title}. {step.summary} Topics: {topic_titles}.",
                     ),
                     keywords=" ".join([f"step {step.number}", step.title, *step.aliases, topic_titles]),
-                    names=_unique([f"step {step.number}", step.title, *step.aliases]),
+                    names=_unique([*_step_numbers(step.number), step.title, *step.aliases]),
                 )
             )
             for topic in step.topics:

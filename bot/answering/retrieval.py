@@ -101,8 +101,8 @@ _PROJECT = re.compile(
 # asking ("finished the CNN tutorial, how do I make it a portfolio project"), and "what now" alone is as
 # often "what do I do about this problem": they count together.
 _NEXT = re.compile(
-    r"\b(what next|what'?s next|next step|comes (after|next)|after step|what after|what'?s left|what remains|"
-    r"(study|learn|do|read|go|tackle) (next|after))\b",
+    r"\b(what next|what'?s next|next step|next thing|comes (after|next)|after step|what after|what'?s left|"
+    r"what remains|(study|learn|do|read|go|tackle) (next|after))\b",
     re.I,
 )
 _FINISHED = re.compile(
@@ -148,6 +148,10 @@ _COMPARISON = re.compile(r"\b(vs|versus|or|compared?|comparison|difference|diffe
 _ROADMAP = re.compile(r"\b(finished|finish|completed|done with)\s+(\w+\s+){0,3}roadmaps?\b", re.I)
 # "I finished the projects part": a part of the roadmap, not one topic, was finished.
 _WHOLE_PART = re.compile(r"\b(roadmaps?|steps?|parts?|sections?|stages?|projects|everything|all)\b", re.I)
+# "What's left in step 1?", "the next thing to learn in step 1": the step named is where to look.
+_WITHIN_STEP = re.compile(
+    r"\b(left|remains|next|learn|study|do)\b[^.?!]{0,30}\b(in|within|inside|of)\s+(this\s+|the\s+)?step\b", re.I
+)
 # "Where do I start?": the first step, unless the question names what it wants to start with.
 # "Where do I start" with this many topic words besides is about a subject: that subject, not step 1.
 START_SUBJECT_WORDS = 3
@@ -411,6 +415,13 @@ def follow_ups(
     step = next_step(question, scores, named, layout)
     if step is None or not asks_what_next(question):
         return [step] if step is not None else []
+    done = [layout.topic_id[i] for i in np.nonzero(named >= NAMED_FOR_FOLLOW_UP)[0] if layout.topic_id[i]]
+    if done and _WITHIN_STEP.search(question):
+        # "done with regularization and ensembles, what's left in step 1": the step is where to look, not
+        # what was finished; what the finished topics open up in that step first, then the next step.
+        within = int(layout.step[step]) - 1
+        topics = [layout.topic_document[t] for t in after(done) if t in layout.topic_document]
+        return [*sorted(topics, key=lambda i: layout.step[i] != within), step]
     if any(named[i] > 0 for i in layout.step_document.values()):
         finished = [layout.topic_id[i] for i in range(len(named)) if layout.step[i] == layout.step[step] - 1]
         topics_first = False

@@ -153,6 +153,13 @@ def test_a_problems_symptom_is_a_passage_of_its_own_after_all_the_others(tmp_pat
     assert emperor.symptom_passages == 1
 
 
+def test_a_step_is_named_by_its_number_in_words_too(tmp_path: Path) -> None:
+    write_mini_roadmap(tmp_path / "knowledge", mini_roadmap())
+    documents = build_documents(load_knowledge([tmp_path / "knowledge"], include_shipped=False))
+    second = next(d for d in documents if d.kind == "step" and d.step == 2)
+    assert {"step 2", "step two", "second step"} <= set(second.names)
+
+
 @pytest.mark.parametrize(
     ("problem", "expected"),
     [

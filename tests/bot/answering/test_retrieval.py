@@ -400,6 +400,22 @@ def test_finishing_topics_leads_to_what_the_prerequisites_open_up(
     assert asked == ([expected_finished] if expected_finished is not None else [])
 
 
+@pytest.mark.parametrize(
+    "question", ["done with topic, what's left in step 1?", "finished topic, whats the next thing to learn in step 1"]
+)
+def test_a_step_named_as_where_to_look_is_not_what_was_finished(question: str) -> None:
+    asked: list[list[str]] = []
+
+    def after(finished: list[str]) -> list[str]:
+        asked.append(finished)
+        return ["lone"]
+
+    named = scores(topic=1.0, step_1=1.0)
+    # What the finished topic opens up in step 1 first, then the next step.
+    assert follow_ups(question, scores(concept=1.0), named, LAYOUT, after) == [LONE, S2]
+    assert asked == [["topic"]]
+
+
 # --- Confidence ------------------------------------------------------------------------------------
 
 
