@@ -82,9 +82,10 @@ SHORTHAND = {
     "w/": "with",
     "w/o": "without",
 }
-# Not inside a dotted code name: the "nn" of "nn.Module" or "torch.nn" is a name the knowledge uses as is.
+# Not inside a dotted code name or a hyphenated word: the "nn" of "nn.Module" or "torch.nn" and the "u" of
+# "U-Net" are names as typed.
 _SHORTHAND = re.compile(
-    r"(?<![\w.])(" + "|".join(map(re.escape, sorted(SHORTHAND, key=len, reverse=True))) + r")(?![\w]|\.\w)", re.I
+    r"(?<![\w.-])(" + "|".join(map(re.escape, sorted(SHORTHAND, key=len, reverse=True))) + r")(?![\w]|[.-]\w)", re.I
 )
 
 

@@ -101,6 +101,11 @@ def test_a_doubled_consonant_before_an_ending_is_undone() -> None:
     assert tokenize("falling passes") == ["fall", "pass"]
 
 
+def test_shorthand_inside_a_hyphenated_word_is_left_alone() -> None:
+    # The "u" of "U-Net" is not "you": a subject beyond the roadmap must still be recognised.
+    assert expand_shorthand("u-net masks are blurry, can u help") == "u-net masks are blurry, can you help"
+
+
 def test_shorthand_inside_a_dotted_code_name_is_left_alone() -> None:
     assert expand_shorthand("what goes in nn.Module, torch.nn") == "what goes in nn.Module, torch.nn"
     assert expand_shorthand("an nn. then nets") == "an neural network. then networks"
