@@ -92,9 +92,7 @@ _SHORTHAND = re.compile(
 def expand_shorthand(text: str, keep: re.Pattern[str] | None = None) -> str:
     """The question with chat shorthand spelled out ("activation funcs" -> "activation functions"), except
     inside the spans `keep` matches: the names that contain a shorthand word ("elastic net")."""
-    if keep is None:
-        return _SHORTHAND.sub(lambda m: SHORTHAND[m.group(1).lower()], text)
-    kept = [m.span() for m in keep.finditer(text)]
+    kept = [m.span() for m in keep.finditer(text)] if keep else []
 
     def spell_out(match: re.Match[str]) -> str:
         if any(start <= match.start() < end for start, end in kept):
@@ -369,21 +367,38 @@ class SearchIndex:
         `symptoms=False` leaves out the short symptom passages (see `indexer.documents.symptom`): they rank
         well, but their few words also resemble questions from outside the knowledge now and then.
         """
+        similarities, rows = self._passage_similarities(query_vectors, depth)
+        return self._best_per_document(similarities, rows, None if symptoms else ~self._symptom_rows)
+
+    def dense_scores_with_and_without_symptoms(
+        self, query_vectors: np.ndarray, depth: int = 64
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`dense_scores` with the symptom passages and without them, from one search."""
+        similarities, rows = self._passage_similarities(query_vectors, depth)
+        return (
+            self._best_per_document(similarities, rows),
+            self._best_per_document(similarities, rows, ~self._symptom_rows),
+        )
+
+    def _passage_similarities(self, query_vectors: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """(queries x passages) cosine similarities and the passage rows they belong to (-1: none found):
+        every passage of a flat index, the `depth` nearest of an approximate one."""
         query_vectors = np.ascontiguousarray(query_vectors, dtype=np.float32)
-        scores = np.full((len(query_vectors), len(self.documents)), -1.0, dtype=np.float32)
-        counted = np.ones(len(self._owners), dtype=bool) if symptoms else ~self._symptom_rows
         if self._matrix is not None:
-            similarities = query_vectors @ self._matrix[counted].T
-            owners = self._owners[counted]
-            rows = np.repeat(np.arange(len(query_vectors)), len(owners))
-            np.maximum.at(scores, (rows, np.tile(owners, len(query_vectors))), similarities.ravel())
-            return scores
-        depth = min(depth, self._vectors.ntotal)
-        similarities, passages = self._vectors.search(query_vectors, depth)
-        for row in range(len(query_vectors)):
-            found = passages[row] >= 0
-            found[found] &= counted[passages[row][found]]
-            np.maximum.at(scores[row], self._owners[passages[row][found]], similarities[row][found])
+            similarities = query_vectors @ self._matrix.T
+            return similarities, np.broadcast_to(np.arange(len(self._owners)), similarities.shape)
+        return self._vectors.search(query_vectors, min(depth, self._vectors.ntotal))
+
+    def _best_per_document(
+        self, similarities: np.ndarray, rows: np.ndarray, counted: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Each document's best similarity among the passages found (and `counted`, when given); -1 else."""
+        scores = np.full((len(similarities), len(self.documents)), -1.0, dtype=np.float32)
+        found = rows >= 0
+        if counted is not None:
+            found[found] = counted[rows[found]]
+        queries, places = np.nonzero(found)
+        np.maximum.at(scores, (queries, self._owners[rows[queries, places]]), similarities[queries, places])
         return scores
 
     def lexical_scores(self, query: str) -> np.ndarray:

@@ -366,10 +366,14 @@ def siblings_before_topic(question: str, scores: np.ndarray, named: np.ndarray, 
     placed = scores.copy()
     if not _COMPARISON.search(question):
         return placed
-    for topic_id, topic in layout.topic_document.items():
-        concepts = [i for i in np.nonzero(named >= 1.0)[0] if layout.topic_id[i] == topic_id and i != topic]
-        if len(concepts) >= 2:
-            placed[topic] = min(placed[topic], float(scores[concepts].min()) - 1e-3)
+    concepts: dict[int, list[int]] = {}  # topic document -> its concepts named in full
+    for i in np.nonzero(named >= 1.0)[0]:
+        topic = layout.topic_document.get(layout.topic_id[i] or "")
+        if topic is not None and topic != i:
+            concepts.setdefault(topic, []).append(int(i))
+    for topic, named_concepts in concepts.items():
+        if len(named_concepts) >= 2:
+            placed[topic] = min(placed[topic], float(scores[named_concepts].min()) - 1e-3)
     return placed
 
 
@@ -428,7 +432,7 @@ def follow_ups(
     elif _WHOLE_PART.search(question):  # "finished the projects part", "finished the roadmap": the step only
         return [step]
     else:  # topics named: what they lead to; nothing named: the step after the best-ranked document's
-        finished = [layout.topic_id[i] for i in np.nonzero(named >= NAMED_FOR_FOLLOW_UP)[0]]
+        finished = done
         topics_first = True
     topics = [layout.topic_document[t] for t in after([t for t in finished if t]) if t in layout.topic_document]
     return [*topics, step] if topics_first else [step, *topics]
@@ -502,8 +506,10 @@ class Retriever:
             dense = whole = np.zeros((len(questions), len(self.index)), dtype=np.float32)
         else:
             vectors = self.encoder.encode(questions)
-            dense = self.index.dense_scores(vectors)
-            whole = self.index.dense_scores(vectors, symptoms=False) if mode == "hybrid" else dense
+            if mode == "hybrid":
+                dense, whole = self.index.dense_scores_with_and_without_symptoms(vectors)
+            else:
+                dense = whole = self.index.dense_scores(vectors)
         return [self._rank(question, dense[row], whole[row], k, mode) for row, question in enumerate(questions)]
 
     def _rank(self, question: str, dense: np.ndarray, whole: np.ndarray, k: int, mode: Mode) -> Retrieval:
