@@ -53,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
         default="hybrid",
         help="rank with both signals (served), or dense or BM25 alone for comparison",
     )
+    asked = commands.add_parser(
+        "asked", parents=[common], help="turn question sets into asked-question knowledge (YAML)"
+    )
+    asked.add_argument("files", type=Path, nargs="+", help="YAML question sets (items: q, expect)")
+    asked.add_argument("--out", type=Path, help="write to this file instead of stdout")
     return parser
 
 
@@ -151,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.evaluation import run_eval_command
 
             return run_eval_command(settings, args.file, as_json=args.json, mode=args.mode)
+        if args.command == "asked":
+            from bot.evaluation import run_asked_command
+
+            return run_asked_command(settings, args.files, args.out)
     except (
         ConfigError,
         KnowledgeError,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -217,6 +218,9 @@ class EvalReport:
     false_abstain_rate: float | None
     abstain_recall: float | None
     misses: list[Miss] = field(default_factory=list)
+    # How many of the questions the knowledge holds as asked questions: figures on those measure how
+    # well the tutor recalls what it was taught, not how it meets questions it has never seen.
+    taught: int = 0
 
     @property
     def total(self) -> int:
@@ -233,6 +237,7 @@ class EvalReport:
             f"mrr_at_{self.k}": self.mrr,
             "false_abstain_rate": self.false_abstain_rate,
             "abstain_recall": self.abstain_recall,
+            "taught": self.taught,
             "misses": [m.to_json() for m in self.misses],
         }
 
@@ -317,6 +322,8 @@ def format_report(report: EvalReport) -> str:
         ("false-abstain rate", _fmt(report.false_abstain_rate)),
         ("abstain recall", _fmt(report.abstain_recall)),
     ]
+    if report.taught:
+        rows.append(("asked questions", f"{report.taught} (in the knowledge: not held out)"))
     width = max(len(name) for name, _ in rows)
     lines = [f"{'metric'.ljust(width)}  value", f"{'-' * width}  -----"]
     lines += [f"{name.ljust(width)}  {value}" for name, value in rows]
@@ -351,5 +358,51 @@ def run_eval_command(settings: Settings, path: str | Path, as_json: bool = False
     answerer = open_answerer(settings)
     answerer.retrieval_mode = cast("Mode", mode)  # checked against MODES above
     report = evaluate(items, answerer.answer_batch, k=answerer.top_k)
+    asked = {normalise_question(question.q) for question in answerer.kb.asked}
+    report = replace(report, taught=sum(normalise_question(item.q) in asked for item in items))
     print(json.dumps(report.to_json(), indent=2, ensure_ascii=False) if as_json else format_report(report))
+    return 0
+
+
+# --- Asked questions from question sets ----------------------------------------------------------
+# An item that this many documents or more would hit names too broad a fragment ("loss") to teach which
+# entry answers it.
+ASKED_MOST_ANSWERS = 12
+
+
+def asked_questions(items: Sequence[EvalItem], documents: Sequence[ResultLike]) -> list[dict[str, Any]]:
+    """The in-scope items as asked-question knowledge (`knowledge.schema.AskedSet`): each question with the
+    ids of the documents that would hit it, in the documents' order. Items that no document or too many
+    documents hit are left out, and so is a question asked twice (as `normalise_question` compares)."""
+    asked: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for item in items:
+        key = normalise_question(item.q)
+        if item.abstain or key in seen:
+            continue
+        answers = [d.id for d in documents if any(is_hit(d, e) for e in item.expectations)]
+        if 0 < len(answers) <= ASKED_MOST_ANSWERS:
+            seen.add(key)
+            asked.append({"q": item.q, "answers": answers})
+    return asked
+
+
+def run_asked_command(settings: Settings, paths: Sequence[Path], out: Path | None) -> int:
+    """`roadmap-tutor asked FILE...`: write question sets as asked-question knowledge (YAML) to `out` or
+    stdout. The answers are found in the knowledge the settings name, with the eval command's hit rule."""
+    from bot.serving import load_settings_knowledge
+    from indexer.documents import build_documents
+
+    documents = build_documents(load_settings_knowledge(settings))
+    asked = [entry for path in paths for entry in asked_questions(load_eval_set(path), documents)]
+    unique = list({normalise_question(e["q"]): e for e in asked}.values())
+    header = "# Asked questions, made by `roadmap-tutor asked` from: " + ", ".join(p.name for p in paths) + "\n"
+    # One line per question and per list of answers.
+    body = yaml.safe_dump({"asked": unique}, sort_keys=False, allow_unicode=True, width=1000, default_flow_style=None)
+    text = header + body
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        print(f"{len(unique)} asked questions written to {out}", file=sys.stderr)
     return 0

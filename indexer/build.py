@@ -56,6 +56,17 @@ def passages_of(documents: list[Document]) -> tuple[list[str], np.ndarray]:
     return texts, np.asarray(owners, dtype=np.int64)
 
 
+def encode_once(encoder: Encoder, texts: list[str]) -> np.ndarray:
+    """One vector per text, each distinct text encoded once: an asked question that several entries
+    answer is a passage of each of them."""
+    distinct = list(dict.fromkeys(texts))
+    vectors = encoder.encode(distinct)
+    if vectors.shape != (len(distinct), encoder.dimension):
+        raise RuntimeError(f"the encoder returned shape {vectors.shape} for {len(distinct)} texts")
+    row = {text: i for i, text in enumerate(distinct)}
+    return vectors[[row[text] for text in texts]]
+
+
 @contextlib.contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
     """One build at a time per index directory, across processes."""
@@ -99,9 +110,7 @@ def build_index(
         encoder = load_encoder()
         texts, owners = passages_of(documents)
         log.info("embedding %d passages of %d documents with %s", len(texts), len(documents), encoder.name)
-        vectors = encoder.encode(texts)
-        if vectors.shape != (len(texts), encoder.dimension):
-            raise RuntimeError(f"the encoder returned shape {vectors.shape} for {len(texts)} texts")
+        vectors = encode_once(encoder, texts)
         add_export = None
         if export_query_encoder is not None:
             previous = current_path(index_dir) if current is not None and current.model == model else None

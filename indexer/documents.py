@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from knowledge.loader import KnowledgeBase
@@ -33,9 +33,18 @@ class Document:
     url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     names: tuple[str, ...] = ()
-    # How many of the passages, at the end, are symptoms of common problems: they rank, but confidence is
-    # judged without them (see SearchIndex.dense_scores).
+    # How many of the passages, before the asked ones, are symptoms of common problems: they rank, but
+    # confidence is judged without them (see SearchIndex.dense_scores).
     symptom_passages: int = 0
+    # How many of the passages, at the end, are questions learners asked that this document answers
+    # (`knowledge.schema.AskedQuestion`): a new question worded like one of them gains rank, never
+    # confidence, and never BM25 weight (see SearchIndex.dense_scores and bot.answering.retrieval).
+    asked_passages: int = 0
+
+    @property
+    def own_passages(self) -> tuple[str, ...]:
+        """The passages written about the document itself: neither symptoms nor asked questions."""
+        return self.passages[: len(self.passages) - self.symptom_passages - self.asked_passages]
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -239,7 +248,19 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                 names=_unique([note.title, *note.aliases]),
             )
         )
-    return docs
+    return _with_asked_questions(docs, kb)
+
+
+def _with_asked_questions(docs: list[Document], kb: KnowledgeBase) -> list[Document]:
+    """The documents with the questions that each answers appended as its last passages."""
+    asked: dict[str, list[str]] = {}
+    for question in kb.asked:
+        for answer in dict.fromkeys(question.answers):
+            asked.setdefault(answer, []).append(question.q)
+    return [
+        replace(d, passages=(*d.passages, *asked[d.id]), asked_passages=len(asked[d.id])) if d.id in asked else d
+        for d in docs
+    ]
 
 
 # Learners call a book by its author ("the Chollet book", "Géron's book"): the surname in "François

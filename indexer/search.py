@@ -312,6 +312,17 @@ def _phrase_frequency(texts: list[str]) -> Counter[str]:
     return frequency
 
 
+@dataclass(frozen=True)
+class DenseScores:
+    """(queries x documents) best cosine similarity per document, -1 where none, among three sets of passages:
+    `ranked`, the knowledge's text with the symptoms of common problems; `own`, without the symptoms, for
+    judging confidence; `asked`, only the questions learners asked that the document answers."""
+
+    ranked: np.ndarray
+    own: np.ndarray
+    asked: np.ndarray
+
+
 class SearchIndex:
     """A loaded index, searchable by query vectors, by query words and by the names a question mentions."""
 
@@ -319,19 +330,28 @@ class SearchIndex:
         self.path = stored.path
         self.manifest: Manifest = stored.manifest
         self.documents: list[Document] = stored.documents
-        self._vectors = stored.vectors
         self._owners = stored.passage_documents
-        # A flat index is small enough to hold as one matrix: one product scores every passage exactly.
-        self._matrix = (
-            stored.vectors.reconstruct_n(0, stored.vectors.ntotal)
-            if isinstance(stored.vectors, faiss.IndexFlat) and stored.vectors.ntotal
-            else None
-        )
+        # A flat index is small enough to hold as one matrix: one product scores every passage exactly. It
+        # holds each distinct passage once (an asked question is a passage of every entry that answers it),
+        # and the FAISS index itself is let go.
+        self._vectors: faiss.Index | None = stored.vectors
+        self._matrix: np.ndarray | None = None
+        if isinstance(stored.vectors, faiss.IndexFlat) and stored.vectors.ntotal:
+            first_row: dict[str, int] = {}
+            for row, text in enumerate(p for d in self.documents for p in d.passages):
+                first_row.setdefault(text, row)
+            distinct = np.fromiter(first_row.values(), dtype=np.int64, count=len(first_row))
+            self._matrix = stored.vectors.reconstruct_n(0, stored.vectors.ntotal)[distinct]
+            number = {row: i for i, row in enumerate(first_row.values())}
+            self._matrix_row = np.asarray(
+                [number[first_row[p]] for d in self.documents for p in d.passages], dtype=np.int64
+            )
+            self._vectors = None
         self._bm25 = bm25s.BM25()
-        # Symptom passages repeat words of their problems; counted twice they would only skew BM25.
-        texts = [
-            " ".join([d.title, d.keywords, *d.passages[: len(d.passages) - d.symptom_passages]]) for d in self.documents
-        ]
+        # Symptom passages repeat words of their problems; counted twice they would only skew BM25. Asked
+        # questions are learners' words, not the knowledge's: they would teach BM25 and the typo corrector
+        # every learner's slip.
+        texts = [" ".join([d.title, d.keywords, *d.own_passages]) for d in self.documents]
         corpus = [tokenize(text) or ["_"] for text in texts]
         self._bm25.index(corpus, show_progress=False)
         self._vocabulary_set = frozenset(token for tokens in corpus for token in tokens)
@@ -347,12 +367,20 @@ class SearchIndex:
             [(name, position) for position, d in enumerate(self.documents) for name in d.names], generic
         )
         self._shorthand_names = names_with_shorthand([name for d in self.documents for name in d.names])
-        # Each document's symptom passages come last among its passages (`Document.symptom_passages`).
+        # Each document's passages end with its symptoms, then its asked questions (`Document`).
         self._symptom_rows = np.zeros(len(self._owners), dtype=bool)
+        self._asked_rows = np.zeros(len(self._owners), dtype=bool)
         end = 0
         for document in self.documents:
             end += len(document.passages)
-            self._symptom_rows[end - document.symptom_passages : end] = True
+            asked_start = end - document.asked_passages
+            self._asked_rows[asked_start:end] = True
+            self._symptom_rows[asked_start - document.symptom_passages : asked_start] = True
+        self._own_rows = ~(self._symptom_rows | self._asked_rows)
+        self._ranked_rows = ~self._asked_rows
+        # Passages are stored document by document, so in a flat index each document's best passage among
+        # some rows is one `np.maximum.reduceat` over them (see `_best_per_document`).
+        self._grouped = bool(np.all(np.diff(self._owners) >= 0))
 
     @classmethod
     def load(cls, index_dir: Path) -> SearchIndex:
@@ -364,20 +392,20 @@ class SearchIndex:
     def dense_scores(self, query_vectors: np.ndarray, depth: int = 64, symptoms: bool = True) -> np.ndarray:
         """(queries x documents) best cosine similarity of any passage of each document; -1 where unseen.
 
-        `symptoms=False` leaves out the short symptom passages (see `indexer.documents.symptom`): they rank
-        well, but their few words also resemble questions from outside the knowledge now and then.
+        Asked questions are left out: this is the knowledge's own text against the question.
+        `symptoms=False` leaves out the short symptom passages (see `indexer.documents.symptom`) too: they
+        rank well, but their few words also resemble questions from outside the knowledge now and then.
         """
         similarities, rows = self._passage_similarities(query_vectors, depth)
-        return self._best_per_document(similarities, rows, None if symptoms else ~self._symptom_rows)
+        return self._best_per_document(similarities, rows, self._ranked_rows if symptoms else self._own_rows)
 
-    def dense_scores_with_and_without_symptoms(
-        self, query_vectors: np.ndarray, depth: int = 64
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """`dense_scores` with the symptom passages and without them, from one search."""
+    def dense_scores_for_ranking(self, query_vectors: np.ndarray, depth: int = 64) -> DenseScores:
+        """Every dense signal the hybrid ranking reads, from one search (see `DenseScores`)."""
         similarities, rows = self._passage_similarities(query_vectors, depth)
-        return (
-            self._best_per_document(similarities, rows),
-            self._best_per_document(similarities, rows, ~self._symptom_rows),
+        return DenseScores(
+            ranked=self._best_per_document(similarities, rows, self._ranked_rows),
+            own=self._best_per_document(similarities, rows, self._own_rows),
+            asked=self._best_per_document(similarities, rows, self._asked_rows),
         )
 
     def _passage_similarities(self, query_vectors: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
@@ -385,18 +413,23 @@ class SearchIndex:
         every passage of a flat index, the `depth` nearest of an approximate one."""
         query_vectors = np.ascontiguousarray(query_vectors, dtype=np.float32)
         if self._matrix is not None:
-            similarities = query_vectors @ self._matrix.T
+            similarities = (query_vectors @ self._matrix.T)[:, self._matrix_row]
             return similarities, np.broadcast_to(np.arange(len(self._owners)), similarities.shape)
+        assert self._vectors is not None  # an approximate index
         return self._vectors.search(query_vectors, min(depth, self._vectors.ntotal))
 
-    def _best_per_document(
-        self, similarities: np.ndarray, rows: np.ndarray, counted: np.ndarray | None = None
-    ) -> np.ndarray:
-        """Each document's best similarity among the passages found (and `counted`, when given); -1 else."""
+    def _best_per_document(self, similarities: np.ndarray, rows: np.ndarray, counted: np.ndarray) -> np.ndarray:
+        """Each document's best similarity among the passages found that are `counted`; -1 where none."""
         scores = np.full((len(similarities), len(self.documents)), -1.0, dtype=np.float32)
+        if self._matrix is not None and self._grouped:  # every passage scored, in document order
+            kept = np.flatnonzero(counted)
+            if len(kept):
+                owners = self._owners[kept]
+                starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+                scores[:, owners[starts]] = np.maximum.reduceat(similarities[:, kept], starts, axis=1)
+            return scores
         found = rows >= 0
-        if counted is not None:
-            found[found] = counted[rows[found]]
+        found[found] = counted[rows[found]]
         queries, places = np.nonzero(found)
         np.maximum.at(scores, (queries, self._owners[rows[queries, places]]), similarities[queries, places])
         return scores

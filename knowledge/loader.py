@@ -1,4 +1,4 @@
-"""Load and cross-check knowledge files: roadmaps, weekly prompts and admins' Markdown notes."""
+"""Load and cross-check knowledge files: roadmaps, weekly prompts, asked questions and admins' Markdown notes."""
 
 from __future__ import annotations
 
@@ -12,9 +12,22 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from knowledge.schema import Concept, NoteFrontMatter, PromptSet, Resource, Roadmap, Step, Topic, WeeklyPrompt
+from knowledge.schema import (
+    AskedQuestion,
+    AskedSet,
+    Concept,
+    NoteFrontMatter,
+    PromptSet,
+    Resource,
+    Roadmap,
+    Step,
+    Topic,
+    WeeklyPrompt,
+)
 
 SHIPPED_DIR = Path(__file__).resolve().parent
+# libyaml's safe loader where PyYAML was built with it: the asked questions are thousands of lines.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)(.*)\Z", re.DOTALL)
 
 
@@ -67,13 +80,14 @@ class ResourceEntry:
 
 @dataclass
 class KnowledgeBase:
-    """Every roadmap, prompt and note, with lookups by id."""
+    """Every roadmap, prompt, note and asked question, with lookups by id."""
 
     roadmaps: list[Roadmap]
     prompts: list[WeeklyPrompt]
     notes: list[Note]
     files: list[Path]
     content_hash: str
+    asked: list[AskedQuestion] = field(default_factory=list)
     topics: dict[str, TopicEntry] = field(default_factory=dict)
     concepts: dict[str, ConceptEntry] = field(default_factory=dict)
     resources: dict[str, ResourceEntry] = field(default_factory=dict)
@@ -116,7 +130,7 @@ def _from_validation(path: Path, error: ValidationError) -> KnowledgeError:
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
@@ -169,6 +183,7 @@ def load_knowledge(dirs: Iterable[Path] = (), include_shipped: bool = True) -> K
     roadmaps: list[tuple[Path, Roadmap]] = []
     prompts: list[tuple[Path, WeeklyPrompt]] = []
     notes: list[Note] = []
+    asked: list[tuple[Path, int, AskedQuestion]] = []
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.name.encode())
@@ -177,28 +192,37 @@ def load_knowledge(dirs: Iterable[Path] = (), include_shipped: bool = True) -> K
             notes.append(_read_note(path))
             continue
         data = _read_yaml(path)
-        if not isinstance(data, dict) or not ({"steps", "prompts"} & data.keys()):
-            raise KnowledgeError(path, "", "expected a roadmap (with 'steps') or a prompt set (with 'prompts')")
+        if not isinstance(data, dict) or not ({"steps", "prompts", "asked"} & data.keys()):
+            expected = "a roadmap (with 'steps'), a prompt set (with 'prompts') or asked questions (with 'asked')"
+            raise KnowledgeError(path, "", f"expected {expected}")
         try:
             if "steps" in data:
                 roadmaps.append((path, Roadmap.model_validate(data)))
-            else:
+            elif "prompts" in data:
                 prompts.extend((path, p) for p in PromptSet.model_validate(data).prompts)
+            else:
+                asked.extend((path, i, q) for i, q in enumerate(AskedSet.model_validate(data).asked))
         except ValidationError as exc:
             raise _from_validation(path, exc) from None
-    _check_references(roadmaps, prompts, notes)
+    answerable = _check_references(roadmaps, prompts, notes)
+    for path, i, question in asked:
+        for j, answer in enumerate(question.answers):
+            if answer not in answerable:
+                raise KnowledgeError(path, f"asked[{i}].answers[{j}]", f"unknown entry id {answer!r}")
     return KnowledgeBase(
         roadmaps=[r for _, r in roadmaps],
         prompts=[p for _, p in prompts],
         notes=notes,
         files=files,
         content_hash=digest.hexdigest(),
+        asked=[q for _, _, q in asked],
     )
 
 
 def _check_references(
     roadmaps: list[tuple[Path, Roadmap]], prompts: list[tuple[Path, WeeklyPrompt]], notes: list[Note]
-) -> None:
+) -> set[str]:
+    """Check that ids are unique and references point at real topics; return every entry's id."""
     owner: dict[str, Path] = {}
 
     def claim(item_id: str, path: Path, where: str) -> None:
@@ -242,6 +266,7 @@ def _check_references(
                 path, where = where_topic[topic_id]
                 raise KnowledgeError(path, f"{where}.prerequisites[{j}]", f"unknown topic id {needed!r}")
     _check_acyclic(prerequisites, where_topic)
+    return set(owner)
 
 
 def _check_acyclic(prerequisites: dict[str, list[str]], where_topic: dict[str, tuple[Path, str]]) -> None:

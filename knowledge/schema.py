@@ -177,6 +177,21 @@ class PromptSet(_Strict):
     prompts: list[WeeklyPrompt] = Field(min_length=1)
 
 
+class AskedQuestion(_Strict):
+    """A question as learners ask it, with the entries that answer it (ids of steps, topics, concepts,
+    resources, weekly prompts or notes)."""
+
+    q: str = Field(min_length=3, max_length=1000)
+    answers: list[str] = Field(min_length=1, max_length=12)
+
+
+class AskedSet(_Strict):
+    """A file of asked questions: how learners word their questions, so that the next learner who words
+    one the same way finds its answer (see `indexer.documents.Document.asked_passages`)."""
+
+    asked: list[AskedQuestion] = Field(min_length=1)
+
+
 class NoteFrontMatter(_Strict):
     """The front matter of an admin's Markdown note."""
 

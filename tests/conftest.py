@@ -12,7 +12,7 @@ from indexer.build import build_index
 from indexer.encoders import Encoder, SentenceTransformerEncoder
 from indexer.search import SearchIndex
 from knowledge.loader import KnowledgeBase, load_knowledge
-from tests.fakes import FakeEncoder
+from tests.fakes import FakeEncoder, without_asked
 
 
 @pytest.fixture(scope="session")
@@ -41,10 +41,12 @@ def real_answerer(shipped_kb: KnowledgeBase, real_encoder: Encoder, real_data_di
 
 @pytest.fixture
 def fake_answerer(tmp_path: Path, shipped_kb: KnowledgeBase) -> Answerer:
-    """The shipped knowledge with a word-hashing encoder: fast, for tests of everything but ranking quality."""
+    """The shipped knowledge (`without_asked`) with a word-hashing encoder: fast, for tests of everything but
+    ranking quality."""
     encoder = FakeEncoder()
-    build_index(shipped_kb, tmp_path / "index", encoder.name, lambda: encoder)
-    return Answerer(shipped_kb, SearchIndex.load(tmp_path / "index"), encoder)
+    kb = without_asked(shipped_kb)
+    build_index(kb, tmp_path / "index", encoder.name, lambda: encoder)
+    return Answerer(kb, SearchIndex.load(tmp_path / "index"), encoder)
 
 
 @pytest.fixture

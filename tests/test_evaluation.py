@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import yaml
 
+from bot import cli, serving
 from bot.evaluation import (
+    ASKED_MOST_ANSWERS,
     EvalFileError,
     EvalItem,
     Expectation,
+    asked_questions,
     evaluate,
     first_hit_rank,
     format_report,
@@ -19,6 +23,8 @@ from bot.evaluation import (
     load_eval_set,
     normalise_question,
 )
+from knowledge.loader import load_knowledge
+from tests.fakes import FakeEncoder, write_mini_roadmap
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT / "eval" / "dev.yaml"
@@ -233,6 +239,56 @@ def test_each_kind_of_broken_file_is_reported(tmp_path: Path, body: str, expecte
     with pytest.raises(EvalFileError, match=r"eval\.yaml") as caught:
         load_eval_set(path)
     assert expected in str(caught.value)
+
+
+# --- Asked questions from question sets ----------------------------------------------------------
+
+
+def test_asked_questions_are_in_scope_items_with_every_document_that_would_hit_them() -> None:
+    documents = [
+        FakeResult("ridge", "Ridge Regression", 1),
+        FakeResult("lasso", "Lasso Regression", 1),
+        FakeResult("docker", "Docker", 5),
+        *filler(ASKED_MOST_ANSWERS + 1, step=2),
+    ]
+    items = [
+        item("ridge or lasso?", (1, ["regression"])),
+        item("Ridge or Lasso??", (1, ["ridge"])),  # the same question again: kept once, as first labelled
+        item("containers", (None, ["docker"]), (1, ["nothing here"])),
+        item("no entry fits", (1, ["unicorn"])),  # nothing would hit it: nothing to learn from
+        item("something unrelated", (2, ["unrelated"])),  # hits too many documents to say which answers it
+        abstain_item("who painted the Mona Lisa?"),
+    ]
+    assert asked_questions(items, documents) == [
+        {"q": "ridge or lasso?", "answers": ["ridge", "lasso"]},
+        {"q": "containers", "answers": ["docker"]},
+    ]
+
+
+def test_the_asked_command_writes_knowledge_that_loads_and_that_eval_counts_as_taught(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encoder = FakeEncoder()  # the count of taught questions does not depend on the model
+    monkeypatch.setattr(serving, "open_encoder", lambda settings, backend=None: encoder)
+    monkeypatch.setattr(serving, "_exporter", lambda settings: None)
+    knowledge = tmp_path / "knowledge"
+    write_mini_roadmap(knowledge)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"data_dir: {tmp_path / 'data'}\nknowledge: {{include_shipped: false, dirs: [{knowledge}]}}\n")
+    questions = tmp_path / "set.yaml"
+    questions.write_text(
+        "items:\n"
+        "  - {q: why do the birds huddle, expect: [{step: 1, title_any: [penguin]}]}\n"
+        "  - {q: what is the capital of peru, expect: abstain}\n"
+    )
+    out = knowledge / "asked.yaml"
+    assert cli.main(["asked", str(questions), "--out", str(out), "--config", str(config)]) == 0
+    [asked] = load_knowledge([knowledge], include_shipped=False).asked
+    assert asked.q == "why do the birds huddle" and asked.answers == ["penguins", "emperor-penguin", "field-guide"]
+    assert "set.yaml" in out.read_text(encoding="utf-8").splitlines()[0]  # says where its questions came from
+    capsys.readouterr()
+    assert cli.main(["eval", str(questions), "--json", "--config", str(config)]) == 0
+    assert json.loads(capsys.readouterr().out)["taught"] == 1
 
 
 # --- The shipped question sets -----------------------------------------------------------------

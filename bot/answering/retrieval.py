@@ -47,6 +47,13 @@ RESOURCE_PENALTY = 0.15
 PROMPT_PENALTY = 0.15
 RESOURCE_BONUS = 0.1
 PROJECT_BONUS = 0.2
+# A question worded like one learners asked before (`Document.asked_passages`) lifts the documents that
+# answered it by how far its cosine to that question passes ASKED_FLOOR: a near-copy (0.8) gains 0.3, a
+# loose resemblance (below 0.5) nothing. Measured by holding sets out: the asked questions from the other
+# sets lifted hit@1 on heldout-15..20 from 0.921 to 0.949 (hit@3 0.976 to 0.984); a floor of 0.6 gained
+# less (0.943), 0.7 less again (0.935); adding them as ordinary passages instead gained 0.936.
+ASKED_WEIGHT = 1.0
+ASKED_FLOOR = 0.5
 # --- Abstention --------------------------------------------------------------------------------------------
 # Below this confidence the tutor declines to answer. Confidence is on a 0..1 scale in every mode (see
 # `confidence`), so one threshold, and the settings' override, fits them all.
@@ -271,6 +278,11 @@ def name_weights(question: str, matches: list[NameMatch], count: int) -> np.ndar
         share = 1.0 if match.specific or match.start <= subject else GENERIC_NAME_SHARE
         weights[match.document] = max(weights[match.document], share * match.quality)
     return weights
+
+
+def with_asked(dense: np.ndarray, asked: np.ndarray) -> np.ndarray:
+    """Dense scores lifted where the question is worded like an asked question (see ASKED_WEIGHT)."""
+    return dense + ASKED_WEIGHT * np.maximum(asked - ASKED_FLOOR, 0.0)
 
 
 def discount_incidental_names(named: np.ndarray, dense: np.ndarray) -> np.ndarray:
@@ -507,14 +519,15 @@ class Retriever:
         else:
             vectors = self.encoder.encode(questions)
             if mode == "hybrid":
-                dense, whole = self.index.dense_scores_with_and_without_symptoms(vectors)
+                found = self.index.dense_scores_for_ranking(vectors)
+                dense, whole = with_asked(found.ranked, found.asked), found.own
             else:
                 dense = whole = self.index.dense_scores(vectors)
         return [self._rank(question, dense[row], whole[row], k, mode) for row, question in enumerate(questions)]
 
     def _rank(self, question: str, dense: np.ndarray, whole: np.ndarray, k: int, mode: Mode) -> Retrieval:
-        """`dense`: each document's best passage, for ranking; `whole`: each document's best passage that is
-        not a lone symptom, for judging confidence."""
+        """`dense`: each document's best passage with the lift of asked questions (`with_asked`), for
+        ranking; `whole`: each document's best passage of its own text, for judging confidence."""
         count = len(self.index)
         lexical = self.index.lexical_scores(question) if mode != "dense" else np.zeros(count, dtype=np.float32)
         matches = self.index.name_matches(question) if mode == "hybrid" else []

@@ -153,6 +153,28 @@ def test_a_problems_symptom_is_a_passage_of_its_own_after_all_the_others(tmp_pat
     assert emperor.symptom_passages == 1
 
 
+def test_asked_questions_are_the_last_passages_of_each_entry_that_answers_them(tmp_path: Path) -> None:
+    data = mini_roadmap()
+    data["steps"][0]["topics"][0]["common_problems"] = ["Chicks freeze in the storm at night: keep the huddle."]
+    write_mini_roadmap(tmp_path / "knowledge", data)
+    (tmp_path / "knowledge" / "asked.yaml").write_text(
+        "asked:\n"
+        "  - {q: why do they stand so close, answers: [penguins, emperor-penguin]}\n"
+        "  - {q: 'the tall one with orange ears?', answers: [emperor-penguin, emperor-penguin]}\n"
+    )
+    documents = {d.id: d for d in build_documents(load_knowledge([tmp_path / "knowledge"], include_shipped=False))}
+    penguins, emperor = documents["penguins"], documents["emperor-penguin"]
+    assert penguins.passages[-2:] == ("Penguins: Chicks freeze in the storm at night", "why do they stand so close")
+    assert (penguins.symptom_passages, penguins.asked_passages) == (1, 1)
+    assert emperor.passages[-2:] == ("why do they stand so close", "the tall one with orange ears?")
+    assert emperor.asked_passages == 2  # an answer listed twice adds its question once
+    assert not set(penguins.own_passages) & {
+        "why do they stand so close",
+        "Penguins: Chicks freeze in the storm at night",
+    }
+    assert documents["volcanoes"].asked_passages == 0
+
+
 def test_a_step_is_named_by_its_number_in_words_too(tmp_path: Path) -> None:
     write_mini_roadmap(tmp_path / "knowledge", mini_roadmap())
     documents = build_documents(load_knowledge([tmp_path / "knowledge"], include_shipped=False))

@@ -109,6 +109,30 @@ def test_an_admin_directory_adds_a_roadmap_and_a_note(tmp_path: Path) -> None:
     assert kb.notes[0].id == "note-club" and kb.notes[0].topics == ("penguins",)
 
 
+def test_asked_questions_load_with_their_answers_and_an_unknown_answer_is_named(tmp_path: Path) -> None:
+    write_mini_roadmap(tmp_path)
+    asked = tmp_path / "asked.yaml"
+    asked.write_text("asked:\n  - q: why do the birds stand so close\n    answers: [penguins, emperor-penguin]\n")
+    kb = load_knowledge([tmp_path], include_shipped=False)
+    assert [(q.q, q.answers) for q in kb.asked] == [
+        ("why do the birds stand so close", ["penguins", "emperor-penguin"])
+    ]
+    asked.write_text("asked:\n  - q: why do the birds stand so close\n    answers: [penguins, unicorns]\n")
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge([tmp_path], include_shipped=False)
+    assert str(caught.value) == f"{asked}: asked[0].answers[1]: unknown entry id 'unicorns'"
+    asked.write_text("asked:\n  - q: why do the birds stand so close\n")
+    with pytest.raises(KnowledgeError, match=r"asked\[0\]\.answers: Field required"):
+        load_knowledge([tmp_path], include_shipped=False)
+
+
+def test_the_shipped_asked_questions_answer_with_entries_of_every_step() -> None:
+    kb = load_knowledge()
+    steps = {entry.step.number for entry in kb.topics.values()}
+    answered = {kb.topics[t].step.number for q in kb.asked for t in q.answers if t in kb.topics}
+    assert len(kb.asked) >= 1000 and answered == steps
+
+
 def test_a_broken_field_names_file_field_and_reason(tmp_path: Path) -> None:
     data = mini_roadmap()
     data["steps"][0]["topics"][1]["hours"] = "lots"

@@ -27,7 +27,7 @@ from indexer.build import build_index
 from indexer.search import SearchIndex
 from knowledge.loader import KnowledgeBase
 from tests.bot.discord_app.conftest import World, bot_settings, connected_bot, standin, world
-from tests.fakes import FakeEncoder
+from tests.fakes import FakeEncoder, without_asked
 from tests.standin import DiscordStandin, InteractionRecord, Message
 from tests.standin.harness import pointed_at
 
@@ -64,8 +64,9 @@ def answerer(tmp_path_factory: pytest.TempPathFactory, shipped_kb: KnowledgeBase
     ranking, and the real model's load and index build would cost most of the suite's time budget."""
     encoder = FakeEncoder()
     index_dir = tmp_path_factory.mktemp("reliability-index")
-    build_index(shipped_kb, index_dir, encoder.name, lambda: encoder)
-    return Answerer(shipped_kb, SearchIndex.load(index_dir), encoder)
+    kb = without_asked(shipped_kb)
+    build_index(kb, index_dir, encoder.name, lambda: encoder)
+    return Answerer(kb, SearchIndex.load(index_dir), encoder)
 
 
 BotFactory = Callable[..., contextlib.AbstractAsyncContextManager[TutorBot]]

@@ -528,6 +528,60 @@ def test_symptom_passages_rank_but_do_not_count_towards_confidence(hnsw: bool) -
     assert index.lexical_scores("kettle whistles")[0] == 0.0
 
 
+# Two topics; the deployment topic answers a question learners asked in words none of its own text uses.
+ASKED = [
+    doc(
+        "regularization",
+        topic_id="regularization",
+        passages=("Regularization adds a penalty to the weights.", "Regularization: my kettle whistles"),
+        symptom_passages=1,
+    ),
+    doc(
+        "deploy",
+        step=2,
+        topic_id="deploy",
+        passages=("Serve a model behind an API.", "how do my friends use the thing i trained"),
+        asked_passages=1,
+    ),
+]
+
+
+@pytest.mark.parametrize("hnsw", [False, True])
+def test_asked_questions_are_scored_apart_from_the_knowledges_own_text(hnsw: bool) -> None:
+    encoder = FakeEncoder()
+    index = small_index(ASKED, encoder, hnsw=hnsw)
+    query = encoder.encode(["how do my friends use the thing i trained"])
+    found = index.dense_scores_for_ranking(query)
+    assert found.asked[0, 1] > 0.99 and found.asked[0, 0] == -1.0  # only asked passages, each its document's
+    assert found.ranked[0, 1] < 0.3 and found.own[0, 1] < 0.3  # the knowledge's text is nothing like it
+    assert index.dense_scores(query)[0, 1] < 0.3
+    kettle = index.dense_scores_for_ranking(encoder.encode(["my kettle whistles"]))
+    assert kettle.ranked[0, 0] > 0.5 > kettle.own[0, 0]  # symptoms still rank and still do not count as own text
+    # Learners' words are not the knowledge's: BM25 does not know them.
+    assert index.lexical_scores("friends trained")[1] == 0.0
+
+
+def test_a_question_worded_like_an_asked_one_ranks_its_answer_first_but_gains_no_confidence() -> None:
+    encoder = FakeEncoder()
+    question = "how do my friends use the thing i trained?"
+    [lifted] = Retriever(small_index(ASKED, encoder), encoder).retrieve([question], k=2)
+    unasked = [ASKED[0], doc("deploy", step=2, topic_id="deploy", passages=("Serve a model behind an API.",))]
+    [plain] = Retriever(small_index(unasked, encoder), encoder).retrieve([question], k=2)
+    assert lifted.results[0].id == "deploy"
+    assert lifted.results[0].score > plain.results[0].score
+    assert lifted.confidence == plain.confidence  # whether to answer is judged on the knowledge's own text
+
+
+@pytest.mark.parametrize(
+    ("cosine", "lift"),
+    [(0.9, 0.4), (0.75, 0.25), (0.5, 0.0), (0.3, 0.0), (-1.0, 0.0)],
+)
+def test_an_asked_question_lifts_its_answers_by_how_far_it_passes_the_floor(cosine: float, lift: float) -> None:
+    dense = np.asarray([0.4], dtype=np.float32)
+    lifted = retrieval.with_asked(dense, np.asarray([cosine], dtype=np.float32))
+    assert lifted[0] == pytest.approx(0.4 + lift, abs=1e-6)
+
+
 def test_misspelt_words_are_corrected_and_unknown_words_counted() -> None:
     index = small_index(KNOWLEDGE, FakeEncoder())
     assert index.correct("regularisaton of my modle") == "regularization of my modle"
