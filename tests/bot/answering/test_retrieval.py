@@ -421,6 +421,25 @@ def test_a_step_named_as_where_to_look_is_not_what_was_finished(question: str) -
     assert asked == [["topic"]]
 
 
+def test_finishing_topics_of_the_last_step_leads_to_what_they_open_up_in_it() -> None:
+    documents = [
+        doc("step-1", kind="step", step=1),
+        doc("step-2", kind="step", step=2),
+        doc("serving", step=2, topic_id="serving"),
+        doc("cloud", step=2, topic_id="cloud"),
+    ]
+    layout = Layout.of(documents)
+    named = np.asarray([0.0, 0.0, 1.0, 0.0], dtype=np.float32)
+    dense = np.asarray([0.0, 0.0, 0.9, 0.2], dtype=np.float32)
+    opens = {"serving": ["cloud"]}
+
+    def after(finished: list[str]) -> list[str]:
+        return [t for f in finished for t in opens.get(f, [])]
+
+    assert follow_ups("what should i learn after serving?", dense, named, layout, after) == [3]
+    assert follow_ups("done with cloud, what next", dense, named * 0, layout, after) == []  # nothing named
+
+
 # --- Confidence ------------------------------------------------------------------------------------
 
 
@@ -561,7 +580,7 @@ def test_asked_questions_are_scored_apart_from_the_knowledges_own_text(hnsw: boo
     assert index.lexical_scores("friends trained")[1] == 0.0
 
 
-def test_a_question_worded_like_an_asked_one_ranks_its_answer_first_but_gains_no_confidence() -> None:
+def test_a_question_worded_like_an_asked_one_ranks_its_answer_first_and_counts_as_in_scope() -> None:
     encoder = FakeEncoder()
     question = "how do my friends use the thing i trained?"
     [lifted] = Retriever(small_index(ASKED, encoder), encoder).retrieve([question], k=2)
@@ -569,7 +588,13 @@ def test_a_question_worded_like_an_asked_one_ranks_its_answer_first_but_gains_no
     [plain] = Retriever(small_index(unasked, encoder), encoder).retrieve([question], k=2)
     assert lifted.results[0].id == "deploy"
     assert lifted.results[0].score > plain.results[0].score
-    assert lifted.confidence == plain.confidence  # whether to answer is judged on the knowledge's own text
+    # The same words as an asked question: in scope, as though the knowledge had said them, less the gap.
+    assert lifted.evidence.dense == pytest.approx(1.0 - retrieval.ASKED_CONFIDENCE_GAP, abs=1e-5)
+    assert plain.evidence.dense < 0.3 and plain.confidence < 0.5 < lifted.confidence
+    # Where the knowledge's own text is closer than an asked question less the gap, it alone counts.
+    [own] = Retriever(small_index(ASKED, encoder), encoder).retrieve(["serve a model behind an api"], k=2)
+    [own_plain] = Retriever(small_index(unasked, encoder), encoder).retrieve(["serve a model behind an api"], k=2)
+    assert own.confidence == own_plain.confidence
 
 
 @pytest.mark.parametrize(
