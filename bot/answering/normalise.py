@@ -10,8 +10,9 @@ from typing import Literal
 MAX_QUESTION_CHARS = 500
 
 # Controls and line breaks become spaces; format characters (zero-width spaces and joiners, direction marks
-# and overrides, soft hyphens, tags) are dropped, so "drop\u200bout" is "dropout".
-_SPACED = {"Cc": " ", "Zl": " ", "Zp": " ", "Cf": ""}
+# and overrides, soft hyphens, tags) are dropped, so "drop\u200bout" is "dropout", and so are lone
+# surrogates, which no UTF-8 encoder (logs, JSON, Discord) accepts.
+_SPACED = {"Cc": " ", "Zl": " ", "Zp": " ", "Cf": "", "Cs": ""}
 _DISCORD_MARKUP = re.compile(r"<(?:@[!&]?|#)\d+>|<a?:\w+:\d+>|@(?:everyone|here)\b")
 _SPACE = re.compile(r"\s+")
 

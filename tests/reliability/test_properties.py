@@ -145,6 +145,7 @@ questions = st.lists(nasty | mentions, max_size=8).map("".join) | long_text
 @given(raw=questions)
 @example(raw="@every\u200bone what is relu")
 @example(raw="ﷺ" * 100)
+@example(raw="0\ud800")  # a lone surrogate
 def test_clean_question_never_raises_is_idempotent_and_leaves_only_visible_text(raw: str) -> None:
     cleaned = clean_question(raw)
     again = clean_question(cleaned.text)
