@@ -394,8 +394,7 @@ def run_asked_command(settings: Settings, paths: Sequence[Path], out: Path | Non
     from indexer.documents import build_documents
 
     documents = build_documents(load_settings_knowledge(settings))
-    asked = [entry for path in paths for entry in asked_questions(load_eval_set(path), documents)]
-    unique = list({normalise_question(e["q"]): e for e in asked}.values())
+    unique = asked_questions([item for path in paths for item in load_eval_set(path)], documents)
     header = "# Asked questions, made by `roadmap-tutor asked` from: " + ", ".join(p.name for p in paths) + "\n"
     # One line per question and per list of answers.
     body = yaml.safe_dump({"asked": unique}, sort_keys=False, allow_unicode=True, width=1000, default_flow_style=None)

@@ -23,6 +23,7 @@ from bot.evaluation import (
     load_eval_set,
     normalise_question,
 )
+from indexer.documents import build_documents
 from knowledge.loader import load_knowledge
 from tests.fakes import FakeEncoder, write_mini_roadmap
 
@@ -289,6 +290,21 @@ def test_the_asked_command_writes_knowledge_that_loads_and_that_eval_counts_as_t
     capsys.readouterr()
     assert cli.main(["eval", str(questions), "--json", "--config", str(config)]) == 0
     assert json.loads(capsys.readouterr().out)["taught"] == 1
+
+
+# The sets held out of the asked questions, for measuring the tutor on questions it was never taught.
+HELD_OUT_OF_ASKED = ("heldout-21.yaml", "heldout-22.yaml", "heldout-23.yaml", "heldout-24.yaml")
+SHIPPED_ASKED = ROOT / "knowledge" / "asked" / "intermediate.yaml"
+
+
+def test_the_shipped_asked_questions_are_the_named_sets_remade_and_none_held_out() -> None:
+    header = SHIPPED_ASKED.read_text(encoding="utf-8").splitlines()[0]
+    sources = [name.strip() for name in header.split(" from: ", 1)[1].split(",")]
+    assert not set(sources) & set(HELD_OUT_OF_ASKED)
+    assert all((ROOT / "eval" / name).is_file() for name in HELD_OUT_OF_ASKED)
+    documents = build_documents(load_knowledge())
+    items = [item for name in sources for item in load_eval_set(ROOT / "eval" / name)]
+    assert yaml.safe_load(SHIPPED_ASKED.read_text(encoding="utf-8"))["asked"] == asked_questions(items, documents)
 
 
 # --- The shipped question sets -----------------------------------------------------------------
