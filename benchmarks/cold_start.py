@@ -21,9 +21,10 @@ log = logging.getLogger(__name__)
 
 ASK_LIMIT_SECONDS = 10.0
 BOT_RSS_LIMIT_MB = 600.0
-# Tighter targets for the torch-free ONNX query encoder.
+# Tighter targets for the torch-free ONNX query encoder. Its bot measured 240-243 MB until the shipped
+# asked questions (3,492 of them) added 251-256 MB: their vectors (about 6 MB) and reading their YAML.
 ONNX_ASK_LIMIT_SECONDS = 1.0
-ONNX_BOT_RSS_LIMIT_MB = 250.0
+ONNX_BOT_RSS_LIMIT_MB = 275.0
 ONNX_BOT_SYNC_LIMIT_SECONDS = 3.0
 BACKENDS = ("onnx", "sentence-transformers")
 BOT_QUESTIONS = 50

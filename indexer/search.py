@@ -341,7 +341,7 @@ class SearchIndex:
             for row, text in enumerate(p for d in self.documents for p in d.passages):
                 first_row.setdefault(text, row)
             distinct = np.fromiter(first_row.values(), dtype=np.int64, count=len(first_row))
-            self._matrix = stored.vectors.reconstruct_n(0, stored.vectors.ntotal)[distinct]
+            self._matrix = stored.vectors.reconstruct_batch(distinct)
             number = {row: i for i, row in enumerate(first_row.values())}
             self._matrix_row = np.asarray(
                 [number[first_row[p]] for d in self.documents for p in d.passages], dtype=np.int64
