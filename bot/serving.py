@@ -113,7 +113,7 @@ def open_answerer(settings: Settings) -> Answerer:
 def current_index(settings: Settings, kb: KnowledgeBase, encoder: LazyEncoder) -> SearchIndex:
     """The index of `kb`: reused when up to date, built when missing, changed or damaged."""
     if read_manifest(settings.index_dir) is None:
-        log.warning("no index in %s yet: building it now (a one-off that takes about half a minute)", settings.index_dir)
+        log.warning("no index in %s yet: building it now (a one-off of about half a minute)", settings.index_dir)
     build(settings, kb, encoder)
     try:
         return SearchIndex.load(settings.index_dir)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
 
-from knowledge.loader import SHIPPED_DIR, KnowledgeError, load_knowledge
+from knowledge.loader import SHIPPED_DIR, KnowledgeError, knowledge_files, load_knowledge
 from tests.fakes import mini_roadmap, write_mini_roadmap
 
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "intermediate-roadmap.md"
@@ -21,6 +23,14 @@ def test_shipped_knowledge_validates() -> None:
     assert [s.number for s in roadmap.steps] == [1, 2, 3, 4, 5]
     assert roadmap.next_roadmap is not None and "Advanced" in roadmap.next_roadmap.title
     assert len(kb.prompts) >= 12
+
+
+def test_every_shipped_knowledge_file_is_installed_with_the_package() -> None:
+    """A pip install that is not editable (the Docker image's) carries only the files package-data names."""
+    pyproject = tomllib.loads((SHIPPED_DIR.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["knowledge"]
+    shipped = [p.relative_to(SHIPPED_DIR) for p in knowledge_files([])]
+    assert shipped and all(any(fnmatch.fnmatch(str(p), pattern) for pattern in patterns) for p in shipped), shipped
 
 
 @pytest.mark.skipif(not SEED.is_file(), reason="the seed roadmap lives in ../shared beside the repository")
