@@ -401,7 +401,10 @@ def run_asked_command(settings: Settings, paths: Sequence[Path], out: Path | Non
     text = header + body
     if out is None:
         sys.stdout.write(text)
-    else:
+        return 0
+    try:
         out.write_text(text, encoding="utf-8")
-        print(f"{len(unique)} asked questions written to {out}", file=sys.stderr)
+    except OSError as error:
+        raise EvalFileError(f"{out}: cannot write: {error.strerror or error}") from error
+    print(f"{len(unique)} asked questions written to {out}", file=sys.stderr)
     return 0

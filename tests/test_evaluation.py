@@ -290,6 +290,10 @@ def test_the_asked_command_writes_knowledge_that_loads_and_that_eval_counts_as_t
     capsys.readouterr()
     assert cli.main(["eval", str(questions), "--json", "--config", str(config)]) == 0
     assert json.loads(capsys.readouterr().out)["taught"] == 1
+    # An output that cannot be written is named, not a traceback.
+    nowhere = tmp_path / "missing" / "asked.yaml"
+    assert cli.main(["asked", str(questions), "--out", str(nowhere), "--config", str(config)]) == 2
+    assert f"{nowhere}: cannot write" in capsys.readouterr().err
 
 
 # The sets held out of the asked questions, for measuring the tutor on questions it was never taught.
