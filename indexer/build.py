@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.documents import Document, build_documents
+from indexer.documents import Document, build_documents, distinct_passages
 from indexer.encoders import QUERY_ENCODER_DIR, Encoder, EncoderUnavailable
 from indexer.store import FORMAT_VERSION, Manifest, current_path, read_manifest, write_index
 from knowledge.loader import KnowledgeBase
@@ -57,14 +57,12 @@ def passages_of(documents: list[Document]) -> tuple[list[str], np.ndarray]:
 
 
 def encode_once(encoder: Encoder, texts: list[str]) -> np.ndarray:
-    """One vector per text, each distinct text encoded once: an asked question that several entries
-    answer is a passage of each of them."""
-    distinct = list(dict.fromkeys(texts))
-    vectors = encoder.encode(distinct)
-    if vectors.shape != (len(distinct), encoder.dimension):
-        raise RuntimeError(f"the encoder returned shape {vectors.shape} for {len(distinct)} texts")
-    row = {text: i for i, text in enumerate(distinct)}
-    return vectors[[row[text] for text in texts]]
+    """One vector per text, each distinct text encoded once (see `distinct_passages`)."""
+    first, numbers = distinct_passages(texts)
+    vectors = encoder.encode([texts[row] for row in first])
+    if vectors.shape != (len(first), encoder.dimension):
+        raise RuntimeError(f"the encoder returned shape {vectors.shape} for {len(first)} texts")
+    return vectors[numbers]
 
 
 @contextlib.contextmanager

@@ -57,6 +57,20 @@ class Document:
         return cls(**{**data, "passages": tuple(data["passages"]), "names": tuple(data.get("names", ()))})
 
 
+def distinct_passages(texts: list[str]) -> tuple[list[int], list[int]]:
+    """Where each distinct text first occurs, and each text's number among the distinct ones: an asked
+    question that several entries answer is a passage of each, yet embedded and held once."""
+    number: dict[str, int] = {}
+    first: list[int] = []
+    numbers = []
+    for row, text in enumerate(texts):
+        if text not in number:
+            number[text] = len(first)
+            first.append(row)
+        numbers.append(number[text])
+    return first, numbers
+
+
 def _names(title: str, aliases: tuple[str, ...] | list[str]) -> str:
     return "; ".join([title, *aliases])
 

@@ -15,7 +15,7 @@ import numpy as np
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import cdist
 
-from indexer.documents import Document
+from indexer.documents import Document, distinct_passages
 from indexer.store import Manifest, StoredIndex, read_index
 
 # bm25s sets its own logger to DEBUG when imported, which would print on every index load.
@@ -313,6 +313,25 @@ def _phrase_frequency(texts: list[str]) -> Counter[str]:
 
 
 @dataclass(frozen=True)
+class _PassageRows:
+    """A set of passage rows, with what a flat index needs to take each document's best among them in one
+    `np.maximum.reduceat`: the rows in order, where each document's run starts, and its document (`starts`
+    is None when passages are not stored document by document)."""
+
+    mask: np.ndarray
+    rows: np.ndarray
+    starts: np.ndarray | None
+    documents: np.ndarray
+
+    @classmethod
+    def of(cls, mask: np.ndarray, owners: np.ndarray, grouped: bool) -> _PassageRows:
+        rows = np.flatnonzero(mask)
+        kept = owners[rows]
+        starts = np.flatnonzero(np.r_[True, kept[1:] != kept[:-1]]) if len(rows) else np.zeros(0, dtype=np.int64)
+        return cls(mask, rows, starts if grouped else None, kept[starts])
+
+
+@dataclass(frozen=True)
 class DenseScores:
     """(queries x documents) best cosine similarity per document, -1 where none, among three sets of passages:
     `ranked`, the knowledge's text with the symptoms of common problems; `own`, without the symptoms, for
@@ -337,15 +356,9 @@ class SearchIndex:
         self._vectors: faiss.Index | None = stored.vectors
         self._matrix: np.ndarray | None = None
         if isinstance(stored.vectors, faiss.IndexFlat) and stored.vectors.ntotal:
-            first_row: dict[str, int] = {}
-            for row, text in enumerate(p for d in self.documents for p in d.passages):
-                first_row.setdefault(text, row)
-            distinct = np.fromiter(first_row.values(), dtype=np.int64, count=len(first_row))
-            self._matrix = stored.vectors.reconstruct_batch(distinct)
-            number = {row: i for i, row in enumerate(first_row.values())}
-            self._matrix_row = np.asarray(
-                [number[first_row[p]] for d in self.documents for p in d.passages], dtype=np.int64
-            )
+            first, numbers = distinct_passages([p for d in self.documents for p in d.passages])
+            self._matrix = stored.vectors.reconstruct_batch(np.asarray(first, dtype=np.int64))
+            self._matrix_row = np.asarray(numbers, dtype=np.int64)
             self._vectors = None
         self._bm25 = bm25s.BM25()
         # Symptom passages repeat words of their problems; counted twice they would only skew BM25. Asked
@@ -368,19 +381,20 @@ class SearchIndex:
         )
         self._shorthand_names = names_with_shorthand([name for d in self.documents for name in d.names])
         # Each document's passages end with its symptoms, then its asked questions (`Document`).
-        self._symptom_rows = np.zeros(len(self._owners), dtype=bool)
-        self._asked_rows = np.zeros(len(self._owners), dtype=bool)
+        symptom_rows = np.zeros(len(self._owners), dtype=bool)
+        asked_rows = np.zeros(len(self._owners), dtype=bool)
         end = 0
         for document in self.documents:
             end += len(document.passages)
             asked_start = end - document.asked_passages
-            self._asked_rows[asked_start:end] = True
-            self._symptom_rows[asked_start - document.symptom_passages : asked_start] = True
-        self._own_rows = ~(self._symptom_rows | self._asked_rows)
-        self._ranked_rows = ~self._asked_rows
+            asked_rows[asked_start:end] = True
+            symptom_rows[asked_start - document.symptom_passages : asked_start] = True
         # Passages are stored document by document, so in a flat index each document's best passage among
         # some rows is one `np.maximum.reduceat` over them (see `_best_per_document`).
-        self._grouped = bool(np.all(np.diff(self._owners) >= 0))
+        grouped = bool(np.all(np.diff(self._owners) >= 0))
+        self._own_rows = _PassageRows.of(~(symptom_rows | asked_rows), self._owners, grouped)
+        self._ranked_rows = _PassageRows.of(~asked_rows, self._owners, grouped)
+        self._asked_rows = _PassageRows.of(asked_rows, self._owners, grouped)
 
     @classmethod
     def load(cls, index_dir: Path) -> SearchIndex:
@@ -418,18 +432,16 @@ class SearchIndex:
         assert self._vectors is not None  # an approximate index
         return self._vectors.search(query_vectors, min(depth, self._vectors.ntotal))
 
-    def _best_per_document(self, similarities: np.ndarray, rows: np.ndarray, counted: np.ndarray) -> np.ndarray:
+    def _best_per_document(self, similarities: np.ndarray, rows: np.ndarray, counted: _PassageRows) -> np.ndarray:
         """Each document's best similarity among the passages found that are `counted`; -1 where none."""
         scores = np.full((len(similarities), len(self.documents)), -1.0, dtype=np.float32)
-        if self._matrix is not None and self._grouped:  # every passage scored, in document order
-            kept = np.flatnonzero(counted)
-            if len(kept):
-                owners = self._owners[kept]
-                starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
-                scores[:, owners[starts]] = np.maximum.reduceat(similarities[:, kept], starts, axis=1)
+        if self._matrix is not None and counted.starts is not None:  # every passage scored, in document order
+            if len(counted.rows):
+                best = np.maximum.reduceat(similarities[:, counted.rows], counted.starts, axis=1)
+                scores[:, counted.documents] = best
             return scores
         found = rows >= 0
-        found[found] = counted[rows[found]]
+        found[found] = counted.mask[rows[found]]
         queries, places = np.nonzero(found)
         np.maximum.at(scores, (queries, self._owners[rows[queries, places]]), similarities[queries, places])
         return scores

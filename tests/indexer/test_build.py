@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from indexer import store
-from indexer.build import BuildInProgress, build_index, build_lock, snapshot_dir
+from indexer.build import BuildInProgress, build_index, build_lock, encode_once, snapshot_dir
 from indexer.documents import build_documents, symptom
 from indexer.search import SearchIndex
 from indexer.store import IndexUnavailable, read_index, read_manifest
@@ -196,3 +196,18 @@ def test_a_step_is_named_by_its_number_in_words_too(tmp_path: Path) -> None:
 )
 def test_a_symptom_is_the_problem_before_its_cause(problem: str, expected: str | None) -> None:
     assert symptom(problem) == expected
+
+
+def test_each_distinct_passage_is_encoded_once_and_every_passage_gets_its_own_vector() -> None:
+    encoded: list[list[str]] = []
+
+    class CountingEncoder(FakeEncoder):
+        def encode(self, texts: list[str]) -> np.ndarray:
+            encoded.append(list(texts))
+            return super().encode(texts)
+
+    encoder = CountingEncoder()
+    texts = ["why so close", "huddle", "why so close", "volcano", "huddle"]
+    vectors = encode_once(encoder, texts)
+    assert encoded == [["why so close", "huddle", "volcano"]]
+    assert np.array_equal(vectors, FakeEncoder().encode(texts))
