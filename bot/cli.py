@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+from bot.answering.calibration import CalibrationError
 from bot.config import ConfigError, Settings, load_settings
 from bot.evaluation import EvalFileError
 from indexer.build import BuildInProgress
 from indexer.encoders import EncoderUnavailable
 from indexer.store import IndexUnavailable, read_manifest
-from knowledge.loader import KnowledgeError
+from knowledge.loader import KnowledgeBase, KnowledgeError
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print JSON: one object, or one per line with --batch")
     ask.add_argument("--batch", metavar="FILE", help="read one question per line from FILE ('-' for stdin)")
     ask.add_argument("-k", type=int, default=None, help="how many results to return (default: retrieval.top_k)")
+    ask.add_argument("--roadmap", metavar="ID", help="answer as a member who follows this roadmap would be answered")
 
     index = commands.add_parser("index", help="build or inspect the search index")
     index_commands = index.add_subparsers(dest="index_command", required=True)
@@ -53,6 +55,15 @@ def _parser() -> argparse.ArgumentParser:
         default="hybrid",
         help="rank with both signals (served), or dense or BM25 alone for comparison",
     )
+    evaluate.add_argument(
+        "--roadmap", metavar="ID", help="answer as a member of this roadmap; labels without a roadmap mean this one"
+    )
+    calibrate = commands.add_parser(
+        "calibrate", parents=[common], help="fit the ranking weights and the scope model on question sets"
+    )
+    calibrate.add_argument("files", type=Path, nargs="+", help="YAML question sets (items: q, expect)")
+    calibrate.add_argument("--out", type=Path, help="where to write it (default: the shipped calibration)")
+    calibrate.add_argument("--scope-only", action="store_true", help="fit the scope model, keep the weights")
     asked = commands.add_parser(
         "asked", parents=[common], help="turn question sets into asked-question knowledge (YAML)"
     )
@@ -88,14 +99,15 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     if args.k is not None and not 1 <= args.k <= 25:
         raise UsageError("-k must be between 1 and 25")
     answerer = open_answerer(settings)
+    _check_roadmap(answerer.kb, args.roadmap)
     if args.batch is None:
-        answer = answerer.answer(args.question, args.k)
+        answer = answerer.answer(args.question, args.k, args.roadmap)
         print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else answer.text)
         return 0
     batch: list[str] = []
 
     def flush() -> None:
-        for answer in answerer.answer_batch(batch, args.k):
+        for answer in answerer.answer_batch(batch, args.k, args.roadmap):
             if args.json:
                 print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
             else:
@@ -135,6 +147,12 @@ class UsageError(Exception):
     """A command was called with arguments that do not fit together."""
 
 
+def _check_roadmap(kb: KnowledgeBase, roadmap: str | None) -> None:
+    if roadmap is not None and kb.roadmap(roadmap) is None:
+        known = ", ".join(r.id for r in kb.roadmaps)
+        raise UsageError(f"--roadmap {roadmap!r} is not a loaded roadmap (loaded: {known})")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -155,7 +173,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "eval":
             from bot.evaluation import run_eval_command
 
-            return run_eval_command(settings, args.file, as_json=args.json, mode=args.mode)
+            return run_eval_command(settings, args.file, as_json=args.json, mode=args.mode, roadmap=args.roadmap)
+        if args.command == "calibrate":
+            from bot.calibrate import run_calibrate_command
+
+            return run_calibrate_command(settings, args.files, args.out, weights=not args.scope_only)
         if args.command == "asked":
             from bot.evaluation import run_asked_command
 
@@ -168,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         BuildInProgress,
         UsageError,
         EvalFileError,
+        CalibrationError,
     ) as exc:
         print(f"roadmap-tutor: {exc}", file=sys.stderr)
         return 2

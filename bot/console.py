@@ -48,7 +48,8 @@ async def handle_line(tutor: Tutor, line: str, member: Member = LOCAL_MEMBER) ->
         if command == "next":
             picks = await tutor.next_steps(member)
             if not picks:
-                return "You have finished every topic. Next: the Advanced Roadmap."
+                after = await tutor.after_roadmap(member)
+                return "You have finished every topic." + (f" Next: the {after}." if after else "")
             return "\n".join(f"→ {p.entry.topic.title} (step {p.entry.step.number}): {p.reason}" for p in picks)
         if command in {"done", "undo"} and rest:
             result = await (tutor.mark_done if command == "done" else tutor.undo)(member, rest)

@@ -7,6 +7,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -28,10 +29,12 @@ class _Strict(BaseModel):
 
 
 class Expectation(_Strict):
-    """One acceptable answer: a result from `step` (any step when null) whose title or id contains a fragment."""
+    """One acceptable answer: a result from `step` (any step when null) whose title or id contains a fragment,
+    from `roadmap` when one is named (or when the set is run with `--roadmap`)."""
 
     step: int | None
     title_any: list[str] = Field(min_length=1)
+    roadmap: str | None = None
 
     @field_validator("title_any")
     @classmethod
@@ -146,6 +149,8 @@ class ResultLike(Protocol):
     def step(self) -> int | None: ...
     @property
     def score(self) -> float: ...
+    @property
+    def roadmap(self) -> str | None: ...
 
 
 class AnswerLike(Protocol):
@@ -157,18 +162,22 @@ class AnswerLike(Protocol):
     def results(self) -> Sequence[ResultLike]: ...
 
 
-def is_hit(result: ResultLike, expectation: Expectation) -> bool:
-    """A result answers an expectation when the step agrees and a fragment occurs in its title or id."""
+def is_hit(result: ResultLike, expectation: Expectation, roadmap: str | None = None) -> bool:
+    """A result answers an expectation when the step agrees and a fragment occurs in its title or id, and it
+    is of the expectation's roadmap (or `roadmap`, the one the set is run for) when one is named."""
     if expectation.step is not None and result.step != expectation.step:
+        return False
+    wanted = expectation.roadmap or roadmap
+    if wanted is not None and result.roadmap != wanted:
         return False
     title, rid = result.title.casefold(), result.id.casefold()
     return any(f.casefold() in title or f.casefold() in rid for f in expectation.title_any)
 
 
-def first_hit_rank(item: EvalItem, results: Sequence[ResultLike], k: int) -> int | None:
+def first_hit_rank(item: EvalItem, results: Sequence[ResultLike], k: int, roadmap: str | None = None) -> int | None:
     """1-based rank of the first result among the top k that meets any of the item's expectations."""
     for rank, result in enumerate(results[:k], start=1):
-        if any(is_hit(result, expectation) for expectation in item.expectations):
+        if any(is_hit(result, expectation, roadmap) for expectation in item.expectations):
             return rank
     return None
 
@@ -254,6 +263,7 @@ def evaluate(
     items: Sequence[EvalItem],
     answer_batch: Callable[[list[str]], Sequence[AnswerLike]],
     k: int = 5,
+    roadmap: str | None = None,
 ) -> EvalReport:
     """Ask every question in one batch and score the answers.
 
@@ -284,7 +294,7 @@ def evaluate(
             false_abstains += 1
             misses.append(Miss(index, item.q, "abstained on an in-scope question", _top(results)))
             continue
-        rank = first_hit_rank(item, results, k)
+        rank = first_hit_rank(item, results, k, roadmap)
         if rank is not None:
             reciprocal += 1 / rank
             hits_1 += rank == 1
@@ -342,7 +352,9 @@ def format_report(report: EvalReport) -> str:
 # --- The command -------------------------------------------------------------------------------
 
 
-def run_eval_command(settings: Settings, path: str | Path, as_json: bool = False, mode: str = "hybrid") -> int:
+def run_eval_command(
+    settings: Settings, path: str | Path, as_json: bool = False, mode: str = "hybrid", roadmap: str | None = None
+) -> int:
     """`roadmap-tutor eval FILE`: score the tutor on a question file and print the report.
 
     `mode` ranks with both signals (what the tutor serves) or with dense similarity or BM25 alone, to
@@ -357,7 +369,10 @@ def run_eval_command(settings: Settings, path: str | Path, as_json: bool = False
     items = load_eval_set(path)
     answerer = open_answerer(settings)
     answerer.retrieval_mode = cast("Mode", mode)  # checked against MODES above
-    report = evaluate(items, answerer.answer_batch, k=answerer.top_k)
+    if roadmap is not None and answerer.kb.roadmap(roadmap) is None:
+        known = ", ".join(r.id for r in answerer.kb.roadmaps)
+        raise EvalFileError(f"--roadmap {roadmap!r} is not a loaded roadmap (loaded: {known})")
+    report = evaluate(items, partial(answerer.answer_batch, roadmap=roadmap), k=answerer.top_k, roadmap=roadmap)
     asked = {normalise_question(question.q) for question in answerer.kb.asked}
     report = replace(report, taught=sum(normalise_question(item.q) in asked for item in items))
     print(json.dumps(report.to_json(), indent=2, ensure_ascii=False) if as_json else format_report(report))

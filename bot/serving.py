@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from bot.answering import Answerer
+from bot.answering.calibration import SHIPPED_CALIBRATION
 from bot.config import Settings
 from indexer.build import BuildReport, build_index, snapshot_dir
 from indexer.encoders import Encoder, display_name, load_encoder
@@ -77,7 +78,13 @@ def build(settings: Settings, kb: KnowledgeBase, encoder: LazyEncoder | Encoder,
     """Build (or reuse) the index of `kb` with the configured model, exporting its query encoder."""
     load = encoder.get if isinstance(encoder, LazyEncoder) else (lambda: encoder)
     return build_index(
-        kb, settings.index_dir, model_name(settings), load, force=force, export_query_encoder=_exporter(settings)
+        kb,
+        settings.index_dir,
+        model_name(settings),
+        load,
+        force=force,
+        export_query_encoder=_exporter(settings),
+        calibration=SHIPPED_CALIBRATION,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from bot.progress.finder import Choice
 from bot.storage.base import Store
 from bot.storage.errors import StorageError
 from knowledge.loader import KnowledgeBase, TopicEntry
+from knowledge.schema import Roadmap
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +103,11 @@ class Tutor:
     # Answering ------------------------------------------------------------------------------------
 
     async def ask(self, member: Member, question: str) -> Answer:
-        answer = await asyncio.get_running_loop().run_in_executor(self._answering, self.answerer.answer, question)
+        """Answer a member's question; where loaded roadmaps overlap, from the roadmap the member follows."""
+        roadmap = await self.followed_roadmap(member) if len(self.kb.roadmaps) > 1 else None
+        answer = await asyncio.get_running_loop().run_in_executor(
+            self._answering, self.answerer.answer, question, None, roadmap.id if roadmap else None
+        )
         if answer.reason != "empty":
             top = answer.results[0].topic_id if answer.results else None
             log_it = self.store.log_question(
@@ -167,8 +173,25 @@ class Tutor:
         self._completed.pop(member, None)
         return deleted
 
+    async def followed_roadmap(self, member: Member) -> Roadmap | None:
+        """The roadmap a member follows: the one most of their finished topics belong to, else the first."""
+        completed = await self.completed(member)
+        counts = Counter(self.kb.topics[t].roadmap.id for t in completed if t in self.kb.topics)
+        if counts:
+            return self.kb.roadmap(counts.most_common(1)[0][0])
+        return self.kb.roadmaps[0] if self.kb.roadmaps else None
+
     async def next_steps(self, member: Member, limit: int = 3) -> list[Recommendation]:
-        return recommend_next(self.kb, await self.completed(member), limit)
+        """The next topics of the roadmap the member follows."""
+        completed = await self.completed(member)
+        roadmap = await self.followed_roadmap(member)
+        others = {t for t, e in self.kb.topics.items() if roadmap is not None and e.roadmap.id != roadmap.id}
+        return recommend_next(self.kb, completed | others, limit)
+
+    async def after_roadmap(self, member: Member) -> str | None:
+        """What comes after the roadmap the member follows, as its knowledge says (None when it says nothing)."""
+        roadmap = await self.followed_roadmap(member)
+        return roadmap.next_roadmap.title if roadmap is not None and roadmap.next_roadmap else None
 
     async def progress(self, member: Member) -> ProgressReport:
         completed = await self.completed(member)
@@ -179,7 +202,8 @@ class Tutor:
         """Steps (all, or one) with the member's status on each topic."""
         completed = await self.completed(member)
         view = []
-        for roadmap in self.kb.roadmaps:
+        followed = await self.followed_roadmap(member)
+        for roadmap in [followed] if followed is not None else []:
             for s in roadmap.steps:
                 if step is not None and s.number != step:
                     continue

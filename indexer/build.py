@@ -20,10 +20,14 @@ import numpy as np
 
 from indexer.documents import Document, build_documents, distinct_passages
 from indexer.encoders import QUERY_ENCODER_DIR, Encoder, EncoderUnavailable
+from indexer.salience import WORD_SALIENCE_FILE, word_salience
 from indexer.store import FORMAT_VERSION, Manifest, current_path, read_manifest, write_index
 from knowledge.loader import KnowledgeBase
 
 log = logging.getLogger(__name__)
+
+# The file name a build keeps its calibration under (the bot reads it back: `bot.answering.calibration`).
+CALIBRATION_FILE = "calibration.yaml"
 
 
 class BuildInProgress(RuntimeError):
@@ -37,10 +41,10 @@ class BuildReport:
     seconds: float
 
 
-def content_hash(documents: list[Document], model: str) -> str:
-    """What the index depends on: the documents, the model and the on-disk format."""
+def content_hash(documents: list[Document], model: str, calibration: str = "") -> str:
+    """What the index depends on: the documents, the model, the calibration and the on-disk format."""
     digest = hashlib.sha256()
-    digest.update(f"format={FORMAT_VERSION}\nmodel={model}\n".encode())
+    digest.update(f"format={FORMAT_VERSION}\nmodel={model}\ncalibration={calibration}\n".encode())
     for document in documents:
         digest.update(json.dumps(document.to_json(), sort_keys=True, ensure_ascii=False).encode())
     return digest.hexdigest()
@@ -87,6 +91,7 @@ def build_index(
     load_encoder: Callable[[], Encoder],
     force: bool = False,
     export_query_encoder: Callable[[Path], dict[str, Any]] | None = None,
+    calibration: Path | None = None,
 ) -> BuildReport:
     """Embed the knowledge and swap the new index in; reuse the current one when nothing changed.
 
@@ -96,10 +101,15 @@ def build_index(
     `export_query_encoder(directory)`, when given, writes the model as an ONNX query encoder into the new
     build and returns its record (`indexer.onnx_export.export_onnx` does); a build of the same model as
     the current one copies the current export instead. If the export fails the index is built without it.
+
+    `calibration`, a file of the ranking's fitted numbers (`bot.answering.calibration`), is copied into the
+    build, so that the numbers an index answers with are recorded with it. Each build also stores how much
+    each word of the knowledge belongs to its field (`indexer.salience`).
     """
     started = time.monotonic()
     documents = build_documents(kb)
-    digest = content_hash(documents, model)
+    calibration_text = calibration.read_text(encoding="utf-8") if calibration is not None else ""
+    digest = content_hash(documents, model, calibration_text)
     with build_lock(index_dir):
         current = read_manifest(index_dir)
         if not force and current is not None and current.content_hash == digest:
@@ -116,7 +126,13 @@ def build_index(
 
         def extra_files(build: Path) -> dict[str, Any]:
             _add_knowledge_snapshot(kb.files, build)
-            return add_export(build) if add_export is not None else {}
+            salience = word_salience(" ".join([d.title, d.keywords, *d.own_passages]) for d in documents)
+            (build / WORD_SALIENCE_FILE).write_text(json.dumps(salience, sort_keys=True), encoding="utf-8")
+            recorded: dict[str, Any] = {"word_salience": len(salience)}
+            if calibration is not None:
+                (build / CALIBRATION_FILE).write_text(calibration_text, encoding="utf-8")
+                recorded["calibration"] = hashlib.sha256(calibration_text.encode()).hexdigest()[:16]
+            return {**recorded, **(add_export(build) if add_export is not None else {})}
 
         manifest = write_index(
             index_dir,

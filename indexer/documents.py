@@ -8,9 +8,9 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from knowledge.loader import KnowledgeBase
-from knowledge.schema import Concept
+from knowledge.schema import Concept, Roadmap
 
-DocumentKind = Literal["step", "topic", "concept", "resource", "project", "note"]
+DocumentKind = Literal["roadmap", "step", "topic", "concept", "resource", "project", "note"]
 
 
 @dataclass(frozen=True)
@@ -123,10 +123,55 @@ def _step_numbers(number: int) -> list[str]:
     return [f"step {number}", f"step {_CARDINALS[number - 1]}", f"{_ORDINALS[number - 1]} step"]
 
 
+def hours_text(hours: float) -> str:
+    """A duration as learners say it: "about 36 hours"."""
+    return f"about {hours:g} hours"
+
+
+def _roadmap_document(roadmap: Roadmap) -> Document:
+    """The roadmap as a whole: what it is, its goals, what it builds on, its steps' lengths and what comes
+    after it, each a passage, so that "what will I be able to do after this" or "what comes next after the
+    whole thing" finds it. It carries the roadmap's shorthand for the index (see `SearchIndex`)."""
+    # Steps by number only: their titles' words belong to the steps, not to the roadmap as a whole.
+    steps = "; ".join(f"step {s.number}, {hours_text(s.hours)}" for s in roadmap.steps)
+    passages = [
+        f"{_names(roadmap.title, roadmap.aliases)}. {roadmap.summary}",
+        f"{roadmap.title}, goals: by the end of this roadmap you will: " + " ".join(roadmap.goals),
+        f"{roadmap.title}, how long it takes, {hours_text(roadmap.hours)} in all: {steps}.",
+    ]
+    if roadmap.builds_on:
+        passages.append(f"{roadmap.title}, before you start, what it builds on and assumes: {roadmap.builds_on}")
+    if roadmap.next_roadmap:
+        passages.append(
+            f"{roadmap.title}, what comes after this roadmap: {roadmap.next_roadmap.title}. "
+            f"{roadmap.next_roadmap.description}"
+        )
+    return Document(
+        id=roadmap.id,
+        kind="roadmap",
+        title=roadmap.title,
+        roadmap=roadmap.id,
+        step=None,
+        topic_id=None,
+        passages=tuple(passages),
+        keywords=" ".join([roadmap.title, *roadmap.aliases, "roadmap goals"]),
+        names=_unique([roadmap.title, *_short_titles(roadmap.title), *roadmap.aliases]),
+        extra={"shorthand": dict(roadmap.shorthand)} if roadmap.shorthand else {},
+    )
+
+
+def _short_titles(title: str) -> list[str]:
+    """What learners call a roadmap for short: its title before " for " or a colon ("Beginner Roadmap" of
+    "Beginner Roadmap for AI Engineering")."""
+    short = re.split(r"\s+for\s+|:\s*", title, maxsplit=1)[0].strip()
+    return [short] if short and short != title and len(short.split()) >= 2 else []
+
+
 def build_documents(kb: KnowledgeBase) -> list[Document]:
     """Every document, in a stable order so that identical knowledge gives an identical index."""
     docs: list[Document] = []
     for roadmap in kb.roadmaps:
+        docs.append(_roadmap_document(roadmap))
         for step in roadmap.steps:
             topic_titles = ", ".join(t.title for t in step.topics)
             docs.append(
@@ -139,6 +184,7 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                     topic_id=None,
                     passages=(
                         f"{roadmap.title}, step {step.number}: {step.title}. {step.summary} Topics: {topic_titles}.",
+                        f"How long step {step.number} ({step.title}) takes: {hours_text(step.hours)}.",
                     ),
                     keywords=" ".join([f"step {step.number}", step.title, *step.aliases, topic_titles]),
                     names=_unique([*_step_numbers(step.number), step.title, *step.aliases]),
@@ -218,7 +264,9 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                         # Every topic it serves and its kind, so that a request for material ("a book on
                         # ensembles") can reach it through any of them and prefer the kind asked for.
                         extra={"serves": list(resource.serves), "resource_kind": resource.kind},
-                        names=_resource_names(resource.title, resource.kind, resource.description),
+                        names=_unique(
+                            [*_resource_names(resource.title, resource.kind, resource.description), *resource.aliases]
+                        ),
                     )
                 )
     for prompt in kb.prompts:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import unicodedata
@@ -32,22 +33,14 @@ STOPWORDS = frozenset(
     still always never good best better bad worth way want need know go going try trying simply quick quickly
     sure bunch lot lots bit much many new""".split()  # noqa: SIM905 (a word list reads better as text)
 )
-# Chat shorthand learners type, spelled out before a question is searched, so that "activation fn",
-# "lr too big" and "nn from scratch" meet the knowledge's words. Only unambiguous ones in this field.
-SHORTHAND = {
+# Chat shorthand of the English that learners type anywhere, spelled out before a question is searched.
+# Shorthand of a field ("lr", "nn") belongs to the roadmaps of that field: their `shorthand` (knowledge).
+CHAT_SHORTHAND = {
     "fn": "function",
     "fns": "functions",
     "func": "function",
     "funcs": "functions",
     "fxn": "function",
-    "nn": "neural network",
-    "net": "network",
-    "nets": "networks",
-    "nns": "neural networks",
-    "lr": "learning rate",
-    "dl": "deep learning",
-    "hyperparam": "hyperparameter",
-    "hyperparams": "hyperparameters",
     "param": "parameter",
     "params": "parameters",
     "algo": "algorithm",
@@ -56,22 +49,12 @@ SHORTHAND = {
     "imgs": "images",
     "pic": "picture",
     "pics": "pictures",
-    "clf": "classifier",
     "perf": "performance",
     "diff": "difference",
-    "prec": "precision",
-    "rec": "recall",
-    "acc": "accuracy",
-    "optim": "optimizer",
     "u": "you",
     "ur": "your",
     "tho": "though",
     "bc": "because",
-    "bs": "batch size",
-    "wd": "weight decay",
-    "hp": "hyperparameter",
-    "hps": "hyperparameters",
-    "val": "validation",
     "lib": "library",
     "libs": "libraries",
     "dep": "dependency",
@@ -82,41 +65,49 @@ SHORTHAND = {
     "w/": "with",
     "w/o": "without",
 }
-# Not inside a dotted code name or a hyphenated word: the "nn" of "nn.Module" or "torch.nn" and the "u" of
-# "U-Net" are names as typed.
-_SHORTHAND = re.compile(
-    r"(?<![\w.-])(" + "|".join(map(re.escape, sorted(SHORTHAND, key=len, reverse=True))) + r")(?![\w]|[.-]\w)", re.I
-)
 
 
-def expand_shorthand(text: str, keep: re.Pattern[str] | None = None) -> str:
-    """The question with chat shorthand spelled out ("activation funcs" -> "activation functions"), except
-    inside the spans `keep` matches: the names that contain a shorthand word ("elastic net")."""
-    kept = [m.span() for m in keep.finditer(text)] if keep else []
+class Shorthand:
+    """Spells out shorthand in a question: chat English plus what the loaded roadmaps define.
 
-    def spell_out(match: re.Match[str]) -> str:
-        if any(start <= match.start() < end for start, end in kept):
-            return match.group(0)
-        return SHORTHAND[match.group(1).lower()]
+    Not inside a dotted code name or a hyphenated word (the "nn" of "nn.Module" and the "u" of "U-Net" are
+    names as typed), nor inside a name that contains a shorthand word ("elastic net" is no "elastic
+    network"): see `keeping`.
+    """
 
-    return _SHORTHAND.sub(spell_out, text)
+    def __init__(self, spelled: dict[str, str] | None = None) -> None:
+        self.spelled = {**CHAT_SHORTHAND, **{k.lower(): v for k, v in (spelled or {}).items()}}
+        alternatives = "|".join(map(re.escape, sorted(self.spelled, key=len, reverse=True)))
+        self.pattern = re.compile(r"(?<![\w.-])(" + alternatives + r")(?![\w]|[.-]\w)", re.I)
+        self._kept: re.Pattern[str] | None = None
 
+    def keeping(self, names: list[str]) -> Shorthand:
+        """This shorthand, leaving as typed the names whose shorthand must stay: "elastic net" is not an
+        "elastic network". Names whose spelled-out words other names use ("neural net": "neural network
+        basics") need no keeping."""
+        known = " | ".join(" ".join(name_words(name)) for name in names)
+        kept = [
+            name
+            for name in names
+            if len(name_words(name)) > 1
+            and self.pattern.search(name)
+            and f" {' '.join(name_words(self.expand(name)))}" not in f" {known}"
+        ]
+        if kept:
+            spelled = (r"\W+".join(map(re.escape, name_words(name))) for name in sorted(kept, key=len, reverse=True))
+            self._kept = re.compile(r"(?<!\w)(" + "|".join(spelled) + r")(?!\w)", re.I)
+        return self
 
-def names_with_shorthand(names: list[str]) -> re.Pattern[str] | None:
-    """A pattern for the names whose shorthand must stay as typed: "elastic net" is not an "elastic network".
-    Names whose spelled-out words other names use ("neural net": "neural network basics") need no keeping."""
-    known = " | ".join(" ".join(name_words(name)) for name in names)
-    kept = [
-        name
-        for name in names
-        if len(name_words(name)) > 1
-        and _SHORTHAND.search(name)
-        and f" {' '.join(name_words(expand_shorthand(name)))}" not in f" {known}"
-    ]
-    if not kept:
-        return None
-    spelled = (r"\W+".join(map(re.escape, name_words(name))) for name in sorted(kept, key=len, reverse=True))
-    return re.compile(r"(?<!\w)(" + "|".join(spelled) + r")(?!\w)", re.I)
+    def expand(self, text: str) -> str:
+        """The text with shorthand spelled out ("activation funcs" -> "activation functions")."""
+        kept = [m.span() for m in self._kept.finditer(text)] if self._kept else []
+
+        def spell_out(match: re.Match[str]) -> str:
+            if any(start <= match.start() < end for start, end in kept):
+                return match.group(0)
+            return self.spelled[match.group(1).lower()]
+
+        return self.pattern.sub(spell_out, text)
 
 
 # British -ise spellings fold into -ize ones (regularisation, optimiser, memorising).
@@ -158,7 +149,7 @@ def _stem(token: str) -> str:
     return token
 
 
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
     """Lower case without accents, so that "Géron" and "geron" are one word."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -166,7 +157,7 @@ def _plain(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The topic words of a text as typed: no stop words, no lone letters ("x", the "s" of "chollet's")."""
-    return [t for t in _TOKEN.findall(_plain(text)) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())]
+    return [t for t in _TOKEN.findall(plain(text)) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())]
 
 
 def tokenize(text: str) -> list[str]:
@@ -176,7 +167,7 @@ def tokenize(text: str) -> list[str]:
 
 def name_words(text: str) -> list[str]:
     """Words of a name or question as typed (lower case, no punctuation), for matching names."""
-    return _TOKEN.findall(_plain(text))
+    return _TOKEN.findall(plain(text))
 
 
 def _allowed_edits(length: int) -> int:
@@ -360,6 +351,11 @@ class SearchIndex:
             self._matrix = stored.vectors.reconstruct_batch(np.asarray(first, dtype=np.int64))
             self._matrix_row = np.asarray(numbers, dtype=np.int64)
             self._vectors = None
+        # How much each word of the knowledge belongs to its field (`indexer.salience`), stored with the build.
+        salience_file = stored.path / "word_salience.json"
+        self._salience: dict[str, float] = (
+            json.loads(salience_file.read_text(encoding="utf-8")) if salience_file.exists() else {}
+        )
         self._bm25 = bm25s.BM25()
         # Symptom passages repeat words of their problems; counted twice they would only skew BM25. Asked
         # questions are learners' words, not the knowledge's: they would teach BM25 and the typo corrector
@@ -379,7 +375,8 @@ class SearchIndex:
         self.names = NameMatcher(
             [(name, position) for position, d in enumerate(self.documents) for name in d.names], generic
         )
-        self._shorthand_names = names_with_shorthand([name for d in self.documents for name in d.names])
+        spelled = {k: v for d in self.documents for k, v in d.extra.get("shorthand", {}).items()}
+        self.shorthand = Shorthand(spelled).keeping([name for d in self.documents for name in d.names])
         # Each document's passages end with its symptoms, then its asked questions (`Document`).
         symptom_rows = np.zeros(len(self._owners), dtype=bool)
         asked_rows = np.zeros(len(self._owners), dtype=bool)
@@ -446,11 +443,11 @@ class SearchIndex:
         np.maximum.at(scores, (queries, self._owners[rows[queries, places]]), similarities[queries, places])
         return scores
 
-    def lexical_scores(self, query: str) -> np.ndarray:
-        tokens = tokenize(query)
+    def lexical_scores(self, tokens: tuple[str, ...] | list[str]) -> np.ndarray:
+        """BM25 of every document for a question's stemmed topic words (`tokenize`)."""
         if not tokens:
             return np.zeros(len(self.documents), dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(list(tokens)), dtype=np.float32)
 
     def name_matches(self, query: str) -> list[NameMatch]:
         """The document names a question contains (see `NameMatcher.matches`)."""
@@ -469,14 +466,14 @@ class SearchIndex:
         return np.where((distances <= allowed) & (allowed > 0) & first, distances, 99)
 
     def spell_out(self, query: str) -> str:
-        """The question with chat shorthand spelled out, but not inside the names that use it."""
-        return expand_shorthand(query, self._shorthand_names)
+        """The question with shorthand spelled out, but not inside the names that use it."""
+        return self.shorthand.expand(query)
 
     def correct(self, query: str) -> str:
         """The question with misspelt words replaced by the knowledge's nearest word ("regularisaton")."""
         unknown = [
             w
-            for w in dict.fromkeys(_TOKEN.findall(_plain(query)))
+            for w in dict.fromkeys(_TOKEN.findall(plain(query)))
             if len(w) >= CORRECT_MIN_CHARS and w not in STOPWORDS and _stem(w) not in self._vocabulary_set
         ]
         if not unknown or not self._typed_vocabulary:
@@ -487,15 +484,22 @@ class SearchIndex:
         if not fixes:
             return query
         pattern = re.compile(r"\b(" + "|".join(map(re.escape, fixes)) + r")\b", re.I)
-        return pattern.sub(lambda m: fixes[_plain(m.group(1))], query)
+        return pattern.sub(lambda m: fixes[plain(m.group(1))], query)
+
+    def salience(self, typed: tuple[str, ...] | list[str]) -> list[float]:
+        """How much each word (as `words` reads them) belongs to the knowledge's field, from -2 (a word the
+        knowledge never uses) to 4; every word counts 0 when the index has no salience table."""
+        if not self._salience:
+            return [0.0] * len(typed)
+        return [self._salience.get(word, -2.0) for word in typed]
 
     def uses_all_words(self, text: str) -> bool:
         """Whether every topic word of `text` occurs in the knowledge as typed (word forms aside)."""
         return all(_stem(w) in self._vocabulary_set for w in words(text))
 
-    def coverage(self, query: str) -> float:
-        """Share of the question's topic words that the knowledge uses (typos forgiven); 1.0 with none."""
-        typed = words(query)
+    def coverage(self, typed: tuple[str, ...] | list[str]) -> float:
+        """Share of a question's topic words as typed (`words`) that the knowledge uses (typos forgiven);
+        1.0 with none."""
         if not typed:
             return 1.0
         unknown = [w for w in typed if _stem(w) not in self._vocabulary_set]

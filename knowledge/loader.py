@@ -108,6 +108,9 @@ class KnowledgeBase:
         """Every roadmap's subjects that it does not teach, once each."""
         return tuple(dict.fromkeys(subject for roadmap in self.roadmaps for subject in roadmap.beyond))
 
+    def roadmap(self, roadmap_id: str | None) -> Roadmap | None:
+        return next((r for r in self.roadmaps if r.id == roadmap_id), None)
+
     def prompt(self, prompt_id: str) -> WeeklyPrompt | None:
         return next((p for p in self.prompts if p.id == prompt_id), None)
 
@@ -237,6 +240,7 @@ def _check_references(
         if roadmap.id in roadmap_ids:
             raise KnowledgeError(path, "id", f"roadmap id {roadmap.id!r} is used by another file")
         roadmap_ids.add(roadmap.id)
+        claim(roadmap.id, path, "id")  # the roadmap is an entry too: questions about it as a whole
         for s, step in enumerate(roadmap.steps):
             claim(step.id, path, f"steps[{s}].id")
             for t, topic in enumerate(step.topics):

@@ -39,6 +39,8 @@ class Resource(_Strict):
     kind: Literal["book", "course", "docs", "video", "tutorial"]
     description: str = Field(min_length=40, max_length=1000)
     serves: list[str] = Field(default_factory=list, description="topic ids this resource helps with")
+    # What learners call it besides its title ("Hands-On ML", "the Goodfellow book").
+    aliases: list[str] = Field(default_factory=list)
 
 
 class Concept(_Strict):
@@ -98,6 +100,11 @@ class Step(_Strict):
     topics: list[Topic] = Field(min_length=1)
     resources: list[Resource] = Field(default_factory=list)
 
+    @property
+    def hours(self) -> float:
+        """How long the step takes: its topics' hours together."""
+        return sum(topic.hours for topic in self.topics)
+
 
 class NextRoadmap(_Strict):
     """What comes after a roadmap."""
@@ -111,13 +118,33 @@ class Roadmap(_Strict):
 
     id: str = Field(pattern=SLUG)
     title: str = Field(min_length=3, max_length=120)
+    # What learners call the roadmap besides its title ("the intermediate roadmap").
+    aliases: list[str] = Field(default_factory=list)
     level: Literal["beginner", "intermediate", "advanced", "other"] = "other"
     summary: str = Field(min_length=20, max_length=1000)
     goals: list[str] = Field(min_length=1)
+    # What a learner should know before starting: the roadmap it builds on, the skills it assumes.
+    builds_on: str | None = Field(default=None, min_length=20, max_length=600)
     steps: list[Step] = Field(min_length=1)
     beyond: list[str] = Field(default_factory=list)
     """Subjects learners ask about that this roadmap does not teach: such questions are declined."""
     next_roadmap: NextRoadmap | None = None
+    # The field's chat shorthand, spelled out before a question is searched ("lr": "learning rate").
+    shorthand: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("shorthand")
+    @classmethod
+    def _shorthand_is_words(cls, shorthand: dict[str, str]) -> dict[str, str]:
+        for short, spelled in shorthand.items():
+            if not re.fullmatch(r"[a-z0-9][a-z0-9/+#]*", short):
+                raise ValueError(f"shorthand {short!r} must be one lowercase word")
+            if not spelled.strip() or len(spelled) > 60:
+                raise ValueError(f"shorthand {short!r} must spell out to 1 to 60 characters")
+        return shorthand
+
+    @property
+    def hours(self) -> float:
+        return sum(step.hours for step in self.steps)
 
     @field_validator("beyond")
     @classmethod

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from functools import partial
 
+from bot.answering.calibration import CALIBRATION_FILE, SHIPPED_CALIBRATION, Calibration, load_calibration
 from bot.answering.compose import Answer, abstain_answer, compose_answer
 from bot.answering.normalise import MAX_QUESTION_CHARS, clean_question
 from bot.answering.retrieval import DEFAULT_MIN_CONFIDENCE, Mode, Retriever
@@ -16,6 +17,12 @@ from indexer.search import SearchIndex
 from knowledge.loader import KnowledgeBase
 
 log = logging.getLogger(__name__)
+
+
+def calibration_of(index: SearchIndex) -> Calibration:
+    """The calibration an index was built with (kept in its folder), else the shipped one."""
+    recorded = index.path / CALIBRATION_FILE
+    return load_calibration(recorded if recorded.exists() else SHIPPED_CALIBRATION)
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,9 @@ class Answerer:
         self._snapshot = self._snapshot_of(kb, index)
 
     def _snapshot_of(self, kb: KnowledgeBase, index: SearchIndex) -> Snapshot:
-        retriever = Retriever(index, self.encoder, kb.beyond, after=partial(topics_after, kb))
+        retriever = Retriever(
+            index, self.encoder, kb.beyond, after=partial(topics_after, kb), calibration=calibration_of(index)
+        )
         return Snapshot(kb, retriever, {d.id: d for d in index.documents})
 
     @property
@@ -61,16 +70,20 @@ class Answerer:
         """Serve a freshly built index; questions already running finish on the old one."""
         self._snapshot = self._snapshot_of(kb, index)
 
-    def answer(self, question: str, k: int | None = None) -> Answer:
-        return self.answer_batch([question], k)[0]
+    def answer(self, question: str, k: int | None = None, roadmap: str | None = None) -> Answer:
+        return self.answer_batch([question], k, roadmap)[0]
 
-    def answer_batch(self, questions: list[str], k: int | None = None) -> list[Answer]:
-        """Answer several questions with one encoder call (CPU-bound: call it off the event loop)."""
+    def answer_batch(self, questions: list[str], k: int | None = None, roadmap: str | None = None) -> list[Answer]:
+        """Answer several questions with one encoder call (CPU-bound: call it off the event loop).
+
+        `roadmap`: the id of the roadmap the asking member follows; where roadmaps overlap, its entries
+        answer first."""
         snapshot = self._snapshot
         k = k or self.top_k
         cleaned = [clean_question(q) for q in questions]
         searchable = [i for i, c in enumerate(cleaned) if c.problem != "empty"]
-        retrievals = snapshot.retriever.retrieve([cleaned[i].text for i in searchable], k, self.retrieval_mode)
+        texts = [cleaned[i].text for i in searchable]
+        retrievals = snapshot.retriever.retrieve(texts, k, self.retrieval_mode, roadmap)
         by_position = dict(zip(searchable, retrievals, strict=True))
         answers = []
         for position, question in enumerate(questions):
@@ -85,7 +98,8 @@ class Answerer:
                 beyond = retrieval.evidence is not None and retrieval.evidence.beyond
                 answer = abstain_answer(snapshot.kb, question, retrieval.results, "beyond" if beyond else "unknown")
             else:
-                answer = compose_answer(snapshot.kb, question, retrieval.results, snapshot.documents)
+                read = retrieval.question or snapshot.retriever.read(clean.text)
+                answer = compose_answer(snapshot.kb, question, read, retrieval.results, snapshot.documents)
             if clean.truncated:
                 answer.notice = f"Your question was long, so I read its first {MAX_QUESTION_CHARS} characters."
             answers.append(answer)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from bot.answering.question import Question
 from bot.answering.retrieval import Result
-from indexer.documents import Document
+from indexer.documents import Document, hours_text, symptom
 from indexer.search import tokenize
 from knowledge.loader import KnowledgeBase, TopicEntry
+from knowledge.schema import Roadmap
 
-_COMPARISON = re.compile(r"\b(vs\.?|versus|differen\w*|differ|compare\w*|comparison|or|better|instead)\b", re.I)
 # How close the second result must be to the first for a comparison to show both.
 COMPARISON_MARGIN = 0.12
 # A common problem of the answer's topics is shown when it shares this many of the question's topic words,
@@ -112,17 +112,19 @@ def _problems_of(kb: KnowledgeBase, results: list[Result]) -> list[tuple[str, st
 
 
 @lru_cache(maxsize=4096)
-def _problem_words(problem: str) -> frozenset[str]:
-    return frozenset(tokenize(problem))
+def _symptom_words(problem: str) -> frozenset[str]:
+    """The words of what a problem looks like to the learner: its symptom, not its cause and fix (a question
+    about ReLU shares the fix's words of many problems without describing any of them)."""
+    return frozenset(tokenize(symptom(problem) or problem.split(": ", 1)[0]))
 
 
-def matching_problem(question: str, problems: list[tuple[str, str]]) -> tuple[str, str] | None:
-    """The (topic, problem) that reads most like the question, if one shares enough of its words; on a
-    tie, the earlier one (the better-ranked topic)."""
-    asked = set(tokenize(question))
+def matching_problem(question: Question, problems: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """The (topic, problem) whose symptom reads most like the question, if it shares enough of its words;
+    on a tie, the earlier one (the better-ranked topic)."""
+    asked = set(question.tokens)
     best, best_shared = None, 0
     for topic, problem in problems:
-        shared = len(asked & _problem_words(problem))
+        shared = len(asked & _symptom_words(problem))
         if shared > best_shared:
             best, best_shared = (topic, problem), shared
     enough = best_shared >= PROBLEM_MIN_WORDS and best_shared >= PROBLEM_MIN_SHARE * len(asked)
@@ -140,12 +142,16 @@ def _explain(kb: KnowledgeBase, document: Document) -> Section | None:
     if document.kind == "resource":
         resource = kb.resources[document.id].resource
         return Section(resource.title, f"{resource.description}\n{resource.url}")
+    if document.kind == "roadmap":
+        roadmap = kb.roadmap(document.id)
+        return _explain_roadmap(roadmap) if roadmap is not None else None
     if document.kind == "step":
         for roadmap in kb.roadmaps:
             for step in roadmap.steps:
                 if step.id == document.id:
                     topics = "\n".join(f"• {t.title}: {t.summary}" for t in step.topics)
-                    return Section(f"Step {step.number}: {step.title}", f"{step.summary}\n{topics}")
+                    length = f"It takes {hours_text(step.hours)}."
+                    return Section(f"Step {step.number}: {step.title}", f"{step.summary} {length}\n{topics}")
     prompt = kb.prompt(document.id)
     if prompt is not None:
         milestones = "\n".join(f"• {m}" for m in prompt.milestones)
@@ -155,14 +161,30 @@ def _explain(kb: KnowledgeBase, document: Document) -> Section | None:
     return None
 
 
-def compose_answer(kb: KnowledgeBase, question: str, results: list[Result], documents: dict[str, Document]) -> Answer:
-    """A full answer around the best result, with a second one when the question compares two."""
+def _explain_roadmap(roadmap: Roadmap) -> Section:
+    """A roadmap as a whole: what it is, what a learner will be able to do, what it builds on, its steps
+    with their length and what comes after it."""
+    lines = [roadmap.summary, "", "By the end of it you will:", *(f"• {goal}" for goal in roadmap.goals)]
+    if roadmap.builds_on:
+        lines += ["", f"Before you start: {roadmap.builds_on}"]
+    lines += ["", f"Its steps ({hours_text(roadmap.hours)} in all):"]
+    lines += [f"• Step {s.number}: {s.title} ({hours_text(s.hours)})" for s in roadmap.steps]
+    if roadmap.next_roadmap:
+        lines += ["", f"After it: {roadmap.next_roadmap.title}. {roadmap.next_roadmap.description}"]
+    return Section(roadmap.title, "\n".join(lines))
+
+
+def compose_answer(
+    kb: KnowledgeBase, asked: str, question: Question, results: list[Result], documents: dict[str, Document]
+) -> Answer:
+    """A full answer around the best result, with a second one when the question compares two. `asked` is
+    the question as the learner wrote it, `question` as it was read for ranking."""
     top = documents[results[0].id]
-    answer = Answer(question=question, abstained=False, headline=top.title, results=results)
+    answer = Answer(question=asked, abstained=False, headline=top.title, results=results)
     first = _explain(kb, top)
     if first:
         answer.sections.append(first)
-    if len(results) > 1 and _COMPARISON.search(question):
+    if len(results) > 1 and question.intents.comparison:
         second = results[1]
         if second.score >= results[0].score - COMPARISON_MARGIN and second.kind in {"concept", "topic"}:
             section = _explain(kb, documents[second.id])
@@ -181,6 +203,8 @@ def compose_answer(kb: KnowledgeBase, question: str, results: list[Result], docu
         answer.key_points = list(entry.topic.key_points)
         answer.resources = topic_resources(kb, entry)
         answer.next_topics = next_topics(kb, entry.topic.id)
+    elif top.kind == "roadmap":
+        answer.location = top.title
     elif top.step is not None and top.roadmap is not None:
         roadmap = next(r for r in kb.roadmaps if r.id == top.roadmap)
         step = next(s for s in roadmap.steps if s.number == top.step)
@@ -194,6 +218,9 @@ def abstain_answer(kb: KnowledgeBase, question: str, results: list[Result], reas
     explanation = ABSTAIN_EXPLANATIONS[reason]
     if reason == "empty":
         headline = "Ask me a question about the roadmap"
+        example = next((t.title for r in kb.roadmaps for step in r.steps for t in step.topics), None)
+        if example is not None:  # an example from the knowledge itself, whatever roadmap it holds
+            explanation += f" Try something like: What is {example}, and when would I use it?"
     elif reason == "not_english":
         headline = "I can only read questions in English"
     elif reason == "beyond":
@@ -215,10 +242,7 @@ def abstain_answer(kb: KnowledgeBase, question: str, results: list[Result], reas
 
 
 ABSTAIN_EXPLANATIONS = {
-    "empty": (
-        "Your message had no question in it. "
-        "Try something like: What is the difference between L1 and L2 regularization?"
-    ),
+    "empty": "Your message had no question in it.",
     "not_english": "I only understand questions written in English, so I would rather not guess at an answer.",
     "unknown": "That isn't covered by the roadmaps and notes I teach from, and I won't make up an answer.",
     "beyond": "The roadmaps I teach don't cover that subject, so I won't make up an answer.",

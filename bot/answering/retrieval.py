@@ -2,172 +2,46 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
+from bot.answering.calibration import Calibration, Scope, Weights
+from bot.answering.question import Question, read_question
 from indexer.documents import Document
 from indexer.encoders import Encoder
-from indexer.search import STOPWORDS, NameMatch, NameMatcher, SearchIndex, name_words, tokenize
+from indexer.search import NameMatcher, SearchIndex
 
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
 
-# --- Ranking ---------------------------------------------------------------------------------------------
-# Weights were tuned on eval/dev.yaml and set to round values inside the plateau where hit@1 holds.
+# The weights of the ranking's signals and the model that decides when to decline come from data: see
+# `bot.answering.calibration` and `roadmap-tutor calibrate`. What stays here is how they are read.
 # BM25 enters scaled by the query's best document, but never by less than LEXICAL_FLOOR, so that a
 # query whose words barely occur anywhere cannot turn a weak match into a full-strength signal.
-LEXICAL_WEIGHT = 0.25
 LEXICAL_FLOOR = 4.0
-# A document the question names (title or alias, typos forgiven) is what the learner asked about.
-NAME_WEIGHT = 0.3
-# An everyday name ("loss", "accuracy") later in a question often sets the scene rather than naming the
-# subject ("training loss bouncing around", "train acc 100% but ..."), so there it counts this share of a
-# specific name; as the question's first topic word ("which loss for house prices") it counts in full.
-GENERIC_NAME_SHARE = 0.5
-# A name typed in passing (a word of a pasted error, "loss" in "loss goes nan") names a document that the
-# rest of the question is not about: when that document's best passage trails the question's best passage by
-# more than this cosine, the name counts GENERIC_NAME_SHARE of its weight.
-INCIDENTAL_NAME_GAP = 0.04
 # "I finished X, what next?" leads on from the topics it names at least this clearly (exact name 1.0,
-# an everyday name after the subject GENERIC_NAME_SHARE).
+# an everyday name after the subject its generic share).
 NAMED_FOR_FOLLOW_UP = 0.5
-# Topic-level evidence: a concept and its topic share part of the best score of their family, so that a
-# question about a concept also lifts its topic (and the reverse) above lone documents elsewhere.
-FAMILY_WEIGHT = 0.1
-# Resources and weekly prompts outrank topics only when the question asks for material or a project:
-# without the request they lose RESOURCE_PENALTY / PROMPT_PENALTY, with it they (and project topics) gain
-# the bonus. A project asked for ("a project to practise transfer learning") must outrank the concept it names,
-# which the question's words match far better than a prompt's brief: its bonus is larger (tuned on the read
-# sets: 0.15-0.2 gain, 0.25 puts the weekly prompts above Step 4 for "what projects does the roadmap suggest").
-RESOURCE_PENALTY = 0.15
-PROMPT_PENALTY = 0.15
-RESOURCE_BONUS = 0.1
-PROJECT_BONUS = 0.2
-# A question worded like one learners asked before (`Document.asked_passages`) lifts the documents that
-# answered it by how far its cosine to that question passes ASKED_FLOOR: a near-copy (0.8) gains 0.3, a
-# loose resemblance (below 0.5) nothing. Measured by holding sets out: the asked questions from the other
-# sets lifted hit@1 on heldout-15..20 from 0.921 to 0.949 (hit@3 0.976 to 0.984); a floor of 0.6 gained
-# less (0.943), 0.7 less again (0.935); adding them as ordinary passages instead gained 0.936.
-ASKED_WEIGHT = 1.0
-ASKED_FLOOR = 0.5
-# An asked question is in scope by construction, so a question close to one is likely in scope too: for
-# judging confidence its cosine counts less this gap, as though the knowledge's own text had said it.
-# Holding heldout-15..20 out: 0.15 took their false abstains from 5 to 2 (hit@3 0.985 to 0.989) and
-# answered one more of the 786 out-of-scope questions of all 22 sets; 0.05 answered 13 more.
-ASKED_CONFIDENCE_GAP = 0.15
-# --- Abstention --------------------------------------------------------------------------------------------
 # Below this confidence the tutor declines to answer. Confidence is on a 0..1 scale in every mode (see
 # `confidence`), so one threshold, and the settings' override, fits them all.
 DEFAULT_MIN_CONFIDENCE = 0.5
-# Hybrid evidence = best cosine + NAME_EVIDENCE x a specific name matched - UNKNOWN_WORD_PENALTY x the
-# share of words the knowledge never uses. On dev every out-of-scope question without a subject from
-# the roadmaps' `beyond` subjects scores at most 0.23 and every in-scope one at least 0.36: HYBRID_CUT sits between.
-# (BM25 strength was tried as evidence too and only narrowed that gap: "weather in tokyo tomorrow"
-# matches a weekly prompt's words.)
-NAME_EVIDENCE = 0.2
-UNKNOWN_WORD_PENALTY = 0.1
-HYBRID_CUT = 0.30
-# When the best passage (dense) and the best word match (BM25) point at the same topic family, two
-# independent signals agree on the subject; an off-topic question's best cosine and best BM25 hits land
-# on unrelated documents far more often. Measured on all three development sets: off-topic questions
-# whose signals agree reach at most 0.23 evidence, so agreement may lift by less than the 0.07 to the cut
-# without answering them; in-scope paraphrases with agreeing signals sat just under it ("harmonic mean
-# of P and R" 0.29). Half that distance keeps a margin on both sides.
-AGREE_EVIDENCE = 0.035
 # A subject beyond the roadmap is declined unless the question also names something the roadmap teaches
 # whose passages are at least this close to the question ("GAN training with weight decay" 0.35; the Keras
 # fine-tuning tutorial for "fine-tune llama 3 with LoRA" 0.22).
 TAUGHT_NAME_MIN_COSINE = 0.3
+# A word at least ten times likelier in the knowledge than in everyday English is the field's own; the
+# lowest salience is a word the knowledge never uses (`indexer.salience`).
+FIELD_WORD = 1.0
+NEVER_USED = -2.0
 # One signal alone cannot meet both abstention targets on dev; these cuts minimise the sum of the
 # false-abstain rate and the out-of-scope answer rate there.
 DENSE_CUT = 0.40
 LEXICAL_CUT = 3.0
 # How fast confidence moves from 0 to 1 around the cut (in units of the evidence).
 CONFIDENCE_SPREAD = 0.05
-
-
-_MATERIAL = re.compile(
-    r"\b(books?|course|courses|coursera|videos?|youtube|playlist|lectures?|tutorials?|resources?|materials?|"
-    r"docs|documentation|link|links|read|reading|guides?|articles?|textbook|pages?|websites?|"
-    r"where (can|do|should) i (learn|study)|(places?|where) to (learn|study)|learn from|study from)\b",
-    re.I,
-)
-# The kind of material asked for, by the words learners use for each resource kind.
-_MATERIAL_KINDS = {
-    "book": re.compile(r"\b(books?|textbooks?)\b", re.I),
-    "course": re.compile(r"\b(course|courses|coursera|mooc)\b", re.I),
-    "video": re.compile(r"\b(videos?|youtube|playlist|lectures?)\b", re.I),
-    "docs": re.compile(r"\b(docs|documentation|api reference)\b", re.I),
-    "tutorial": re.compile(r"\b(tutorials?|walkthrough)\b", re.I),
-}
-_PROJECT = re.compile(
-    r"\b(projects?|challenges?|weekly|prompts?(?! engineering)|(?<!in )practi[cs]e|exercises?|portfolio|ideas?|"
-    r"experiments?|hands[- ]on(?! (ml|machine))|something to (build|make|try))\b",
-    re.I,
-)
-# "I finished X, what next?": the learner wants what comes after X, not X again. Finishing alone is not
-# asking ("finished the CNN tutorial, how do I make it a portfolio project"), and "what now" alone is as
-# often "what do I do about this problem": they count together.
-_NEXT = re.compile(
-    r"\b(what next|what'?s next|next step|next thing|comes (after|next)|after step|what after|what'?s left|"
-    r"what remains|(study|learn|do|read|go|tackle) (next|after))\b",
-    re.I,
-)
-_FINISHED = re.compile(
-    r"\b(finished|finishing|finish|completed|done with|i'?m done|through with|wrapped up|got through)\b", re.I
-)
-_AFTER_FINISHING = re.compile(
-    r"\b(what now|now what|then what|(study|learn|read|tackle) now|"
-    r"where (do|should|can) i (start|begin|go)|where to (start|begin|go|now|next)|"
-    r"moving on|move on)\b",
-    re.I,
-)
-
-
-# The symptom learners describe most and name least: good on the training data, poor on anything else. The
-# encoder does not see "99% on train, 70% on test" as overfitting, so the question is given the word.
-_OVERFITTING = re.compile(
-    r"\b(train|training|trained)\b"  # what the model does well on ...
-    r"[^.?!]{0,80}?\b(but|while|yet|only|then|whereas)\b[^.?!]{0,60}?"  # ... set against ...
-    r"\b(test|testing|new data|unseen|anything new|new examples|holdout|hold-out|validation|val)\b",  # ... the rest
-    re.I,
-)
-
-
-def name_the_symptom(question: str) -> str:
-    """The question with the name of the symptom it describes added ("great on train but bad on test" ->
-    overfitting); unchanged when it describes none or already names it."""
-    if _OVERFITTING.search(question) and "overfit" not in question.lower():
-        return f"{question} (overfitting)"
-    return question
-
-
-# A model's name with its version glued on ("yolov8", "llama3", "gpt4"): the name, for matching subjects beyond
-# the roadmap.
-_VERSIONED = re.compile(r"\b([a-z]{2,}?)v?\d+(\.\d+)?\b", re.I)
-
-
-def asks_what_next(question: str) -> bool:
-    return bool(_NEXT.search(question) or (_FINISHED.search(question) and _AFTER_FINISHING.search(question)))
-
-
-_COMPARISON = re.compile(r"\b(vs|versus|or|compared?|comparison|difference|differ|better)\b", re.I)
-# "I finished the beginner roadmap": a whole roadmap done, unlike "what's next on the roadmap".
-_ROADMAP = re.compile(r"\b(finished|finish|completed|done with)\s+(\w+\s+){0,3}roadmaps?\b", re.I)
-# "I finished the projects part": a part of the roadmap, not one topic, was finished.
-_WHOLE_PART = re.compile(r"\b(roadmaps?|steps?|parts?|sections?|stages?|projects|everything|all)\b", re.I)
-# "What's left in step 1?", "the next thing to learn in step 1": the step named is where to look.
-_WITHIN_STEP = re.compile(
-    r"\b(left|remains|next|learn|study|do)\b[^.?!]{0,30}\b(in|within|inside|of)\s+(this\s+|the\s+)?step\b", re.I
-)
-# "Where do I start?": the first step, unless the question names what it wants to start with.
-# "Where do I start" with this many topic words besides is about a subject: that subject, not step 1.
-START_SUBJECT_WORDS = 3
-_START = re.compile(r"\b(where (do|should|can) i (start|begin)|where to (start|begin)|first step)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -203,6 +77,33 @@ class Evidence:
     coverage: float  # share of the question's topic words the knowledge uses
     beyond: bool  # names a subject beyond the roadmap, and nothing taught that reads like the question
     agree: bool = False  # the best dense and the best BM25 document share a topic family
+    # Share of the topic words outside the names it matched that the knowledge uses: "throw a lasso like a
+    # cowboy" names Lasso in words the knowledge never uses; 1.0 when the names are all there is.
+    context: float = 1.0
+    # How much the question's words belong to the knowledge's field (`SearchIndex.salience`): the share of
+    # its words that are the field's own and the share the knowledge never uses, and the same among the
+    # words outside the names matched (the whole question's when the names are all there is).
+    domain: float = 0.0
+    unknown: float = 0.0
+    context_domain: float = 0.0
+    context_unknown: float = 0.0
+
+    def features(self) -> dict[str, float]:
+        """The scope model's inputs (`Scope.FEATURES`)."""
+        return {
+            "domain": self.domain,
+            "unknown": self.unknown,
+            "context_domain": self.context_domain,
+            "context_unknown": self.context_unknown,
+            "named_in_domain": self.named * self.context_domain,
+            "dense": self.dense,
+            "named": self.named,
+            "coverage": self.coverage,
+            "context": self.context,
+            "named_in_context": self.named * self.context,
+            "agree": float(self.agree),
+            "lexical": self.lexical / (self.lexical + LEXICAL_FLOOR),
+        }
 
 
 @dataclass(frozen=True)
@@ -210,6 +111,7 @@ class Retrieval:
     results: list[Result]
     confidence: float
     evidence: Evidence | None = None
+    question: Question | None = None  # as read: what composing the answer reads too
 
 
 @dataclass(frozen=True)
@@ -225,11 +127,18 @@ class Layout:
     resource: np.ndarray  # bool
     prompt: np.ndarray  # bool: weekly project prompts
     project: np.ndarray  # bool: project topics and weekly prompts
+    whole_roadmap: np.ndarray  # bool: the documents of roadmaps as a whole
     step: np.ndarray  # step number per document, 0 when it has none
     step_document: dict[tuple[str | None, int], int]  # (roadmap, step number) -> its step document
     roadmap: list[str | None]
     topic_document: dict[str, int]  # roadmap topic id -> its topic (or project topic) document
     topic_id: list[str | None]  # the roadmap topic each topic or concept document belongs to, else None
+    # Per roadmap id, 1.0 for its documents (and the weekly prompts for its topics), else 0.
+    roadmaps: dict[str, np.ndarray] = field(default_factory=dict)
+    roadmap_document: dict[str, int] = field(default_factory=dict)  # roadmap id -> its whole-roadmap document
+
+    def of_roadmap(self, roadmap: str) -> np.ndarray:
+        return self.roadmaps.get(roadmap, np.zeros(len(self.family), dtype=np.float32))
 
     @classmethod
     def of(cls, documents: list[Document]) -> Layout:
@@ -255,6 +164,11 @@ class Layout:
         roadmap = [d.roadmap for d in documents]
         topic_document = {d.id: i for i, d in enumerate(documents) if family[i] >= 0 and d.id == d.topic_id}
         topic_id = [d.topic_id if family[i] >= 0 else None for i, d in enumerate(documents)]
+        roadmap_of_topic = {d.topic_id: d.roadmap for d in documents if d.topic_id and d.roadmap}
+        owner = [d.roadmap or roadmap_of_topic.get(d.topic_id or "") for d in documents]
+        roadmaps = {
+            r: np.asarray([o == r for o in owner], dtype=np.float32) for r in dict.fromkeys(o for o in owner if o)
+        }
         return cls(
             family,
             len(numbers),
@@ -265,40 +179,50 @@ class Layout:
             kinds == "resource",
             prompt,
             kinds == "project",
+            kinds == "roadmap",
             step,
             step_document,
             roadmap,
             topic_document,
             topic_id,
+            roadmaps,
+            {d.id: i for i, d in enumerate(documents) if d.kind == "roadmap"},
         )
 
 
-def name_weights(question: str, matches: list[NameMatch], count: int) -> np.ndarray:
+DEFAULT_WEIGHTS = Weights()
+
+
+def name_weights(
+    question: Question, count: int, share_of_generic: float = DEFAULT_WEIGHTS.generic_name_share
+) -> np.ndarray:
     """Per document, how strongly the question names it: a match's quality, an everyday name's reduced
-    unless it opens the question (see GENERIC_NAME_SHARE)."""
-    typed = name_words(question)
-    subject = next((i for i, word in enumerate(typed) if word not in STOPWORDS), len(typed))
+    unless it opens the question (see `Weights.generic_name_share`)."""
+    subject = question.subject_start
     weights = np.zeros(count, dtype=np.float32)
-    for match in matches:
-        share = 1.0 if match.specific or match.start <= subject else GENERIC_NAME_SHARE
+    for match in question.names:
+        share = 1.0 if match.specific or match.start <= subject else share_of_generic
         weights[match.document] = max(weights[match.document], share * match.quality)
     return weights
 
 
-def with_asked(dense: np.ndarray, asked: np.ndarray) -> np.ndarray:
-    """Dense scores lifted where the question is worded like an asked question (see ASKED_WEIGHT)."""
-    return dense + ASKED_WEIGHT * np.maximum(asked - ASKED_FLOOR, 0.0)
+def with_asked(dense: np.ndarray, asked: np.ndarray, weights: Weights = DEFAULT_WEIGHTS) -> np.ndarray:
+    """Dense scores lifted where the question is worded like an asked question: a near-copy (0.8) gains 0.3,
+    a loose resemblance (below the floor, 0.5) nothing."""
+    return dense + weights.asked_weight * np.maximum(asked - weights.asked_floor, 0.0)
 
 
-def discount_incidental_names(named: np.ndarray, dense: np.ndarray) -> np.ndarray:
-    """Name weights with names typed in passing discounted (see INCIDENTAL_NAME_GAP)."""
+def discount_incidental_names(named: np.ndarray, dense: np.ndarray, weights: Weights = DEFAULT_WEIGHTS) -> np.ndarray:
+    """Name weights with names typed in passing discounted: a name whose document's best passage trails the
+    question's best passage by more than `incidental_name_gap` was typed in passing ("tensors" in a pasted
+    device error, "loss" in "loss goes nan")."""
     if not len(dense):
         return named
-    incidental = dense < float(dense.max()) - INCIDENTAL_NAME_GAP
-    return np.where(incidental, named * GENERIC_NAME_SHARE, named).astype(np.float32)
+    incidental = dense < float(dense.max()) - weights.incidental_name_gap
+    return np.where(incidental, named * weights.generic_name_share, named).astype(np.float32)
 
 
-def requested_names(question: str, named: np.ndarray, layout: Layout) -> np.ndarray:
+def requested_names(question: Question, named: np.ndarray, layout: Layout) -> np.ndarray:
     """Name weights with a request passed on: when the question asks for material or a project, the
     resources or weekly prompts for a topic it names are named as strongly as that topic's best-named
     document. "A read on containers" or "an exercise on L1 and L2" names the subject only to say which
@@ -308,9 +232,9 @@ def requested_names(question: str, named: np.ndarray, layout: Layout) -> np.ndar
     """
     passed = named.copy()
     requests = []
-    if _MATERIAL.search(question):
+    if question.intents.material:
         requests.append((layout.resource, layout.tutorial))
-    if _PROJECT.search(question):
+    if question.intents.project:
         requests.append((layout.prompt, layout.project))
     for wanted, answers in requests:
         sources = (layout.family >= 0) & ~answers & (named > 0)
@@ -321,7 +245,7 @@ def requested_names(question: str, named: np.ndarray, layout: Layout) -> np.ndar
         for position in np.nonzero(wanted)[0]:
             for family in layout.served[position]:
                 passed[position] = max(passed[position], best[family])
-    if _MATERIAL.search(question):
+    if question.intents.material:
         # "A book for the classic ML part": a named step passes its name on to the material listed under it.
         for (roadmap, number), position in layout.step_document.items():
             if named[position] > 0:
@@ -349,39 +273,47 @@ def family_best(scores: np.ndarray, layout: Layout) -> np.ndarray:
     return shared
 
 
-def kind_prior(question: str, layout: Layout, named: np.ndarray) -> np.ndarray:
+def kind_prior(question: Question, layout: Layout, named: np.ndarray, weights: Weights = DEFAULT_WEIGHTS) -> np.ndarray:
     """Penalties for resources and prompts unless the question asks for one, or names it."""
     prior = np.zeros(len(layout.family), dtype=np.float32)
-    if _MATERIAL.search(question):
-        prior[layout.resource | layout.tutorial] += RESOURCE_BONUS
+    if question.intents.material:
+        prior[layout.resource | layout.tutorial] += weights.resource_bonus
         # "A book on X" wants a book: resources of the kind named gain the bonus again over other kinds.
-        for kind, pattern in _MATERIAL_KINDS.items():
-            if pattern.search(question):
-                prior[layout.resource_kind == kind] += RESOURCE_BONUS
+        for kind in question.intents.material_kinds:
+            prior[layout.resource_kind == kind] += weights.resource_bonus
     else:
-        prior[layout.resource] -= RESOURCE_PENALTY
-    if _PROJECT.search(question):
-        prior[layout.project] += PROJECT_BONUS
+        prior[layout.resource] -= weights.resource_penalty
+    if question.intents.about_roadmap:
+        prior[layout.whole_roadmap] += weights.roadmap_bonus
+    if question.intents.project:
+        prior[layout.project] += weights.project_bonus
     else:
-        prior[layout.prompt] -= PROMPT_PENALTY
+        prior[layout.prompt] -= weights.prompt_penalty
     prior[named > 0] = np.maximum(prior[named > 0], 0.0)
     return prior
 
 
-def fuse(dense: np.ndarray, lexical: np.ndarray, named: np.ndarray, prior: np.ndarray, layout: Layout) -> np.ndarray:
+def fuse(
+    dense: np.ndarray,
+    lexical: np.ndarray,
+    named: np.ndarray,
+    prior: np.ndarray,
+    layout: Layout,
+    weights: Weights = DEFAULT_WEIGHTS,
+) -> np.ndarray:
     """One score per document from the three signals, shared within topic families, plus the kind prior."""
     best_lexical = float(lexical.max()) if len(lexical) else 0.0
     lexical_scaled = lexical / max(best_lexical, LEXICAL_FLOOR)
-    base = dense + LEXICAL_WEIGHT * lexical_scaled + NAME_WEIGHT * named
-    return base + FAMILY_WEIGHT * family_best(base, layout) + prior
+    base = dense + weights.lexical * lexical_scaled + weights.name * named
+    return base + weights.family * family_best(base, layout) + prior
 
 
-def siblings_before_topic(question: str, scores: np.ndarray, named: np.ndarray, layout: Layout) -> np.ndarray:
+def siblings_before_topic(question: Question, scores: np.ndarray, named: np.ndarray, layout: Layout) -> np.ndarray:
     """Scores with a topic placed after its concepts when the question compares two or more of them ("flask
     or fastapi", "ridge vs lasso"): a comparison asks about those concepts, not their topic at large. Naming
     them without comparing ("write an api, put it in docker, use a model server?") asks about the topic."""
     placed = scores.copy()
-    if not _COMPARISON.search(question):
+    if not question.intents.comparison:
         return placed
     concepts: dict[int, list[int]] = {}  # topic document -> its concepts named in full
     for i in np.nonzero(named >= 1.0)[0]:
@@ -394,13 +326,7 @@ def siblings_before_topic(question: str, scores: np.ndarray, named: np.ndarray, 
     return placed
 
 
-def _has_subject(text: str) -> bool:
-    """Whether a question has a subject of its own besides its request ("want to tell if a tweet is
-    positive or negative, where do I start" is about sentiment, not about starting the roadmap)."""
-    return len(tokenize(text)) >= START_SUBJECT_WORDS
-
-
-def next_step(question: str, scores: np.ndarray, named: np.ndarray, layout: Layout) -> int | None:
+def next_step(question: Question, scores: np.ndarray, named: np.ndarray, layout: Layout) -> int | None:
     """For "I finished X, what now?", the step document after X's step; None for any other question.
 
     X's step is the step the question names, else the step of the topic or step document most like the
@@ -409,12 +335,13 @@ def next_step(question: str, scores: np.ndarray, named: np.ndarray, layout: Layo
     """
     named_steps = [i for i in np.nonzero(named)[0] if i in layout.step_document.values()]
     first = [i for (_, number), i in layout.step_document.items() if number == 1]
-    if not asks_what_next(question):
-        starting = _START.search(question) and not named.any() and not _has_subject(_START.sub(" ", question))
+    intents = question.intents
+    if not intents.what_next:
+        starting = intents.start and not named.any()
         return first[0] if starting and first else None
     if named_steps:
         current = named_steps[0]
-    elif _ROADMAP.search(question):
+    elif intents.roadmap_done:
         return first[0] if first else None
     else:
         # What the learner finished is a topic or a step, not a resource or prompt the question brought up.
@@ -425,8 +352,17 @@ def next_step(question: str, scores: np.ndarray, named: np.ndarray, layout: Layo
     return layout.step_document.get((layout.roadmap[current], int(layout.step[current]) + 1))
 
 
+def _roadmap_in_question(scores: np.ndarray, layout: Layout) -> int | None:
+    """The roadmap document of the roadmap the question is most about (its best-scoring document's)."""
+    stepped = np.nonzero(layout.step > 0)[0]
+    if not len(stepped) or not layout.roadmap_document:
+        return None
+    best = layout.roadmap[int(stepped[np.argmax(scores[stepped])])]
+    return layout.roadmap_document.get(best or "")
+
+
 def follow_ups(
-    question: str, scores: np.ndarray, named: np.ndarray, layout: Layout, after: Callable[[list[str]], list[str]]
+    question: Question, scores: np.ndarray, named: np.ndarray, layout: Layout, after: Callable[[list[str]], list[str]]
 ) -> list[int]:
     """For "I finished X, what now?", the documents to show first, in order; [] for any other question.
 
@@ -434,12 +370,17 @@ def follow_ups(
     (`after`): topics first when the question names topics, the step first when it names a step.
     """
     step = next_step(question, scores, named, layout)
-    if not asks_what_next(question):
+    if not question.intents.what_next:
         return [step] if step is not None else []
     done = [layout.topic_id[i] for i in np.nonzero(named >= NAMED_FOR_FOLLOW_UP)[0] if layout.topic_id[i]]
+    whole = _roadmap_in_question(scores, layout)
+    if whole is not None and not done and (question.intents.about_roadmap or step is None):
+        # "what will I be able to do after finishing this roadmap", "finished step 5, what now": what comes
+        # after the roadmap is told by the roadmap itself.
+        return [whole]
     if step is None:  # no step after: what the finished topics open up ("learn after docker + fastapi")
         return [layout.topic_document[t] for t in after(done) if t in layout.topic_document] if done else []
-    if done and _WITHIN_STEP.search(question):
+    if done and question.intents.within_step:
         # "done with regularization and ensembles, what's left in step 1": the step is where to look, not
         # what was finished; what the finished topics open up in that step first, then the next step.
         within = int(layout.step[step]) - 1
@@ -448,7 +389,7 @@ def follow_ups(
     if any(named[i] > 0 for i in layout.step_document.values()):
         finished = [layout.topic_id[i] for i in range(len(named)) if layout.step[i] == layout.step[step] - 1]
         topics_first = False
-    elif _WHOLE_PART.search(question):  # "finished the projects part", "finished the roadmap": the step only
+    elif question.intents.whole_part and not done:  # "finished the projects part", "finished the roadmap"
         return [step]
     else:  # topics named: what they lead to; nothing named: the step after the best-ranked document's
         finished = done
@@ -457,12 +398,13 @@ def follow_ups(
     return [*topics, step] if topics_first else [step, *topics]
 
 
-def confidence(mode: Mode, evidence: Evidence) -> float:
-    """How sure the ranking is that the knowledge answers the question, 0..1 with 0.5 at the calibrated cut.
+def confidence(mode: Mode, evidence: Evidence, scope: Scope | None = None) -> float:
+    """How sure the ranking is that the knowledge answers the question, 0..1 with 0.5 at the cut.
 
-    Hybrid: cosine similarity, raised by a specific name matched, lowered by the share of words the
-    knowledge never uses ("carbonara", "waterloo"); 0 for a subject beyond the roadmap. Single-signal modes
-    use their own best score.
+    Hybrid: the calibrated scope model (`Scope`) over the evidence: cosine similarity, names matched and
+    whether the words around them are the knowledge's ("throw a lasso like a cowboy" is not), the share of
+    words the knowledge never uses, agreement of the signals; 0 for a subject beyond the roadmap.
+    Single-signal modes use their own best score against a fixed cut.
     """
     if mode == "dense":
         raw, cut = evidence.dense, DENSE_CUT
@@ -471,9 +413,7 @@ def confidence(mode: Mode, evidence: Evidence) -> float:
     else:
         if evidence.beyond:
             return 0.0
-        raw = evidence.dense + NAME_EVIDENCE * evidence.named - UNKNOWN_WORD_PENALTY * (1.0 - evidence.coverage)
-        raw += AGREE_EVIDENCE * evidence.agree
-        cut = HYBRID_CUT
+        return (scope or Scope()).probability(evidence.features())
     return float(1.0 / (1.0 + np.exp(-(raw - cut) / CONFIDENCE_SPREAD)))
 
 
@@ -486,6 +426,7 @@ class Retriever:
         encoder: Encoder,
         beyond: Iterable[str] = (),
         after: Callable[[list[str]], list[str]] = lambda finished: [],
+        calibration: Calibration | None = None,
     ) -> None:
         """`beyond`: subjects the knowledge says it does not teach (the roadmaps' `beyond` lists); `after`:
         the topic ids to study after some finished ones (the roadmap's prerequisites).
@@ -498,52 +439,93 @@ class Retriever:
         self.layout = Layout.of(index.documents)
         self.beyond = NameMatcher([(p, 0) for p in beyond if p not in index.names])
         self.after = after
+        self.calibration = calibration or Calibration()
 
-    def _teaches_named(self, matches: list[NameMatch], dense: np.ndarray) -> bool:
+    def _teaches_named(self, question: Question, dense: np.ndarray) -> bool:
         """Whether the question names something the roadmap teaches and reads like it: "fine-tune" in
         "fine-tune llama with LoRA" names the Keras tutorial, whose passages are nothing like the question."""
-        return any(m.specific and dense[m.document] >= TAUGHT_NAME_MIN_COSINE for m in matches)
+        return any(m.specific and dense[m.document] >= TAUGHT_NAME_MIN_COSINE for m in question.names)
 
-    def _names_beyond(self, question: str) -> bool:
+    def _names_beyond(self, question: Question) -> bool:
         """Whether the question names a subject beyond the roadmap. A match with a typo counts only when
         the typed words are not all the knowledge's own: "deep network" is not a misspelt "deep Q-network"."""
-        question = _VERSIONED.sub(r"\1", question)
-        typed = name_words(question)
+        typed = question.typed
         return any(
             match.quality == 1.0 or not self.index.uses_all_words(" ".join(typed[match.start : match.end]))
-            for match in self.beyond.matches(question)
+            for match in question.beyond
         )
 
-    def retrieve(self, questions: list[str], k: int, mode: Mode = "hybrid") -> list[Retrieval]:
+    def _domain(self, question: Question) -> dict[str, float]:
+        """The salience evidence of `Evidence`: whole question, and the words around the names it matched."""
+        whole = np.asarray(self.index.salience(question.words))
+        around = np.asarray(self.index.salience(question.context_words)) if question.context_words else whole
+        if not len(whole):
+            return {}
+        return {
+            "domain": float(np.mean(whole >= FIELD_WORD)),
+            "unknown": float(np.mean(whole <= NEVER_USED)),
+            "context_domain": float(np.mean(around >= FIELD_WORD)),
+            "context_unknown": float(np.mean(around <= NEVER_USED)),
+        }
+
+    def read(self, text: str) -> Question:
+        """The question as every signal reads it (see `read_question`)."""
+        return read_question(text, self.index, self.beyond)
+
+    def retrieve(
+        self, questions: list[str], k: int, mode: Mode = "hybrid", roadmap: str | None = None
+    ) -> list[Retrieval]:
+        """The k best documents for each question and how sure the ranking is. `roadmap`: the roadmap the
+        member follows, whose documents win where roadmaps overlap (`Weights.roadmap_preference`)."""
         if not questions:
             return []
-        if mode == "hybrid":
-            # Shorthand spelled out and typos corrected before any signal reads the question, so that the
-            # encoder and BM25 see "learning rate" for "lr" and "tuning" for "tunning", as names already do.
-            questions = [name_the_symptom(self.index.correct(self.index.spell_out(q))) for q in questions]
+        # Shorthand spelled out and typos corrected before any signal reads the question, so that the encoder
+        # and BM25 see "learning rate" for "lr" and "tuning" for "tunning", as names already do. The single-
+        # signal modes read the question as typed.
+        read = [self.read(q) if mode == "hybrid" else read_question(q) for q in questions]
         if mode == "lexical":
             dense = whole = np.zeros((len(questions), len(self.index)), dtype=np.float32)
         else:
-            vectors = self.encoder.encode(questions)
+            vectors = self.encoder.encode([q.text for q in read])
             if mode == "hybrid":
                 found = self.index.dense_scores_for_ranking(vectors)
-                dense = with_asked(found.ranked, found.asked)
-                whole = np.maximum(found.own, found.asked - ASKED_CONFIDENCE_GAP)
+                dense = with_asked(found.ranked, found.asked, self.calibration.weights)
+                # Scope is judged on the knowledge's own text, as `roadmap-tutor calibrate` fits it: asked
+                # questions rank, but a word trap close to a short asked one ("lasso??") stays out.
+                whole = found.own
             else:
                 dense = whole = self.index.dense_scores(vectors)
-        return [self._rank(question, dense[row], whole[row], k, mode) for row, question in enumerate(questions)]
+        return [self.rank(question, dense[row], whole[row], k, mode, roadmap) for row, question in enumerate(read)]
 
-    def _rank(self, question: str, dense: np.ndarray, whole: np.ndarray, k: int, mode: Mode) -> Retrieval:
+    def rank(
+        self,
+        question: Question,
+        dense: np.ndarray,
+        whole: np.ndarray,
+        k: int,
+        mode: Mode = "hybrid",
+        roadmap: str | None = None,
+        calibration: Calibration | None = None,
+    ) -> Retrieval:
         """`dense`: each document's best passage with the lift of asked questions (`with_asked`), for
-        ranking; `whole`: each document's best passage of its own text or asked question (less
-        ASKED_CONFIDENCE_GAP), for judging confidence."""
+        ranking; `whole`: each document's best passage of its own text, for judging confidence.
+        `calibration` replaces the retriever's own (for fitting one)."""
+        calibration = calibration or self.calibration
+        weights = calibration.weights
         count = len(self.index)
-        lexical = self.index.lexical_scores(question) if mode != "dense" else np.zeros(count, dtype=np.float32)
-        matches = self.index.name_matches(question) if mode == "hybrid" else []
-        typed = name_weights(question, matches, count)
+        lexical = self.index.lexical_scores(question.tokens) if mode != "dense" else np.zeros(count, dtype=np.float32)
+        matches = question.names if mode == "hybrid" else ()
+        typed = (
+            name_weights(question, count, weights.generic_name_share)
+            if mode == "hybrid"
+            else np.zeros(count, dtype=np.float32)
+        )
         if mode == "hybrid":
-            named = requested_names(question, discount_incidental_names(typed, dense), self.layout)
-            scores = fuse(dense, lexical, named, kind_prior(question, self.layout, named), self.layout)
+            named = requested_names(question, discount_incidental_names(typed, dense, weights), self.layout)
+            prior = kind_prior(question, self.layout, named, weights)
+            if roadmap is not None:
+                prior = prior + weights.roadmap_preference * self.layout.of_roadmap(roadmap)
+            scores = fuse(dense, lexical, named, prior, self.layout, weights)
             # What a learner compares or says they finished is named however the rest of the question reads.
             scores = siblings_before_topic(question, scores, typed, self.layout)
             first = follow_ups(question, dense, typed, self.layout, self.after)
@@ -557,9 +539,11 @@ class Retriever:
             dense=float(whole.max()) if count else 0.0,
             lexical=float(lexical.max()) if count else 0.0,
             named=specific,
-            coverage=self.index.coverage(question) if mode == "hybrid" else 1.0,
-            beyond=mode == "hybrid" and not self._teaches_named(matches, dense) and self._names_beyond(question),
+            coverage=self.index.coverage(question.words) if mode == "hybrid" else 1.0,
+            beyond=mode == "hybrid" and not self._teaches_named(question, dense) and self._names_beyond(question),
             agree=mode == "hybrid" and agree(whole, lexical, self.layout),
+            context=self.index.coverage(question.context_words) if mode == "hybrid" else 1.0,
+            **(self._domain(question) if mode == "hybrid" else {}),
         )
         order = np.argsort(-scores, kind="stable")[:k]
         documents: list[Document] = self.index.documents
@@ -575,4 +559,4 @@ class Retriever:
             )
             for i in order
         ]
-        return Retrieval(results, confidence(mode, evidence), evidence)
+        return Retrieval(results, confidence(mode, evidence, calibration.scope), evidence, question)

@@ -36,8 +36,7 @@ class Learning(commands.Cog):
     @app_commands.command(name="next", description="What you should study next, from your progress")
     async def next(self, interaction: discord.Interaction) -> None:
         picks = await self.bot.tutor.next_steps(member_of(interaction))
-        roadmap = self.bot.tutor.kb.roadmaps[0] if self.bot.tutor.kb.roadmaps else None
-        finished = roadmap.next_roadmap.title if roadmap and roadmap.next_roadmap else None
+        finished = await self.bot.tutor.after_roadmap(member_of(interaction))
         await interaction.response.send_message(embed=render.next_embed(picks, finished), ephemeral=True)
 
     @app_commands.command(name="progress", description="Progress by step, topics done, current step and streak")
@@ -87,7 +86,8 @@ class Learning(commands.Cog):
         view = await self.bot.tutor.roadmap(member_of(interaction), step)
         if not view:
             raise Refused(f"There is no step {step}.")
-        title = self.bot.tutor.kb.roadmaps[0].title if self.bot.tutor.kb.roadmaps else "Roadmap"
+        followed = await self.bot.tutor.followed_roadmap(member_of(interaction))
+        title = followed.title if followed is not None else "Roadmap"
         await interaction.response.send_message(embed=render.roadmap_embed(title, view), ephemeral=True)
 
     @app_commands.command(name="topic", description="A topic's card: what it is, key points, what to study")

@@ -43,13 +43,17 @@ def topics_after(kb: KnowledgeBase, finished: Collection[str], limit: int = 2) -
     """What to study after `finished`, for a learner who followed the roadmap that far.
 
     Everything up to the last finished topic, in roadmap order, counts as done, so "I finished Keras"
-    leads on from Keras rather than back to the roadmap's first topic that needs nothing.
+    leads on from Keras rather than back to the roadmap's first topic that needs nothing. What follows is
+    taken from the roadmap of that last topic: other roadmaps loaded beside it are not where it leads.
     """
-    order = list(kb.topics)
-    known = [order.index(t) for t in finished if t in kb.topics]
+    known = [t for t in finished if t in kb.topics]
     if not known:
         return []
-    done = set(order[: max(known) + 1])
+    order = list(kb.topics)
+    last = max(known, key=order.index)
+    roadmap = kb.topics[last].roadmap.id
+    own = [t for t in order if kb.topics[t].roadmap.id == roadmap]
+    done = set(own[: own.index(last) + 1]) | {t for t in order if kb.topics[t].roadmap.id != roadmap}
     return [pick.entry.topic.id for pick in recommend_next(kb, done, limit)]
 
 

@@ -11,7 +11,7 @@ import pytest
 from indexer import store
 from indexer.build import BuildInProgress, build_index, build_lock, encode_once, snapshot_dir
 from indexer.documents import build_documents, symptom
-from indexer.search import SearchIndex
+from indexer.search import SearchIndex, tokenize
 from indexer.store import IndexUnavailable, read_index, read_manifest
 from knowledge.loader import load_knowledge
 from tests.fakes import FakeEncoder, mini_roadmap, write_mini_roadmap
@@ -29,7 +29,7 @@ def _build(kb, index_dir: Path, encoder: FakeEncoder, force: bool = False):
 
 def test_documents_cover_every_kind(mini_kb) -> None:
     kinds = {d.kind for d in build_documents(mini_kb)}
-    assert kinds == {"step", "topic", "concept", "resource"}
+    assert kinds == {"roadmap", "step", "topic", "concept", "resource"}
     ids = [d.id for d in build_documents(mini_kb)]
     assert len(ids) == len(set(ids))
 
@@ -49,7 +49,7 @@ def test_build_load_search_round_trip(mini_kb, tmp_path: Path) -> None:
     index = SearchIndex.load(tmp_path / "index")
     scores = index.dense_scores(encoder.encode(["emperor penguin"]))
     assert index.documents[int(np.argmax(scores[0]))].id == "emperor-penguin"
-    lexical = index.lexical_scores("magma chambers")
+    lexical = index.lexical_scores(tokenize("magma chambers"))
     assert index.documents[int(np.argmax(lexical))].id == "magma"
 
 

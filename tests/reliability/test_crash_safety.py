@@ -13,9 +13,10 @@ import pytest
 import yaml
 
 from bot import serving
+from bot.answering.calibration import SHIPPED_CALIBRATION
 from bot.config import Settings, load_settings
 from bot.storage import SqliteStore
-from indexer.build import build_lock, content_hash
+from indexer.build import CALIBRATION_FILE, build_lock, content_hash
 from indexer.documents import build_documents
 from indexer.search import SearchIndex
 from indexer.store import read_index
@@ -86,7 +87,8 @@ def write_config(path: Path, data_dir: Path, knowledge_dirs: list[Path]) -> Path
 
 
 def expected_hash(settings: Settings) -> str:
-    return content_hash(build_documents(serving.load_settings_knowledge(settings)), serving.model_name(settings))
+    documents = build_documents(serving.load_settings_knowledge(settings))
+    return content_hash(documents, serving.model_name(settings), SHIPPED_CALIBRATION.read_text(encoding="utf-8"))
 
 
 def test_reindex_killed_at_random_moments_leaves_the_old_or_the_new_index_whole(
@@ -117,7 +119,8 @@ def test_reindex_killed_at_random_moments_leaves_the_old_or_the_new_index_whole(
         # What a restarted bot loads: the current build, checked against its manifest.
         stored = read_index(data / "index")
         assert stored.manifest.content_hash in hashes
-        assert content_hash(stored.documents, stored.manifest.model) == stored.manifest.content_hash
+        recorded = (stored.path / CALIBRATION_FILE).read_text(encoding="utf-8")
+        assert content_hash(stored.documents, stored.manifest.model, recorded) == stored.manifest.content_hash
         SearchIndex.load(data / "index")
         with build_lock(data / "index"):  # the killed build's lock died with it
             pass

@@ -13,6 +13,7 @@ import yaml
 from bot.answering import Answerer
 from bot.answering.compose import matching_problem
 from bot.answering.normalise import MAX_QUESTION_CHARS, clean_question
+from bot.answering.question import read_question
 from knowledge.loader import KnowledgeBase
 
 pytestmark = pytest.mark.model
@@ -82,10 +83,16 @@ def test_paraphrases_find_their_topic(real_answerer: Answerer, question: str, ex
         ("done with the classical ML part, what do I learn now?", {"neural-networks"}),
         # DistilBERT fine-tuned for a task is the NLP project's subject, not distillation.
         ("my distilbert sentiment classifier outputs the same class for everything", {"project-nlp-tasks"}),
-        # A symptom described, not named: overfitting, which regularization treats.
-        ("it aces the training data, yet on new data it's barely better than guessing", {"regularization"}),
+        # A symptom described, not named: overfitting, which regularization treats (the knowledge's symptom).
+        ("my model aces the training data, yet on new data it's barely better than guessing", {"regularization"}),
         # A subject beyond the roadmap beside a taught one it is about: taught, so answered.
         ("why is distilbert almost as accurate as bert while being way smaller", {"knowledge-distillation"}),
+        # The roadmap as a whole: its goals, what comes after it, how long a step takes.
+        ("what will i be able to do after finishing this roadmap", {"intermediate"}),
+        ("finished everything in step 5, what now", {"intermediate"}),
+        ("how many hours does step 3 take", {"dl-frameworks"}),
+        # "X done, next?": the topic after X, not X again.
+        ("regularization done, next?", {"ensemble-methods"}),
     ],
 )
 def test_the_first_result_is_what_the_question_is_about(
@@ -183,7 +190,10 @@ def test_a_described_problem_is_answered_with_the_knowledges_fix(real_answerer: 
     assert "Sounds like a common problem" in answer.text
 
 
-@pytest.mark.parametrize("question", ["what is dropout", "how do i pick alpha for Ridge"])
+@pytest.mark.parametrize(
+    "question",
+    ["what is dropout", "how do i pick alpha for Ridge", "why is ReLU the default activation in hidden layers?"],
+)
 def test_a_question_that_only_shares_a_few_words_with_a_problem_gets_no_problem(
     real_answerer: Answerer, question: str
 ) -> None:
@@ -193,5 +203,19 @@ def test_a_question_that_only_shares_a_few_words_with_a_problem_gets_no_problem(
 
 def test_the_best_ranked_topics_problem_wins_a_tie() -> None:
     problems = [("First", "Penguins waddle slowly on slippery ice."), ("Second", "Penguins waddle slowly on ice too.")]
-    assert matching_problem("why do penguins waddle slowly on ice", problems) == problems[0]
-    assert matching_problem("penguins waddle", problems) is None
+    assert matching_problem(read_question("why do penguins waddle slowly on ice"), problems) == problems[0]
+    assert matching_problem(read_question("penguins waddle"), problems) is None
+
+
+def test_a_question_that_shares_one_word_with_a_topic_is_declined(real_answerer: Answerer) -> None:
+    # A word trap: one word of the roadmap ("lasso"), and nothing else of it.
+    assert real_answerer.answer("how do i throw a lasso like a cowboy").abstained
+    assert not real_answerer.answer("my lasso zeroed all coefficients").abstained
+
+
+def test_the_roadmap_answer_shows_its_goals_and_what_comes_after(real_answerer: Answerer) -> None:
+    answer = real_answerer.answer("what are the goals of this roadmap")
+    assert answer.results[0].kind == "roadmap"
+    roadmap = real_answerer.kb.roadmaps[0]
+    assert all(goal in answer.text for goal in roadmap.goals)
+    assert roadmap.next_roadmap is not None and roadmap.next_roadmap.title in answer.text

@@ -1,0 +1,141 @@
+"""The numbers that weigh the ranking's signals and decide when to decline, fitted on data and kept with the index.
+
+`roadmap-tutor calibrate` fits them on labelled question sets (`bot/calibrate.py`) and writes them as YAML
+with the sets they were fitted on; the shipped fit is `calibration.yaml` beside this module. Each index
+build copies the calibration it was built with into its folder and manifest, and answering reads it from
+there: the numbers that served an answer are the ones recorded with the index.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from indexer.build import CALIBRATION_FILE
+
+SHIPPED_CALIBRATION = Path(__file__).resolve().parent / "calibration.yaml"
+__all__ = ["CALIBRATION_FILE", "SHIPPED_CALIBRATION", "Calibration", "Scope", "Weights", "load_calibration"]
+
+
+class CalibrationError(ValueError):
+    """A calibration file that cannot be read; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the ranking's signals add up (see `bot.answering.retrieval.fuse`)."""
+
+    lexical: float = 0.25  # BM25, scaled by the question's best document (never by less than 4)
+    name: float = 0.3  # a document the question names (title or alias, typos forgiven)
+    generic_name_share: float = 0.5  # an everyday name after the subject counts this share of a specific one
+    incidental_name_gap: float = 0.04  # a named document this far below the best passage was named in passing
+    family: float = 0.1  # share of a topic family's best score each member gets (topic-level evidence)
+    resource_penalty: float = 0.15  # resources, unless material is asked for
+    prompt_penalty: float = 0.15  # weekly prompts, unless a project is asked for
+    resource_bonus: float = 0.1  # material asked for (and again for the kind named: "a book")
+    project_bonus: float = 0.2  # a project asked for
+    roadmap_bonus: float = 0.2  # the roadmap as a whole asked about (its goals, length, what comes after)
+    asked_weight: float = 1.0  # lift by an asked question's cosine beyond `asked_floor`
+    asked_floor: float = 0.5
+    roadmap_preference: float = 0.1  # documents of the roadmap a member follows, over other roadmaps'
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whether a question is about what the knowledge teaches: a logistic model over `Scope.FEATURES`.
+
+    Confidence is the model's probability; the tutor declines below `retrieval.min_confidence` (0.5).
+    """
+
+    FEATURES = (
+        "dense",
+        "named",
+        "coverage",
+        "context",
+        "named_in_context",
+        "agree",
+        "lexical",
+        "domain",
+        "unknown",
+        "context_domain",
+        "context_unknown",
+        "named_in_domain",
+    )
+
+    coefficients: tuple[float, ...] = (14.0, 2.0, 2.0, 0.0, 2.0, 0.7, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    intercept: float = -6.5
+
+    def probability(self, values: dict[str, float]) -> float:
+        z = self.intercept + sum(c * values[name] for c, name in zip(self.coefficients, self.FEATURES, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    weights: Weights = field(default_factory=Weights)
+    scope: Scope = field(default_factory=Scope)
+    fitted_on: tuple[str, ...] = ()  # the question sets, by file name
+    figures: dict[str, Any] = field(default_factory=dict)  # what the fit reached on them
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fitted_on": list(self.fitted_on),
+            "figures": self.figures,
+            "weights": {k: round(v, 4) for k, v in asdict(self.weights).items()},
+            "scope": {
+                "coefficients": dict(zip(Scope.FEATURES, (round(c, 4) for c in self.scope.coefficients), strict=True)),
+                "intercept": round(self.scope.intercept, 4),
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "calibration") -> Calibration:
+        try:
+            weights = data.get("weights", {})
+            known = {f.name for f in fields(Weights)}
+            unknown = set(weights) - known
+            if unknown:
+                raise CalibrationError(f"{source}: weights.{sorted(unknown)[0]}: unknown weight")
+            scope = data.get("scope", {})
+            coefficients = scope.get("coefficients", {})
+            unknown = set(coefficients) - set(Scope.FEATURES)
+            if unknown:
+                raise CalibrationError(f"{source}: scope.coefficients.{sorted(unknown)[0]}: unknown feature")
+            return cls(
+                weights=Weights(**{k: float(v) for k, v in weights.items()}),
+                scope=Scope(
+                    # A feature the file does not name counts 0 (a calibration made before it existed).
+                    coefficients=tuple(float(coefficients.get(name, 0.0)) for name in Scope.FEATURES)
+                    if coefficients
+                    else Scope().coefficients,
+                    intercept=float(scope.get("intercept", Scope().intercept)),
+                ),
+                fitted_on=tuple(data.get("fitted_on", ())),
+                figures=dict(data.get("figures", {})),
+            )
+        except (TypeError, ValueError, AttributeError) as error:
+            if isinstance(error, CalibrationError):
+                raise
+            raise CalibrationError(f"{source}: {error}") from error
+
+
+def load_calibration(path: Path = SHIPPED_CALIBRATION) -> Calibration:
+    """A calibration file; the defaults of `Weights` and `Scope` where there is none."""
+    if not path.exists():
+        return Calibration()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise CalibrationError(f"{path}: cannot be read: {error}") from error
+    if not isinstance(data, dict):
+        raise CalibrationError(f"{path}: expected a mapping with weights and scope")
+    return Calibration.from_dict(data, str(path))
+
+
+def write_calibration(calibration: Calibration, path: Path, header: str = "") -> None:
+    text = yaml.safe_dump(calibration.to_dict(), sort_keys=False, allow_unicode=True, width=110)
+    path.write_text(header + text, encoding="utf-8")

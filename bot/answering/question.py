@@ -1,0 +1,168 @@
+"""A learner's question read once: its words, what it asks for, and the names it contains.
+
+Ranking and composing both take a `Question`; nothing downstream re-tokenises or re-matches the text. The
+requests read here are general English ("what's next", "a book for ...", "X vs Y"): what names a subject
+lives in the knowledge (names, aliases, shorthand, `beyond`), never in this module.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from indexer.search import NameMatch, NameMatcher, SearchIndex, name_words, plain, tokenize, words
+
+# --- Requests, as general English ---------------------------------------------------------------------
+_MATERIAL = re.compile(
+    r"\b(books?|course|courses|coursera|videos?|youtube|playlist|lectures?|tutorials?|resources?|materials?|"
+    r"docs|documentation|link|links|read|reading|guides?|articles?|textbook|pages?|websites?|"
+    r"where (can|do|should) i (learn|study)|(places?|where) to (learn|study)|learn from|study from)\b"
+)
+# The kind of material asked for, by the words learners use for each resource kind.
+_MATERIAL_KINDS = {
+    "book": re.compile(r"\b(books?|textbooks?)\b"),
+    "course": re.compile(r"\b(course|courses|coursera|mooc)\b"),
+    "video": re.compile(r"\b(videos?|youtube|playlist|lectures?)\b"),
+    "docs": re.compile(r"\b(docs|documentation|api reference)\b"),
+    "tutorial": re.compile(r"\b(tutorials?|walkthrough)\b"),
+}
+_PROJECT = re.compile(
+    r"\b(projects?|challenges?|weekly|prompts?|(?<!in )practi[cs]e|exercises?|portfolio|ideas?|"
+    r"experiments?|hands[- ]on|something to (build|make|try))\b"
+)
+# "I finished X, what next?": the learner wants what comes after X, not X again. Finishing alone is not
+# asking ("finished the CNN tutorial, how do I make it a portfolio project"), and "what now" alone is as
+# often "what do I do about this problem": they count together.
+_NEXT = re.compile(
+    r"\b(what next|what'?s next|next step|next thing|next topic|comes (after|next)|after step|what after|"
+    r"what'?s left|what remains|(study|learn|do|read|go|tackle) (next|after)|(topic|one) (is )?next)\b"
+    r"|\bnext\W*$"  # "k-means done, next?"
+)
+_FINISHED = re.compile(
+    r"\b(finished|finishing|finish|completed|done with|i'?m done|through with|wrapped up|got through)\b"
+)
+_AFTER_FINISHING = re.compile(
+    r"\b(what now|now what|then what|(study|learn|read|tackle) now|"
+    r"where (do|should|can) i (start|begin|go)|where to (start|begin|go|now|next)|"
+    r"moving on|move on)\b"
+)
+_COMPARISON = re.compile(r"\b(vs\.?|versus|or|compared?|comparing|comparison|differen\w*|differ|better|instead)\b")
+# "I finished the beginner roadmap": a whole roadmap done, unlike "what's next on the roadmap".
+_ROADMAP_DONE = re.compile(r"\b(finished|finish|completed|done with)\s+(\w+\s+){0,3}roadmaps?\b")
+# The roadmap as a whole: its goals, what it builds on, how long it takes, what comes after it.
+_ABOUT_ROADMAP = re.compile(
+    r"\b((this|the|whole|entire|full|intermediate|beginner|advanced) roadmap|roadmaps?\b.{0,40}\b(goals?|for|cover|"
+    r"take|long|after|before|order|steps|enough|end)|(goals?|end|after|before|finish\w*|prerequisites?|"
+    r"cover|overview)\b.{0,40}\broadmap|whole thing|entire thing)\b"
+)
+# "I finished the projects part": a part of the roadmap, not one topic, was finished.
+_WHOLE_PART = re.compile(r"\b(roadmaps?|steps?|parts?|sections?|stages?|projects|everything|all)\b")
+# "What's left in step 1?", "the next thing to learn in step 1": the step named is where to look.
+_WITHIN_STEP = re.compile(
+    r"\b(left|remains|next|learn|study|do)\b[^.?!]{0,30}\b(in|within|inside|of)\s+(this\s+|the\s+)?step\b"
+)
+# "Where do I start?": the first step, unless the question names what it wants to start with.
+_START = re.compile(r"\b(where (do|should|can) i (start|begin)|where to (start|begin)|first step)\b")
+# "Where do I start" with this many topic words besides is about a subject: that subject, not step 1.
+START_SUBJECT_WORDS = 3
+# A model's name with its version glued on ("yolov8", "llama3", "gpt4") is that name, for matching subjects
+# beyond the roadmaps.
+_VERSIONED = re.compile(r"\b([a-z]{2,}?)v?\d+(\.\d+)?\b", re.I)
+
+
+@dataclass(frozen=True)
+class Intents:
+    """What the question asks for besides its subject."""
+
+    material: bool = False  # a book, course, video, docs ...
+    material_kinds: frozenset[str] = frozenset()  # which kinds of material it names
+    project: bool = False  # a project, exercise or idea to build
+    what_next: bool = False  # "I finished X, what next?"
+    comparison: bool = False  # "X vs Y", "which is better"
+    roadmap_done: bool = False  # "I finished the beginner roadmap"
+    about_roadmap: bool = False  # "what will I be able to do after this roadmap", "how long is the whole thing"
+    whole_part: bool = False  # "I finished the projects part"
+    within_step: bool = False  # "what's left in step 1"
+    start: bool = False  # "where do I start?" with no subject of its own
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as every signal reads it."""
+
+    text: str  # shorthand spelled out, typos corrected: what the encoder and BM25 read
+    tokens: tuple[str, ...]  # topic words, stemmed (BM25, matching a described problem)
+    words: tuple[str, ...]  # topic words as typed (how much of it the knowledge uses)
+    names: tuple[NameMatch, ...]  # the documents it names (titles and aliases, typos forgiven)
+    beyond: tuple[NameMatch, ...]  # subjects beyond the roadmaps it names (targets: 0)
+    typed: tuple[str, ...] = field(default=())  # every word as typed, stop words too (what `names` index)
+    intents: Intents = field(default_factory=Intents)
+
+    @property
+    def context_words(self) -> tuple[str, ...]:
+        """The topic words outside the names it matched: what surrounds "lasso" in "throw a lasso like a
+        cowboy"."""
+        from indexer.search import STOPWORDS
+
+        named = {i for m in self.names for i in range(m.start, m.end)}
+        return tuple(
+            w for i, w in enumerate(self.typed) if i not in named and w not in STOPWORDS and (len(w) > 1 or w.isdigit())
+        )
+
+    @property
+    def subject_start(self) -> int:
+        """Where the subject starts: the first topic word (see `name_weights`)."""
+        from indexer.search import STOPWORDS
+
+        return next((i for i, word in enumerate(self.typed) if word not in STOPWORDS), len(self.typed))
+
+
+def _word_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the words `name_words` finds, in the plain (case- and accent-folded) text."""
+    return [m.span() for m in re.finditer(r"[a-z0-9]+(?:[+#][+#]?)?", text)]
+
+
+def _outside_names(pattern: re.Pattern[str], text: str, named: list[tuple[int, int]]) -> bool:
+    """Whether `pattern` matches `text` outside every named span: "Hands-On ML" names a book, "prompt
+    engineering" a subject; neither asks for a project."""
+    return any(not any(s <= m.start() < e for s, e in named) for m in pattern.finditer(text))
+
+
+def read_intents(text: str, names: list[NameMatch] | tuple[NameMatch, ...] = ()) -> Intents:
+    """The requests of a question (plain text), with words inside names of several words not counted."""
+    spans = _word_spans(text)
+    named = [(spans[m.start][0], spans[m.end - 1][1]) for m in names if m.end - m.start > 1 and m.end <= len(spans)]
+    material = _outside_names(_MATERIAL, text, named)
+    what_next = bool(_NEXT.search(text) or (_FINISHED.search(text) and _AFTER_FINISHING.search(text)))
+    start = bool(_START.search(text)) and len(tokenize(_START.sub(" ", text))) < START_SUBJECT_WORDS
+    return Intents(
+        material=material,
+        material_kinds=frozenset(k for k, p in _MATERIAL_KINDS.items() if material and p.search(text)),
+        project=_outside_names(_PROJECT, text, named),
+        what_next=what_next,
+        comparison=bool(_COMPARISON.search(text)),
+        roadmap_done=bool(_ROADMAP_DONE.search(text)),
+        about_roadmap=bool(_ABOUT_ROADMAP.search(text)),
+        whole_part=bool(_WHOLE_PART.search(text)),
+        within_step=bool(_WITHIN_STEP.search(text)),
+        start=start,
+    )
+
+
+def read_question(text: str, index: SearchIndex | None = None, beyond: NameMatcher | None = None) -> Question:
+    """Read a question once: spell out shorthand and correct typos against the index's words, then find
+    its words, the names it contains and what it asks for. Without an index the text is read as typed."""
+    if index is not None:
+        text = index.correct(index.spell_out(text))
+    folded = plain(text)
+    names = tuple(index.name_matches(text)) if index is not None else ()
+    subjects = tuple(beyond.matches(_VERSIONED.sub(r"\1", folded))) if beyond is not None else ()
+    return Question(
+        text=text,
+        tokens=tuple(tokenize(text)),
+        words=tuple(words(text)),
+        names=names,
+        beyond=subjects,
+        typed=tuple(name_words(text)),
+        intents=read_intents(folded, [*names, *subjects]),
+    )

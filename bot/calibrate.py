@@ -1,0 +1,192 @@
+"""`roadmap-tutor calibrate`: fit the ranking's weights and the scope model on labelled question sets.
+
+The sets are read with the knowledge's asked questions left out (many of them come from these very sets, and
+a question that is its own asked question says nothing about how the signals add up), on an index built
+for the purpose in a temporary folder. The scope model is a logistic regression over roadmap-independent
+evidence (`Scope.FEATURES`), its cut placed where false abstentions cost twice what answered out-of-scope
+questions do; the ranking weights are set one at a time, twice round, to the value of a small grid that
+ranks the most first hits (and half a point for each hit in the top three).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from bot.answering.calibration import SHIPPED_CALIBRATION, Calibration, Scope, Weights, load_calibration
+from bot.answering.question import Question
+from bot.answering.retrieval import Evidence, Retriever
+from bot.evaluation import EvalItem, first_hit_rank, load_eval_set
+
+log = logging.getLogger(__name__)
+
+# Weights the grid search sets; the asked-question weights were measured by holding sets out (they cannot
+# be fitted here, where asked questions are left out), and the roadmap preference needs overlapping roadmaps.
+FITTED_WEIGHTS = (
+    "lexical",
+    "name",
+    "generic_name_share",
+    "incidental_name_gap",
+    "family",
+    "resource_penalty",
+    "prompt_penalty",
+    "resource_bonus",
+    "project_bonus",
+    "roadmap_bonus",
+)
+GRID = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0)  # multiples of a weight's current value
+# A false abstention costs this many answered out-of-scope questions when placing the scope model's cut.
+FALSE_ABSTAIN_COST = 2.0
+# In-scope items used to fit the weights (a random sample when there are more): a full ranking per item
+# per candidate value.
+WEIGHT_ITEMS = 1500
+
+
+@dataclass(frozen=True)
+class Signals:
+    """One labelled question with what the ranking reads of it, computed once."""
+
+    item: EvalItem
+    question: Question
+    dense: np.ndarray
+    whole: np.ndarray
+    evidence: Evidence
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, weights: np.ndarray, ridge: float = 1.0) -> tuple[np.ndarray, float]:
+    """Weighted L2-regularised logistic regression by Newton's method: coefficients and intercept."""
+    design = np.hstack([x, np.ones((len(x), 1))])
+    theta = np.zeros(design.shape[1])
+    penalty = np.full(design.shape[1], ridge)
+    penalty[-1] = 0.0
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-np.clip(design @ theta, -50, 50)))
+        gradient = design.T @ (weights * (p - y)) + penalty * theta
+        hessian = (design * (weights * p * (1 - p))[:, None]).T @ design + np.diag(penalty)
+        step = np.linalg.solve(hessian, gradient)
+        theta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return theta[:-1], float(theta[-1])
+
+
+def fit_scope(signals: Sequence[Signals]) -> tuple[Scope, dict[str, float]]:
+    """The scope model that best separates in-scope from out-of-scope questions, and what it reaches."""
+    usable = [s for s in signals if not s.evidence.beyond]  # declined by their subject whatever the model says
+    x = np.asarray([[s.evidence.features()[f] for f in Scope.FEATURES] for s in usable])
+    y = np.asarray([0.0 if s.item.abstain else 1.0 for s in usable])
+    inside, outside = y.sum(), len(y) - y.sum()
+    balance = np.where(y == 1, 1.0, inside / max(outside, 1.0))
+    coefficients, intercept = fit_logistic(x, y, balance)
+    z = x @ coefficients + intercept
+    # The cut: fewest false abstentions x FALSE_ABSTAIN_COST plus answered out-of-scope questions.
+    candidates = np.unique(z)
+    costs = [FALSE_ABSTAIN_COST * ((z < c) & (y == 1)).sum() + ((z >= c) & (y == 0)).sum() for c in candidates]
+    cut = float(candidates[int(np.argmin(costs))]) if len(candidates) else 0.0
+    intercept -= cut
+    answered = (x @ coefficients + intercept) >= 0
+    beyond_out = sum(s.item.abstain for s in signals if s.evidence.beyond)
+    beyond_in = sum(not s.item.abstain for s in signals if s.evidence.beyond)
+    total_in = int(inside) + beyond_in
+    total_out = int(outside) + beyond_out
+    figures = {
+        "false_abstain": round(float(((~answered) & (y == 1)).sum() + beyond_in) / max(total_in, 1), 4),
+        "abstain_recall": round(float(((~answered) & (y == 0)).sum() + beyond_out) / max(total_out, 1), 4),
+    }
+    scope = Scope(tuple(float(c) for c in coefficients), float(intercept))
+    return scope, figures
+
+
+def ranking_score(retriever: Retriever, signals: Sequence[Signals], calibration: Calibration, k: int) -> float:
+    """hit@1 plus half hit@3 over in-scope items, ranked with `calibration`."""
+    total = 0.0
+    for s in signals:
+        retrieval = retriever.rank(s.question, s.dense, s.whole, k, calibration=calibration)
+        rank = first_hit_rank(s.item, retrieval.results, k)
+        total += (rank == 1) + 0.5 * (rank is not None and rank <= 3)
+    return total / max(len(signals), 1)
+
+
+def fit_weights(
+    retriever: Retriever, signals: Sequence[Signals], start: Calibration, k: int, rounds: int = 2
+) -> tuple[Weights, float]:
+    """Coordinate search: each fitted weight in turn set to the grid value (a multiple of its current value)
+    that ranks best, `rounds` times over; ties keep the current value."""
+    calibration = start
+    best = ranking_score(retriever, signals, calibration, k)
+    for _ in range(rounds):
+        for name in FITTED_WEIGHTS:
+            current = getattr(calibration.weights, name)
+            base = current if current else 0.1
+            for factor in GRID:
+                value = round(base * factor, 4)
+                if value == current:
+                    continue
+                trial = replace(calibration, weights=replace(calibration.weights, **{name: value}))
+                score = ranking_score(retriever, signals, trial, k)
+                if score > best + 1e-9:
+                    best, calibration = score, trial
+            log.info("weight %s = %s (score %.4f)", name, getattr(calibration.weights, name), best)
+    return calibration.weights, best
+
+
+def run_calibrate_command(settings, paths: Sequence[Path], out: Path | None, weights: bool = True) -> int:  # type: ignore[no-untyped-def]
+    """Fit a calibration on the question sets in `paths` and write it to `out` (default: the shipped file)."""
+    from functools import partial
+
+    from bot.answering.calibration import write_calibration
+    from bot.progress.recommend import topics_after
+    from bot.serving import LazyEncoder, load_settings_knowledge, model_name
+    from indexer.build import build_index
+    from indexer.search import SearchIndex
+
+    items = [item for path in paths for item in load_eval_set(path)]
+    kb = load_settings_knowledge(settings)
+    kb.asked.clear()  # see the module's docstring
+    start = load_calibration(SHIPPED_CALIBRATION)
+    encoder = LazyEncoder(settings)
+    with tempfile.TemporaryDirectory(prefix="calibrate-") as folder:
+        build_index(kb, Path(folder), model_name(settings), encoder.get)
+        index = SearchIndex.load(Path(folder))
+        retriever = Retriever(index, encoder.get(), kb.beyond, partial(topics_after, kb), start)
+        read = [retriever.read(item.q) for item in items]
+        found = index.dense_scores_for_ranking(retriever.encoder.encode([q.text for q in read]))
+        k = settings.retrieval.top_k
+        signals = []
+        for row, (item, question) in enumerate(zip(items, read, strict=True)):
+            retrieval = retriever.rank(question, found.ranked[row], found.own[row], k)
+            assert retrieval.evidence is not None
+            signals.append(Signals(item, question, found.ranked[row], found.own[row], retrieval.evidence))
+        scope, scope_figures = fit_scope(signals)
+        fitted = start.weights
+        ranking = None
+        if weights:
+            in_scope = [s for s in signals if not s.item.abstain]
+            sample = np.random.default_rng(0).permutation(len(in_scope))[:WEIGHT_ITEMS]
+            fitted, ranking = fit_weights(retriever, [in_scope[i] for i in sorted(sample)], start, k)
+    figures = {
+        "items": len(items),
+        "in_scope": sum(not i.abstain for i in items),
+        "out_of_scope": sum(i.abstain for i in items),
+        **scope_figures,
+        **({"ranking_score": round(ranking, 4)} if ranking is not None else {}),
+        "model": model_name(settings),
+        "fitted_at": datetime.now(UTC).strftime("%Y-%m-%d"),
+    }
+    calibration = Calibration(fitted, scope, tuple(p.name for p in paths), figures)
+    target = out or SHIPPED_CALIBRATION
+    header = (
+        "# Made by `roadmap-tutor calibrate` on the question sets named in fitted_on (asked questions left out).\n"
+        "# Each index build records the calibration it was built with; see bot/answering/calibration.py.\n"
+    )
+    write_calibration(calibration, target, header)
+    print(f"calibration of {len(items)} questions written to {target}: {figures}")
+    unchanged = [f.name for f in fields(Weights) if getattr(fitted, f.name) == getattr(start.weights, f.name)]
+    log.info("weights left as they were: %s", ", ".join(unchanged))
+    return 0
