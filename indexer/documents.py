@@ -277,7 +277,8 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                 id=prompt.id,
                 kind="project",
                 title=prompt.title,
-                roadmap=None,
+                # A weekly prompt belongs to the roadmap whose topics it practises.
+                roadmap=kb.topics[prompt.topics[0]].roadmap.id,
                 step=None,
                 topic_id=prompt.topics[0],
                 # Like a topic's names passage, a short passage of what the project is, so that a

@@ -35,7 +35,7 @@ _PROJECT = re.compile(
 # often "what do I do about this problem": they count together.
 _NEXT = re.compile(
     r"\b(what next|what'?s next|next step|next thing|next topic|comes (after|next)|after step|what after|"
-    r"what'?s left|what remains|(study|learn|do|read|go|tackle) (next|after)|(topic|one) (is )?next)\b"
+    r"what'?s left|what remains|(study|learn|do|read|go|tackle) (next|after)|(topic|one) (is )?next|next what)\b"
     r"|\bnext\W*$"  # "k-means done, next?"
 )
 _FINISHED = re.compile(
@@ -44,7 +44,7 @@ _FINISHED = re.compile(
 _AFTER_FINISHING = re.compile(
     r"\b(what now|now what|then what|(study|learn|read|tackle) now|"
     r"where (do|should|can) i (start|begin|go)|where to (start|begin|go|now|next)|"
-    r"moving on|move on)\b"
+    r"moving on|move on|move to)\b"
 )
 _COMPARISON = re.compile(r"\b(vs\.?|versus|or|compared?|comparing|comparison|differen\w*|differ|better|instead)\b")
 # "I finished the beginner roadmap": a whole roadmap done, unlike "what's next on the roadmap".
@@ -128,6 +128,19 @@ def _outside_names(pattern: re.Pattern[str], text: str, named: list[tuple[int, i
     return any(not any(s <= m.start() < e for s, e in named) for m in pattern.finditer(text))
 
 
+def _outside_requests(names: list[NameMatch], text: str) -> list[NameMatch]:
+    """The names that are not words of a request: the "next" of "what next" names no `next()` function."""
+    requests = [m.span() for pattern in (_NEXT, _AFTER_FINISHING) for m in pattern.finditer(text)]
+    if not requests:
+        return names
+    spans = _word_spans(text)
+    return [
+        m
+        for m in names
+        if m.end > len(spans) or not any(s <= spans[m.start][0] and spans[m.end - 1][1] <= e for s, e in requests)
+    ]
+
+
 def read_intents(text: str, names: list[NameMatch] | tuple[NameMatch, ...] = ()) -> Intents:
     """The requests of a question (plain text), with words inside names of several words not counted."""
     spans = _word_spans(text)
@@ -155,7 +168,7 @@ def read_question(text: str, index: SearchIndex | None = None, beyond: NameMatch
     if index is not None:
         text = index.correct(index.spell_out(text))
     folded = plain(text)
-    names = tuple(index.name_matches(text)) if index is not None else ()
+    names = tuple(_outside_requests(index.name_matches(text), folded)) if index is not None else ()
     subjects = tuple(beyond.matches(_VERSIONED.sub(r"\1", folded))) if beyond is not None else ()
     return Question(
         text=text,

@@ -54,7 +54,11 @@ def topics_after(kb: KnowledgeBase, finished: Collection[str], limit: int = 2) -
     roadmap = kb.topics[last].roadmap.id
     own = [t for t in order if kb.topics[t].roadmap.id == roadmap]
     done = set(own[: own.index(last) + 1]) | {t for t in order if kb.topics[t].roadmap.id != roadmap}
-    return [pick.entry.topic.id for pick in recommend_next(kb, done, limit)]
+    # The topic the roadmap lists next comes first, as the roadmap's author ordered it; then what the
+    # prerequisites open up.
+    following = own[own.index(last) + 1 : own.index(last) + 2]
+    picks = [pick.entry.topic.id for pick in recommend_next(kb, done, limit)]
+    return list(dict.fromkeys([*following, *picks]))[:limit]
 
 
 def roadmap_finished(kb: KnowledgeBase, completed: Collection[str]) -> bool:
