@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, replace
@@ -351,9 +352,13 @@ CHUNK_WORDS = 80
 
 def _names_in(text: str, concept: Concept) -> bool:
     """Whether `text` names the concept (its title or an alias, as a whole word, any case)."""
-    return any(
-        re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) for name in (concept.title, *concept.aliases)
-    )
+    return bool(_name_pattern((concept.title, *concept.aliases)).search(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _name_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for all of a concept's names, compiled once: start-up builds the documents every time."""
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, names)) + r")(?!\w)", re.IGNORECASE)
 
 
 def _sentence_chunks(subject: str, text: str, words: int = CHUNK_WORDS) -> list[str]:

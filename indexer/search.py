@@ -287,19 +287,27 @@ def _phrase_key(parts: list[str] | tuple[str, ...]) -> str:
     return key[:-1] if len(key) > 3 and key.endswith("s") else key
 
 
-def _phrase_frequency(texts: list[str]) -> Counter[str]:
-    """How many texts use each phrase of up to MAX_NAME_WORDS words, as typed (not stemmed: "optimizer"
-    is a rarer word than the "optimization" it shares a stem with)."""
+def _phrase_frequency(texts: list[str], keys: set[str]) -> Counter[str]:
+    """How many texts use each of the phrase `keys` (`_phrase_key`, up to MAX_NAME_WORDS words), as typed
+    (not stemmed: "optimizer" is a rarer word than the "optimization" it shares a stem with).
+
+    Only phrases that can still grow into a key are followed, so start-up does not count every phrase of
+    every text."""
+    prefixes = {key[:i] for key in keys for i in range(1, len(key) + 1)}
     frequency: Counter[str] = Counter()
     for text in texts:
         parts = name_words(text)
-        frequency.update(
-            {
-                _phrase_key(parts[start:end])
-                for start in range(len(parts))
-                for end in range(start + 1, min(start + MAX_NAME_WORDS, len(parts)) + 1)
-            }
-        )
+        found = set()
+        for start in range(len(parts)):
+            joined = ""
+            for end in range(start, min(start + MAX_NAME_WORDS, len(parts))):
+                joined += parts[end]
+                if joined not in prefixes and joined[:-1] not in keys:
+                    break
+                key = _phrase_key([joined])
+                if key in keys:
+                    found.add(key)
+        frequency.update(found)
     return frequency
 
 
@@ -368,7 +376,7 @@ class SearchIndex:
         self._typed_vocabulary = sorted({word for text in texts for word in words(text)})
         self._first_letters = np.asarray([w[0] for w in self._typed_vocabulary])
         common = GENERIC_SHARE * len(self.documents)
-        frequency = _phrase_frequency(texts)
+        frequency = _phrase_frequency(texts, {_phrase_key(name_words(n)) for d in self.documents for n in d.names})
         generic = {
             name for d in self.documents for name in d.names if frequency[_phrase_key(name_words(name))] > common
         }
