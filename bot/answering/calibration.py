@@ -41,7 +41,7 @@ class Weights:
     roadmap_bonus: float = 0.2  # the roadmap as a whole asked about (its goals, length, what comes after)
     asked_weight: float = 1.0  # lift by an asked question's cosine beyond `asked_floor`
     asked_floor: float = 0.5
-    roadmap_preference: float = 0.1  # documents of the roadmap a member follows, over other roadmaps'
+    roadmap_preference: float = 1.0  # documents of the roadmap a member follows, over other roadmaps' documents
 
 
 @dataclass(frozen=True)
