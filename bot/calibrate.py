@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +24,9 @@ from bot.answering.calibration import SHIPPED_CALIBRATION, Calibration, Scope, W
 from bot.answering.question import Question
 from bot.answering.retrieval import Evidence, Retriever
 from bot.evaluation import EvalItem, first_hit_rank, load_eval_set
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +140,7 @@ def fit_weights(
     return calibration.weights, best
 
 
-def run_calibrate_command(settings, paths: Sequence[Path], out: Path | None, weights: bool = True) -> int:  # type: ignore[no-untyped-def]
+def run_calibrate_command(settings: Settings, paths: Sequence[Path], out: Path | None, weights: bool = True) -> int:
     """Fit a calibration on the question sets in `paths` and write it to `out` (default: the shipped file)."""
     from functools import partial
 
@@ -161,7 +165,6 @@ def run_calibrate_command(settings, paths: Sequence[Path], out: Path | None, wei
         signals = []
         for row, (item, question) in enumerate(zip(items, read, strict=True)):
             retrieval = retriever.rank(question, found.ranked[row], found.own[row], k)
-            assert retrieval.evidence is not None
             signals.append(Signals(item, question, found.ranked[row], found.own[row], retrieval.evidence))
         scope, scope_figures = fit_scope(signals)
         fitted = start.weights

@@ -17,7 +17,7 @@ from bot.evaluation import EvalFileError
 from indexer.build import BuildInProgress
 from indexer.encoders import EncoderUnavailable
 from indexer.store import IndexUnavailable, read_manifest
-from knowledge.loader import KnowledgeBase, KnowledgeError
+from knowledge.loader import KnowledgeError, UnknownRoadmap
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     if args.k is not None and not 1 <= args.k <= 25:
         raise UsageError("-k must be between 1 and 25")
     answerer = open_answerer(settings)
-    _check_roadmap(answerer.kb, args.roadmap)
+    answerer.kb.check_roadmap(args.roadmap)
     if args.batch is None:
         answer = answerer.answer(args.question, args.k, args.roadmap)
         print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else answer.text)
@@ -147,12 +147,6 @@ class UsageError(Exception):
     """A command was called with arguments that do not fit together."""
 
 
-def _check_roadmap(kb: KnowledgeBase, roadmap: str | None) -> None:
-    if roadmap is not None and kb.roadmap(roadmap) is None:
-        known = ", ".join(r.id for r in kb.roadmaps)
-        raise UsageError(f"--roadmap {roadmap!r} is not a loaded roadmap (loaded: {known})")
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -191,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         UsageError,
         EvalFileError,
         CalibrationError,
+        UnknownRoadmap,
     ) as exc:
         print(f"roadmap-tutor: {exc}", file=sys.stderr)
         return 2

@@ -369,9 +369,7 @@ def run_eval_command(
     items = load_eval_set(path)
     answerer = open_answerer(settings)
     answerer.retrieval_mode = cast("Mode", mode)  # checked against MODES above
-    if roadmap is not None and answerer.kb.roadmap(roadmap) is None:
-        known = ", ".join(r.id for r in answerer.kb.roadmaps)
-        raise EvalFileError(f"--roadmap {roadmap!r} is not a loaded roadmap (loaded: {known})")
+    answerer.kb.check_roadmap(roadmap)
     report = evaluate(items, partial(answerer.answer_batch, roadmap=roadmap), k=answerer.top_k, roadmap=roadmap)
     asked = {normalise_question(question.q) for question in answerer.kb.asked}
     report = replace(report, taught=sum(normalise_question(item.q) in asked for item in items))

@@ -72,19 +72,17 @@ class Shorthand:
 
     Not inside a dotted code name or a hyphenated word (the "nn" of "nn.Module" and the "u" of "U-Net" are
     names as typed), nor inside a name that contains a shorthand word ("elastic net" is no "elastic
-    network"): see `keeping`.
+    network").
     """
 
-    def __init__(self, spelled: dict[str, str] | None = None) -> None:
+    def __init__(self, spelled: dict[str, str] | None = None, names: list[str] | tuple[str, ...] = ()) -> None:
+        """`spelled`: a field's shorthand besides chat English; `names`: the knowledge's names, those that
+        contain a shorthand word to be kept as typed. Names whose spelled-out words other names use
+        ("neural net": "neural network basics") need no keeping."""
         self.spelled = {**CHAT_SHORTHAND, **{k.lower(): v for k, v in (spelled or {}).items()}}
         alternatives = "|".join(map(re.escape, sorted(self.spelled, key=len, reverse=True)))
         self.pattern = re.compile(r"(?<![\w.-])(" + alternatives + r")(?![\w]|[.-]\w)", re.I)
         self._kept: re.Pattern[str] | None = None
-
-    def keeping(self, names: list[str]) -> Shorthand:
-        """This shorthand, leaving as typed the names whose shorthand must stay: "elastic net" is not an
-        "elastic network". Names whose spelled-out words other names use ("neural net": "neural network
-        basics") need no keeping."""
         known = " | ".join(" ".join(name_words(name)) for name in names)
         kept = [
             name
@@ -96,7 +94,6 @@ class Shorthand:
         if kept:
             spelled = (r"\W+".join(map(re.escape, name_words(name))) for name in sorted(kept, key=len, reverse=True))
             self._kept = re.compile(r"(?<!\w)(" + "|".join(spelled) + r")(?!\w)", re.I)
-        return self
 
     def expand(self, text: str) -> str:
         """The text with shorthand spelled out ("activation funcs" -> "activation functions")."""
@@ -155,19 +152,35 @@ def plain(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def topic_words(typed: list[str] | tuple[str, ...]) -> list[str]:
+    """The topic words among words as typed (`name_words`): no stop words, no lone letters ("x", the "s" of
+    "chollet's")."""
+    return [t for t in typed if t not in STOPWORDS and (len(t) > 1 or t.isdigit())]
+
+
+def stems(topic: list[str] | tuple[str, ...]) -> list[str]:
+    """Topic words stemmed lightly so that word forms meet (pruning/pruned, optimiser/optimizer)."""
+    return [_stem(t) for t in topic]
+
+
 def words(text: str) -> list[str]:
-    """The topic words of a text as typed: no stop words, no lone letters ("x", the "s" of "chollet's")."""
-    return [t for t in _TOKEN.findall(plain(text)) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())]
+    """The topic words of a text as typed (see `topic_words`)."""
+    return topic_words(name_words(text))
 
 
 def tokenize(text: str) -> list[str]:
-    """Topic words stemmed lightly so that word forms meet (pruning/pruned, optimiser/optimizer)."""
-    return [_stem(t) for t in words(text)]
+    """The topic words of a text, stemmed (see `stems`)."""
+    return stems(words(text))
 
 
 def name_words(text: str) -> list[str]:
     """Words of a name or question as typed (lower case, no punctuation), for matching names."""
     return _TOKEN.findall(plain(text))
+
+
+def word_spans(folded: str) -> list[tuple[int, int]]:
+    """Where each of `name_words` lies in a text already folded by `plain`, as character spans."""
+    return [m.span() for m in _TOKEN.finditer(folded)]
 
 
 def _allowed_edits(length: int) -> int:
@@ -384,7 +397,7 @@ class SearchIndex:
             [(name, position) for position, d in enumerate(self.documents) for name in d.names], generic
         )
         spelled = {k: v for d in self.documents for k, v in d.extra.get("shorthand", {}).items()}
-        self.shorthand = Shorthand(spelled).keeping([name for d in self.documents for name in d.names])
+        self.shorthand = Shorthand(spelled, [name for d in self.documents for name in d.names])
         # Each document's passages end with its symptoms, then its asked questions (`Document`).
         symptom_rows = np.zeros(len(self._owners), dtype=bool)
         asked_rows = np.zeros(len(self._owners), dtype=bool)

@@ -42,6 +42,10 @@ class KnowledgeError(Exception):
         super().__init__(f"{where}: {reason}")
 
 
+class UnknownRoadmap(LookupError):
+    """A roadmap id that none of the loaded roadmaps has."""
+
+
 @dataclass(frozen=True)
 class Note:
     """An admin's Markdown note with its front matter."""
@@ -110,6 +114,12 @@ class KnowledgeBase:
 
     def roadmap(self, roadmap_id: str | None) -> Roadmap | None:
         return next((r for r in self.roadmaps if r.id == roadmap_id), None)
+
+    def check_roadmap(self, roadmap_id: str | None) -> None:
+        """Nothing when `roadmap_id` is None or a loaded roadmap's; else UnknownRoadmap naming the loaded ones."""
+        if roadmap_id is not None and self.roadmap(roadmap_id) is None:
+            known = ", ".join(r.id for r in self.roadmaps)
+            raise UnknownRoadmap(f"--roadmap {roadmap_id!r} is not a loaded roadmap (loaded: {known})")
 
     def prompt(self, prompt_id: str) -> WeeklyPrompt | None:
         return next((p for p in self.prompts if p.id == prompt_id), None)

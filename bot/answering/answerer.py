@@ -95,11 +95,12 @@ class Answerer:
             if clean.problem == "not_english":
                 answer = abstain_answer(snapshot.kb, question, retrieval.results, "not_english")
             elif retrieval.confidence < self.min_confidence:
-                beyond = retrieval.evidence is not None and retrieval.evidence.beyond
-                answer = abstain_answer(snapshot.kb, question, retrieval.results, "beyond" if beyond else "unknown")
+                reason = "beyond" if retrieval.evidence.beyond else "unknown"
+                answer = abstain_answer(snapshot.kb, question, retrieval.results, reason)
             else:
-                read = retrieval.question or snapshot.retriever.read(clean.text)
-                answer = compose_answer(snapshot.kb, question, read, retrieval.results, snapshot.documents)
+                answer = compose_answer(
+                    snapshot.kb, question, retrieval.question, retrieval.results, snapshot.documents
+                )
             if clean.truncated:
                 answer.notice = f"Your question was long, so I read its first {MAX_QUESTION_CHARS} characters."
             answers.append(answer)

@@ -9,8 +9,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from indexer.search import NameMatch, NameMatcher, SearchIndex, name_words, plain, tokenize, words
+from indexer.search import (
+    STOPWORDS,
+    NameMatch,
+    NameMatcher,
+    SearchIndex,
+    name_words,
+    plain,
+    stems,
+    tokenize,
+    topic_words,
+    word_spans,
+)
 
 # --- Requests, as general English ---------------------------------------------------------------------
 _MATERIAL = re.compile(
@@ -98,28 +110,17 @@ class Question:
     typed: tuple[str, ...] = field(default=())  # every word as typed, stop words too (what `names` index)
     intents: Intents = field(default_factory=Intents)
 
-    @property
+    @cached_property
     def context_words(self) -> tuple[str, ...]:
         """The topic words outside the names it matched: what surrounds "lasso" in "throw a lasso like a
         cowboy"."""
-        from indexer.search import STOPWORDS
-
         named = {i for m in self.names for i in range(m.start, m.end)}
-        return tuple(
-            w for i, w in enumerate(self.typed) if i not in named and w not in STOPWORDS and (len(w) > 1 or w.isdigit())
-        )
+        return tuple(topic_words([w for i, w in enumerate(self.typed) if i not in named]))
 
-    @property
+    @cached_property
     def subject_start(self) -> int:
         """Where the subject starts: the first topic word (see `name_weights`)."""
-        from indexer.search import STOPWORDS
-
         return next((i for i, word in enumerate(self.typed) if word not in STOPWORDS), len(self.typed))
-
-
-def _word_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the words `name_words` finds, in the plain (case- and accent-folded) text."""
-    return [m.span() for m in re.finditer(r"[a-z0-9]+(?:[+#][+#]?)?", text)]
 
 
 def _outside_names(pattern: re.Pattern[str], text: str, named: list[tuple[int, int]]) -> bool:
@@ -133,7 +134,7 @@ def _outside_requests(names: list[NameMatch], text: str) -> list[NameMatch]:
     requests = [m.span() for pattern in (_NEXT, _AFTER_FINISHING) for m in pattern.finditer(text)]
     if not requests:
         return names
-    spans = _word_spans(text)
+    spans = word_spans(text)
     return [
         m
         for m in names
@@ -143,7 +144,7 @@ def _outside_requests(names: list[NameMatch], text: str) -> list[NameMatch]:
 
 def read_intents(text: str, names: list[NameMatch] | tuple[NameMatch, ...] = ()) -> Intents:
     """The requests of a question (plain text), with words inside names of several words not counted."""
-    spans = _word_spans(text)
+    spans = word_spans(text)
     named = [(spans[m.start][0], spans[m.end - 1][1]) for m in names if m.end - m.start > 1 and m.end <= len(spans)]
     material = _outside_names(_MATERIAL, text, named)
     what_next = bool(_NEXT.search(text) or (_FINISHED.search(text) and _AFTER_FINISHING.search(text)))
@@ -168,14 +169,16 @@ def read_question(text: str, index: SearchIndex | None = None, beyond: NameMatch
     if index is not None:
         text = index.correct(index.spell_out(text))
     folded = plain(text)
+    typed = name_words(text)
+    topic = topic_words(typed)
     names = tuple(_outside_requests(index.name_matches(text), folded)) if index is not None else ()
     subjects = tuple(beyond.matches(_VERSIONED.sub(r"\1", folded))) if beyond is not None else ()
     return Question(
         text=text,
-        tokens=tuple(tokenize(text)),
-        words=tuple(words(text)),
+        tokens=tuple(stems(topic)),
+        words=tuple(topic),
         names=names,
         beyond=subjects,
-        typed=tuple(name_words(text)),
+        typed=tuple(typed),
         intents=read_intents(folded, [*names, *subjects]),
     )

@@ -110,8 +110,8 @@ class Evidence:
 class Retrieval:
     results: list[Result]
     confidence: float
-    evidence: Evidence | None = None
-    question: Question | None = None  # as read: what composing the answer reads too
+    evidence: Evidence
+    question: Question  # as read: what composing the answer reads too
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ class Layout:
     roadmap: list[str | None]
     topic_document: dict[str, int]  # roadmap topic id -> its topic (or project topic) document
     topic_id: list[str | None]  # the roadmap topic each topic or concept document belongs to, else None
-    # Per roadmap id, 1.0 for its documents (and the weekly prompts for its topics), else 0.
+    # Per roadmap id, 1.0 for its documents (weekly prompts belong to their topics' roadmap), else 0.
     roadmaps: dict[str, np.ndarray] = field(default_factory=dict)
     roadmap_document: dict[str, int] = field(default_factory=dict)  # roadmap id -> its whole-roadmap document
 
@@ -164,11 +164,7 @@ class Layout:
         roadmap = [d.roadmap for d in documents]
         topic_document = {d.id: i for i, d in enumerate(documents) if family[i] >= 0 and d.id == d.topic_id}
         topic_id = [d.topic_id if family[i] >= 0 else None for i, d in enumerate(documents)]
-        roadmap_of_topic = {d.topic_id: d.roadmap for d in documents if d.topic_id and d.roadmap}
-        owner = [d.roadmap or roadmap_of_topic.get(d.topic_id or "") for d in documents]
-        roadmaps = {
-            r: np.asarray([o == r for o in owner], dtype=np.float32) for r in dict.fromkeys(o for o in owner if o)
-        }
+        roadmaps = {r: np.asarray([o == r for o in roadmap], dtype=np.float32) for r in dict.fromkeys(roadmap) if r}
         return cls(
             family,
             len(numbers),

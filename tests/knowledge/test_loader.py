@@ -220,3 +220,13 @@ def test_a_common_problem_too_long_to_show_is_named(tmp_path: Path) -> None:
     write_mini_roadmap(tmp_path, data)
     with pytest.raises(KnowledgeError, match=r"steps\[0\]\.topics\[0\]\.common_problems: .*20 to 400 characters"):
         load_knowledge([tmp_path], include_shipped=False)
+
+
+def test_a_roadmap_id_that_is_not_loaded_is_named_with_the_loaded_ones() -> None:
+    from knowledge.loader import UnknownRoadmap
+
+    kb = load_knowledge()
+    kb.check_roadmap(None)
+    kb.check_roadmap(kb.roadmaps[0].id)
+    with pytest.raises(UnknownRoadmap, match=rf"'nope' is not a loaded roadmap \(loaded: {kb.roadmaps[0].id}\)"):
+        kb.check_roadmap("nope")

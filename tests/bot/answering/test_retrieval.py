@@ -46,7 +46,7 @@ FIELD = {"lr": "learning rate", "nn": "neural network", "net": "network", "nets"
 
 
 def expand_shorthand(text: str, names: list[str] | None = None) -> str:
-    return Shorthand(FIELD).keeping(names or []).expand(text)
+    return Shorthand(FIELD, names or []).expand(text)
 
 
 def ask(text: str) -> Question:
