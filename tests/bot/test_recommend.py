@@ -17,3 +17,10 @@ def test_after_the_last_topics_of_a_step_comes_the_next_step(shipped_kb: Knowled
     assert topics_after(shipped_kb, ["regularization", "evaluation-metrics"])[0] == "feedforward-networks"
     assert topics_after(shipped_kb, ["regularization"])[0] == "ensemble-methods"
     assert topics_after(shipped_kb, ["no-such-topic"]) == []
+
+
+def test_what_follows_a_topic_is_first_the_topic_the_roadmap_lists_next(shipped_kb: KnowledgeBase) -> None:
+    # Hyperparameter tuning comes after ensembles in the roadmap, though it also needs evaluation metrics:
+    # the roadmap's own order leads, then what the prerequisites open up.
+    assert "evaluation-metrics" in shipped_kb.topics["hyperparameter-tuning"].topic.prerequisites
+    assert topics_after(shipped_kb, ["ensemble-methods"]) == ["hyperparameter-tuning", "evaluation-metrics"]
