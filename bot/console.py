@@ -9,7 +9,7 @@ from typing import TextIO
 
 from bot.config import Settings
 from bot.storage import StorageError, open_store
-from bot.tutor import Member, Tutor, UnknownTopic
+from bot.tutor import Member, Tutor, UnknownRoadmapChoice, UnknownTopic
 
 LOCAL_MEMBER = Member(guild_id=0, user_id=0)
 
@@ -19,11 +19,13 @@ HELP = """Type a question to ask it, or one of:
   progress           your progress by step
   roadmap [STEP]     the roadmap with your status on each topic
   topic NAME         a topic's card
+  roadmaps           the loaded roadmaps          follow NAME  follow one of them
   help               this list                     quit         leave (Ctrl-D works too)"""
 
 
 def render_progress(report) -> str:  # type: ignore[no-untyped-def]
-    lines = [f"{report.done}/{report.total} topics done · streak: {report.streak_days} day(s)"]
+    lines = [f"{report.roadmap_title}: " if report.roadmap_title else ""]
+    lines[0] += f"{report.done}/{report.total} topics done · streak: {report.streak_days} day(s)"
     for step in report.steps:
         lines.append(f"Step {step.number} {step.bar} {step.done}/{step.total}  {step.title}")
     if report.current_step:
@@ -71,8 +73,18 @@ async def handle_line(tutor: Tutor, line: str, member: Member = LOCAL_MEMBER) ->
                     mark = "✔" if s.done else ("→" if s.available else "·")
                     lines.append(f"  {mark} {s.entry.topic.title}")
             return "\n".join(lines) or f"There is no step {rest}."
+        if command == "roadmaps":
+            followed = await tutor.followed_roadmap(member)
+            return "\n".join(
+                f"{'→' if followed is not None and r.id == followed.id else ' '} {r.title} ({r.id})"
+                for r in tutor.kb.roadmaps
+            )
+        if command == "follow" and rest:
+            chosen = await tutor.follow(member, rest)
+            picks = ", ".join(p.entry.topic.title for p in await tutor.next_steps(member)) or "nothing left"
+            return f"You now follow {chosen.title}. Next up: {picks}"
         if command == "topic" and rest:
-            card = tutor.topic_card(rest)
+            card = tutor.topic_card(rest, member)
             topic = card.entry.topic
             lines = [f"{topic.title} — step {card.entry.step.number}: {card.entry.step.title}", topic.explanation, ""]
             lines += [f"• {p}" for p in topic.key_points]
@@ -86,7 +98,7 @@ async def handle_line(tutor: Tutor, line: str, member: Member = LOCAL_MEMBER) ->
             return "\n".join(lines)
         question = rest if command == "ask" else line
         return (await tutor.ask(member, question)).text
-    except UnknownTopic as exc:
+    except (UnknownTopic, UnknownRoadmapChoice) as exc:
         return str(exc)
     except StorageError as exc:
         return exc.user_message

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 
 from bot.answering import Answer, Answerer
 from bot.progress import ProgressReport, Recommendation, TopicFinder, progress_report, recommend_next
-from bot.progress.finder import Choice
+from bot.progress.finder import Choice, resolve_roadmap, roadmap_choices
 from bot.storage.base import Store
 from bot.storage.errors import StorageError
 from knowledge.loader import KnowledgeBase, TopicEntry
@@ -53,6 +53,14 @@ class UnknownTopic(LookupError):
         super().__init__(f"I couldn't find a topic called “{typed[:80]}”. Pick one from the list as you type.")
 
 
+class UnknownRoadmapChoice(LookupError):
+    """The member named a roadmap that is not loaded."""
+
+    def __init__(self, typed: str, loaded: list[Roadmap]) -> None:
+        names = ", ".join(r.title for r in loaded)
+        super().__init__(f"I couldn't find a roadmap called “{typed[:80]}”. The roadmaps here: {names}.")
+
+
 @dataclass(frozen=True)
 class DoneResult:
     entry: TopicEntry
@@ -84,6 +92,8 @@ class Tutor:
         self._background: set[asyncio.Future[None]] = set()  # referenced until done, or they may be collected
         # Completed topics per member, kept in memory so autocomplete never waits for the database.
         self._completed: dict[Member, set[str]] = {}
+        # The roadmap each member chose to follow (None: never chose), read from the store once.
+        self._chosen: dict[Member, str | None] = {}
         self._answering = ThreadPoolExecutor(ANSWERING_THREADS, thread_name_prefix="answering")
 
     def close(self) -> None:
@@ -104,7 +114,12 @@ class Tutor:
 
     async def ask(self, member: Member, question: str) -> Answer:
         """Answer a member's question; where loaded roadmaps overlap, from the roadmap the member follows."""
-        roadmap = await self.followed_roadmap(member) if len(self.kb.roadmaps) > 1 else None
+        roadmap = None
+        if len(self.kb.roadmaps) > 1:
+            try:
+                roadmap = await self.followed_roadmap(member)
+            except StorageError as exc:  # answered as a member of no roadmap in particular, rather than not at all
+                log.warning("could not read which roadmap a member follows: %s", exc)
         answer = await asyncio.get_running_loop().run_in_executor(
             self._answering, self.answerer.answer, question, None, roadmap.id if roadmap else None
         )
@@ -146,14 +161,19 @@ class Tutor:
     def cached_completed(self, member: Member) -> set[str] | None:
         return self._completed.get(member)
 
-    def resolve(self, typed: str) -> TopicEntry:
-        entry = self.finder.resolve(typed)
+    def resolve(self, typed: str, prefer: str | None = None) -> TopicEntry:
+        """The topic `typed` names; where two roadmaps share a name, roadmap `prefer`'s."""
+        entry = self.finder.resolve(typed, prefer)
         if entry is None:
             raise UnknownTopic(typed)
         return entry
 
+    async def _resolve_for(self, member: Member, typed: str) -> TopicEntry:
+        followed = await self.followed_roadmap(member)
+        return self.resolve(typed, followed.id if followed is not None else None)
+
     async def mark_done(self, member: Member, typed: str) -> DoneResult:
-        entry = self.resolve(typed)
+        entry = await self._resolve_for(member, typed)
         changed = await self.store.mark_done(member.guild_id, member.user_id, entry.topic.id, self.clock())
         completed = await self.completed(member)
         completed.add(entry.topic.id)
@@ -161,7 +181,7 @@ class Tutor:
         return DoneResult(entry, changed, recommend_next(self.kb, completed))
 
     async def undo(self, member: Member, typed: str) -> DoneResult:
-        entry = self.resolve(typed)
+        entry = await self._resolve_for(member, typed)
         changed = await self.store.unmark_done(member.guild_id, member.user_id, entry.topic.id)
         completed = await self.completed(member)
         completed.discard(entry.topic.id)
@@ -171,15 +191,38 @@ class Tutor:
         """Delete everything stored about the member (in their guild) and what is cached; return rows deleted."""
         deleted = await self.store.forget_member(member.guild_id, member.user_id)
         self._completed.pop(member, None)
+        self._chosen.pop(member, None)
         return deleted
 
+    # Roadmaps -------------------------------------------------------------------------------------
+
+    async def follow(self, member: Member, typed: str) -> Roadmap:
+        """Make the roadmap `typed` names the one the member follows: /next, /progress, /roadmap, topic
+        names and answers are theirs from now on."""
+        roadmap = resolve_roadmap(self.kb, typed)
+        if roadmap is None:
+            raise UnknownRoadmapChoice(typed, self.kb.roadmaps)
+        await self.store.follow_roadmap(member.guild_id, member.user_id, roadmap.id, self.clock())
+        self._chosen[member] = roadmap.id
+        return roadmap
+
+    def roadmap_choices(self, typed: str) -> list[Choice]:
+        return roadmap_choices(self.kb, typed)
+
+    def find_roadmap(self, typed: str) -> Roadmap:
+        roadmap = resolve_roadmap(self.kb, typed)
+        if roadmap is None:
+            raise UnknownRoadmapChoice(typed, self.kb.roadmaps)
+        return roadmap
+
     async def followed_roadmap(self, member: Member) -> Roadmap | None:
-        """The roadmap a member follows: the one most of their finished topics belong to, else the first."""
-        completed = await self.completed(member)
-        counts = Counter(self.kb.topics[t].roadmap.id for t in completed if t in self.kb.topics)
-        if counts:
-            return self.kb.roadmap(counts.most_common(1)[0][0])
-        return self.kb.roadmaps[0] if self.kb.roadmaps else None
+        """The roadmap a member follows: the one they chose; else the one most of their finished topics
+        belong to; else the first."""
+        if member not in self._chosen:
+            self._chosen[member] = await self.store.followed_roadmap(member.guild_id, member.user_id)
+        await self.completed(member)
+        found = self.cached_roadmap_id(member)
+        return self.kb.roadmap(found) if found is not None else (self.kb.roadmaps[0] if self.kb.roadmaps else None)
 
     async def next_steps(self, member: Member, limit: int = 3) -> list[Recommendation]:
         """The next topics of the roadmap the member follows."""
@@ -193,18 +236,23 @@ class Tutor:
         roadmap = await self.followed_roadmap(member)
         return roadmap.next_roadmap.title if roadmap is not None and roadmap.next_roadmap else None
 
-    async def progress(self, member: Member) -> ProgressReport:
+    async def progress(self, member: Member, roadmap: Roadmap | None = None) -> ProgressReport:
+        """The member's progress through `roadmap`, by default the one they follow."""
         completed = await self.completed(member)
         days = await self.store.active_days(member.guild_id, member.user_id)
-        return progress_report(self.kb, completed, days, self.today())
+        roadmap = roadmap or await self.followed_roadmap(member)
+        return progress_report([roadmap] if roadmap is not None else [], completed, days, self.today())
 
-    async def roadmap(self, member: Member, step: int | None = None) -> list[tuple[int, str, list[TopicStatus]]]:
-        """Steps (all, or one) with the member's status on each topic."""
+    async def roadmap(
+        self, member: Member, step: int | None = None, roadmap: Roadmap | None = None
+    ) -> list[tuple[int, str, list[TopicStatus]]]:
+        """Steps (all, or one) of `roadmap`, by default the one the member follows, with their status on
+        each topic."""
         completed = await self.completed(member)
         view = []
-        followed = await self.followed_roadmap(member)
-        for roadmap in [followed] if followed is not None else []:
-            for s in roadmap.steps:
+        roadmap = roadmap or await self.followed_roadmap(member)
+        for shown in [roadmap] if roadmap is not None else []:
+            for s in shown.steps:
                 if step is not None and s.number != step:
                     continue
                 statuses = [
@@ -214,8 +262,9 @@ class Tutor:
                 view.append((s.number, s.title, statuses))
         return view
 
-    def topic_card(self, typed: str) -> TopicCard:
-        entry = self.resolve(typed)
+    def topic_card(self, typed: str, member: Member | None = None) -> TopicCard:
+        """A topic's card; where two roadmaps share a name, the one of the roadmap the member follows."""
+        entry = self.resolve(typed, self.cached_roadmap_id(member))
         return TopicCard(
             entry,
             [self.kb.topics[p] for p in entry.topic.prerequisites],
@@ -223,11 +272,24 @@ class Tutor:
         )
 
     def topic_choices(self, typed: str, member: Member | None = None, only_completed: bool = False) -> list[Choice]:
-        """Autocomplete from memory only: for /undo, the member's finished topics if already known."""
+        """Autocomplete from memory only: the member's roadmap first if already known; for /undo, the member's
+        finished topics if already known."""
         among = None
         if only_completed and member is not None:
             among = self.cached_completed(member)
-        return self.finder.choices(typed, among)
+        return self.finder.choices(typed, among, prefer=self.cached_roadmap_id(member))
+
+    def cached_roadmap_id(self, member: Member | None) -> str | None:
+        """The roadmap the member follows as far as memory knows, without asking the database: their choice,
+        else where most of their finished topics are (None when neither is in memory yet)."""
+        if member is None:
+            return None
+        chosen = self.kb.roadmap(self._chosen.get(member))
+        if chosen is not None:  # a chosen roadmap since removed from the knowledge falls back to finished topics
+            return chosen.id
+        completed = self._completed.get(member)
+        counts = Counter(self.kb.topics[t].roadmap.id for t in completed or () if t in self.kb.topics)
+        return counts.most_common(1)[0][0] if counts else None
 
     # Helpers --------------------------------------------------------------------------------------
 

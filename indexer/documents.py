@@ -279,7 +279,7 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                 kind="project",
                 title=prompt.title,
                 # A weekly prompt belongs to the roadmap whose topics it practises.
-                roadmap=kb.topics[prompt.topics[0]].roadmap.id,
+                roadmap=kb.prompt_roadmap(prompt).id,
                 step=None,
                 topic_id=prompt.topics[0],
                 # Like a topic's names passage, a short passage of what the project is, so that a

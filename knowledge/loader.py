@@ -124,6 +124,14 @@ class KnowledgeBase:
     def prompt(self, prompt_id: str) -> WeeklyPrompt | None:
         return next((p for p in self.prompts if p.id == prompt_id), None)
 
+    def prompt_roadmap(self, prompt: WeeklyPrompt) -> Roadmap:
+        """The roadmap a weekly prompt belongs to: the one whose topics it practises."""
+        return self.topics[prompt.topics[0]].roadmap
+
+    def roadmap_prompts(self, roadmap_id: str | None) -> list[WeeklyPrompt]:
+        """The weekly prompts of one roadmap (every prompt when `roadmap_id` is None)."""
+        return [p for p in self.prompts if roadmap_id is None or self.prompt_roadmap(p).id == roadmap_id]
+
 
 def _field_path(loc: Sequence[Any]) -> str:
     text = ""

@@ -111,3 +111,37 @@ def write_mini_roadmap(directory: Path, data: dict[str, Any] | None = None, name
     path = directory / name
     path.write_text(yaml.safe_dump(data or mini_roadmap(), sort_keys=False), encoding="utf-8")
     return path
+
+
+def second_roadmap() -> dict:
+    """The mini roadmap, renamed, with a topic that shares its title with one of the shipped roadmap's."""
+    data = mini_roadmap("second", "s-")
+    data["title"] = "Second Roadmap"
+    data["aliases"] = ["the penguin roadmap"]
+    data["steps"][1]["topics"][0]["title"] = "Regularization"  # the shipped roadmap has one too
+    return data
+
+
+def second_prompts() -> dict:
+    return {
+        "prompts": [
+            {
+                "id": "s-penguin-census",
+                "title": "Count the penguins",
+                "difficulty": "easy",
+                "brief": "Count the penguins of one colony from photographs, and report how the count changed "
+                "over three seasons.",
+                "milestones": ["Collect photographs", "Count each season", "Write the report"],
+                "datasets": ["Your own photographs"],
+                "stretch_goals": ["Count albatrosses too"],
+                "topics": ["s-penguins"],
+            }
+        ]
+    }
+
+
+def write_second_roadmap(directory: Path) -> Path:
+    """A knowledge folder holding `second_roadmap` and its weekly prompt, to load beside the shipped roadmap."""
+    write_mini_roadmap(directory, second_roadmap(), "second.yaml")
+    (directory / "second-prompts.yaml").write_text(yaml.safe_dump(second_prompts()), encoding="utf-8")
+    return directory

@@ -81,15 +81,21 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
     ) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=zone, value=zone) for zone in find_time_zones(current)]
 
+    async def _roadmap_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=c.name, value=c.value) for c in self.bot.tutor.roadmap_choices(current)]
+
     @weekly.command(name="set", description="Where and when to post the weekly project prompt; turns it on")
     @app_commands.describe(
         channel="The channel to post in (I open a thread on each post for submissions)",
         weekday="The day to post on",
         time="Time of day on a 24-hour clock, HH:MM, e.g. 09:00",
         timezone="IANA time zone the time is in, e.g. Europe/Berlin (start typing to search)",
+        roadmap="Post only this roadmap's prompts (default: every roadmap's prompts take turns)",
     )
     @app_commands.choices(weekday=[app_commands.Choice(name=day, value=n) for n, day in enumerate(WEEKDAYS)])
-    @app_commands.autocomplete(timezone=_zone_autocomplete)
+    @app_commands.autocomplete(timezone=_zone_autocomplete, roadmap=_roadmap_autocomplete)
     async def weekly_set(
         self,
         interaction: discord.Interaction,
@@ -97,9 +103,11 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
         weekday: app_commands.Choice[int],
         time: app_commands.Range[str, 1, 10],
         timezone: app_commands.Range[str, 1, 64],
+        roadmap: app_commands.Range[str, 1, 120] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        settings = parse_schedule(channel.id, weekday.value, time, timezone, enabled=True)
+        roadmap_id = self.bot.tutor.find_roadmap(roadmap).id if roadmap is not None else None
+        settings = parse_schedule(channel.id, weekday.value, time, timezone, enabled=True, roadmap_id=roadmap_id)
         await self.bot.weekly.save(interaction.guild_id, settings)
         status = await self.bot.weekly.status(interaction.guild_id)
         notes = ["Saved. Weekly prompts are on."]

@@ -1,4 +1,8 @@
-"""A member's own learning: /next, /progress, /done, /undo, /roadmap and /topic."""
+"""A member's own learning: /next, /progress, /done, /undo, /roadmap, /topic and /follow.
+
+With several roadmaps loaded, each member follows one (/follow, or where most of their finished topics are):
+/next, /progress, /roadmap, topic names and answers are that roadmap's.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +28,13 @@ class Learning(commands.Cog):
     async def _topic_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        choices = self.bot.tutor.topic_choices(current)
+        choices = self.bot.tutor.topic_choices(current, member_of(interaction))
         return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
+
+    async def _roadmap_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=c.name, value=c.value) for c in self.bot.tutor.roadmap_choices(current)]
 
     async def _done_topic_autocomplete(
         self, interaction: discord.Interaction, current: str
@@ -39,10 +48,28 @@ class Learning(commands.Cog):
         finished = await self.bot.tutor.after_roadmap(member_of(interaction))
         await interaction.response.send_message(embed=render.next_embed(picks, finished), ephemeral=True)
 
+    @app_commands.command(name="follow", description="Choose your roadmap: /next, /progress and answers use it")
+    @app_commands.describe(roadmap="The roadmap to follow (start typing to search)")
+    @app_commands.autocomplete(roadmap=_roadmap_autocomplete)
+    async def follow(self, interaction: discord.Interaction, roadmap: app_commands.Range[str, 1, 120]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)  # a write: see /done
+        chosen = await self.bot.tutor.follow(member_of(interaction), roadmap)
+        picks = await self.bot.tutor.next_steps(member_of(interaction))
+        await interaction.followup.send(
+            f"You now follow **{chosen.title}**.", embed=render.next_embed(picks), ephemeral=True
+        )
+
     @app_commands.command(name="progress", description="Progress by step, topics done, current step and streak")
-    @app_commands.describe(member="Someone else in this server (default: you)")
+    @app_commands.describe(
+        member="Someone else in this server (default: you)",
+        roadmap="Another roadmap (default: the one followed; start typing to search)",
+    )
+    @app_commands.autocomplete(roadmap=_roadmap_autocomplete)
     async def progress(
-        self, interaction: discord.Interaction, member: discord.Member | discord.User | None = None
+        self,
+        interaction: discord.Interaction,
+        member: discord.Member | discord.User | None = None,
+        roadmap: app_commands.Range[str, 1, 120] | None = None,
     ) -> None:
         target = member_of(interaction)
         whose = interaction.user.display_name
@@ -53,7 +80,8 @@ class Learning(commands.Cog):
                 raise Refused("You can only see the progress of members of this server.")
             target = Member(interaction.guild.id, member.id)
             whose = member.display_name
-        report = await self.bot.tutor.progress(target)
+        shown = self.bot.tutor.find_roadmap(roadmap) if roadmap is not None else None
+        report = await self.bot.tutor.progress(target, shown)
         await interaction.response.send_message(embed=render.progress_embed(report, whose), ephemeral=True)
 
     @app_commands.command(name="done", description="Mark a topic as finished")
@@ -79,22 +107,30 @@ class Learning(commands.Cog):
         await interaction.followup.send(status, ephemeral=True)
 
     @app_commands.command(name="roadmap", description="Browse the roadmap with your status on each topic")
-    @app_commands.describe(step="Only this step (default: all steps)")
+    @app_commands.describe(
+        step="Only this step (default: all steps)",
+        name="Another roadmap (default: the one you follow; start typing to search)",
+    )
+    @app_commands.autocomplete(name=_roadmap_autocomplete)
     async def roadmap(
-        self, interaction: discord.Interaction, step: app_commands.Range[int, 1, 50] | None = None
+        self,
+        interaction: discord.Interaction,
+        step: app_commands.Range[int, 1, 50] | None = None,
+        name: app_commands.Range[str, 1, 120] | None = None,
     ) -> None:
-        view = await self.bot.tutor.roadmap(member_of(interaction), step)
+        shown = self.bot.tutor.find_roadmap(name) if name is not None else None
+        shown = shown or await self.bot.tutor.followed_roadmap(member_of(interaction))
+        view = await self.bot.tutor.roadmap(member_of(interaction), step, shown)
         if not view:
             raise Refused(f"There is no step {step}.")
-        followed = await self.bot.tutor.followed_roadmap(member_of(interaction))
-        title = followed.title if followed is not None else "Roadmap"
+        title = shown.title if shown is not None else "Roadmap"
         await interaction.response.send_message(embed=render.roadmap_embed(title, view), ephemeral=True)
 
     @app_commands.command(name="topic", description="A topic's card: what it is, key points, what to study")
     @app_commands.describe(name="The topic (start typing to search)")
     @app_commands.autocomplete(name=_topic_autocomplete)
     async def topic(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 100]) -> None:
-        card = self.bot.tutor.topic_card(name)
+        card = self.bot.tutor.topic_card(name, member_of(interaction))
         kb = self.bot.tutor.kb
         resources = [
             (kb.resources[r].resource.title, str(kb.resources[r].resource.url)) for r in card.entry.topic.resources

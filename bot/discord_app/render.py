@@ -182,6 +182,8 @@ def next_embed(picks: list[Recommendation], finished_title: str | None = None) -
 def progress_embed(report: ProgressReport, whose: str) -> discord.Embed:
     lines = [f"`{s.bar}` {s.done}/{s.total} · Step {s.number}: {s.title}" for s in report.steps]
     embed = discord.Embed(title=f"Progress of {whose}", description="\n".join(lines), colour=COLOUR)
+    if report.roadmap_title:
+        embed.set_author(name=report.roadmap_title)
     embed.add_field(name="Topics done", value=f"{report.done} of {report.total}")
     embed.add_field(
         name="Current step",

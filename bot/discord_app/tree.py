@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 
 from bot.storage.errors import StorageError
-from bot.tutor import UnknownTopic
+from bot.tutor import UnknownRoadmapChoice, UnknownTopic
 from bot.weekly.service import InvalidSchedule
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ class TutorTree(app_commands.CommandTree):
             message = "You can't use this command here."
         elif isinstance(error, app_commands.TransformerError):
             message = f"I couldn't understand “{str(error.value)[:80]}” for that option."
-        elif isinstance(original, (UnknownTopic, InvalidSchedule)):
+        elif isinstance(original, (UnknownTopic, UnknownRoadmapChoice, InvalidSchedule)):
             message = str(original)
         elif isinstance(original, StorageError):
             log.warning("storage problem in /%s: %s", interaction.command and interaction.command.name, original)

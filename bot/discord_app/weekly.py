@@ -160,6 +160,8 @@ def status_embed(status: WeeklyStatus, guild_id: int) -> discord.Embed:
     embed.add_field(name="Status", value="On" if settings.enabled else "Off (/admin weekly on to resume)")
     embed.add_field(name="Channel", value=f"<#{settings.channel_id}>")
     embed.add_field(name="When", value=status.slot.describe())
+    if status.roadmap_title is not None:
+        embed.add_field(name="Prompts from", value=status.roadmap_title)
     if status.next_post_at is not None:
         embed.add_field(name="Next post", value=_when(status.next_post_at), inline=False)
     if status.current is not None:

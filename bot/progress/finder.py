@@ -1,4 +1,4 @@
-"""Find topics by what a member types: typo-tolerant, from memory, fast enough for every key press."""
+"""Find topics and roadmaps by what a member types: typo-tolerant, from memory, fast enough for every key press."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process, utils
 
 from knowledge.loader import KnowledgeBase, TopicEntry
+from knowledge.schema import Roadmap
 
 MAX_CHOICES = 25  # Discord's limit for autocomplete answers
 MATCH_THRESHOLD = 60  # loose enough to suggest while typing
@@ -36,10 +37,19 @@ class TopicFinder:
         self._order = list(kb.topics)
 
     def label(self, entry: TopicEntry) -> str:
-        return f"Step {entry.step.number}: {entry.topic.title}"[:100]
+        """How a topic is listed; with several roadmaps loaded, its roadmap's title first."""
+        where = f"{entry.roadmap.title} · " if len(self._kb.roadmaps) > 1 else ""
+        return f"{where}Step {entry.step.number}: {entry.topic.title}"[:100]
 
-    def _ranked(self, typed: str, among: set[str] | None) -> list[tuple[str, float]]:
-        """(topic id, best score) for every topic matching `typed` above MATCH_THRESHOLD, best first."""
+    def _first(self, ranked: list[str], prefer: str | None) -> list[str]:
+        """`ranked` with the topics of roadmap `prefer` first, each group in its order."""
+        if prefer is None:
+            return ranked
+        return sorted(ranked, key=lambda t: self._kb.topics[t].roadmap.id != prefer)
+
+    def _ranked(self, typed: str, among: set[str] | None, prefer: str | None = None) -> list[tuple[str, float]]:
+        """(topic id, best score) for every topic matching `typed` above MATCH_THRESHOLD, best first; on equal
+        scores, a topic of roadmap `prefer` first (two roadmaps may both have an "Overfitting")."""
         matches = process.extract(typed, self._labels, scorer=fuzz.WRatio, processor=utils.default_process, limit=None)
         ranked: list[tuple[str, float]] = []
         seen: set[str] = set()
@@ -49,23 +59,55 @@ class TopicFinder:
                 continue
             seen.add(owner)
             ranked.append((owner, score))
+        if prefer is not None:
+            ranked.sort(key=lambda pair: (-pair[1], self._kb.topics[pair[0]].roadmap.id != prefer))
         return ranked
 
-    def choices(self, typed: str, among: set[str] | None = None, limit: int = MAX_CHOICES) -> list[Choice]:
-        """Best matches for `typed` (roadmap order when empty), optionally only among some topic ids."""
+    def choices(
+        self, typed: str, among: set[str] | None = None, limit: int = MAX_CHOICES, prefer: str | None = None
+    ) -> list[Choice]:
+        """Best matches for `typed` (roadmap order when empty, roadmap `prefer` first), optionally only among
+        some topic ids."""
         limit = min(limit, MAX_CHOICES)
         if typed.strip():
-            ranked = [topic_id for topic_id, _ in self._ranked(typed, among)]
+            ranked = [topic_id for topic_id, _ in self._ranked(typed, among, prefer)]
         else:
-            ranked = self._order if among is None else [t for t in self._order if t in among]
+            ranked = self._first(self._order if among is None else [t for t in self._order if t in among], prefer)
         return [Choice(self.label(self._kb.topics[t]), t) for t in ranked[:limit]]
 
-    def resolve(self, typed: str) -> TopicEntry | None:
-        """The topic a member meant: an exact id, or a close match to one of its names."""
+    def resolve(self, typed: str, prefer: str | None = None) -> TopicEntry | None:
+        """The topic a member meant: an exact id, or a close match to one of its names (roadmap `prefer`'s
+        on a tie)."""
         typed = typed.strip()
         if typed in self._kb.topics:
             return self._kb.topics[typed]
-        ranked = self._ranked(typed, None) if typed else []
+        ranked = self._ranked(typed, None, prefer) if typed else []
         if ranked and ranked[0][1] >= RESOLVE_THRESHOLD:
             return self._kb.topics[ranked[0][0]]
         return None
+
+
+def _matching_roadmaps(kb: KnowledgeBase, typed: str) -> list[tuple[float, Roadmap]]:
+    """(score, roadmap) for each loaded roadmap whose title, id or an alias matches `typed`, best first."""
+    scored = []
+    for roadmap in kb.roadmaps:
+        names = [roadmap.title, roadmap.id, *roadmap.aliases]
+        best = max(fuzz.WRatio(typed, name, processor=utils.default_process) for name in names)
+        if best >= MATCH_THRESHOLD:
+            scored.append((best, roadmap))
+    return sorted(scored, key=lambda pair: -pair[0])  # stable: loading order on equal scores
+
+
+def roadmap_choices(kb: KnowledgeBase, typed: str, limit: int = MAX_CHOICES) -> list[Choice]:
+    """Loaded roadmaps matching `typed` (all, in loading order, when nothing is typed)."""
+    found = [r for _, r in _matching_roadmaps(kb, typed)] if typed.strip() else kb.roadmaps
+    return [Choice(r.title[:100], r.id) for r in found][: min(limit, MAX_CHOICES)]
+
+
+def resolve_roadmap(kb: KnowledgeBase, typed: str) -> Roadmap | None:
+    """The roadmap a member meant: its id, or a close match to its title or one of its aliases."""
+    typed = typed.strip()
+    if (exact := kb.roadmap(typed)) is not None:
+        return exact
+    found = _matching_roadmaps(kb, typed) if typed else []
+    return found[0][1] if found and found[0][0] >= RESOLVE_THRESHOLD else None

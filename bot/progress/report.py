@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from knowledge.loader import KnowledgeBase
+from knowledge.schema import Roadmap
 
 BAR_WIDTH = 10
 
@@ -31,6 +31,7 @@ class StepProgress:
 
 @dataclass(frozen=True)
 class ProgressReport:
+    roadmap_title: str | None  # the roadmap the report covers
     steps: list[StepProgress]
     done: int
     total: int
@@ -49,8 +50,9 @@ def streak(active_days: Iterable[date], today: date) -> int:
 
 
 def progress_report(
-    kb: KnowledgeBase, completed: Collection[str], active_days: Iterable[date], today: date
+    roadmaps: Sequence[Roadmap], completed: Collection[str], active_days: Iterable[date], today: date
 ) -> ProgressReport:
+    """A member's progress through `roadmaps` (usually the one they follow)."""
     steps = [
         StepProgress(
             roadmap.title,
@@ -59,11 +61,12 @@ def progress_report(
             sum(t.id in completed for t in step.topics),
             len(step.topics),
         )
-        for roadmap in kb.roadmaps
+        for roadmap in roadmaps
         for step in roadmap.steps
     ]
     current = next((s for s in steps if not s.complete), None)
     return ProgressReport(
+        roadmap_title=" + ".join(r.title for r in roadmaps) or None,
         steps=steps,
         done=sum(s.done for s in steps),
         total=sum(s.total for s in steps),

@@ -36,6 +36,7 @@ class WeeklySettings:
     time: str  # "HH:MM", 24-hour, in `timezone`
     timezone: str  # IANA name, e.g. "Europe/Berlin"; validated by the settings layer
     enabled: bool
+    roadmap_id: str | None = None  # whose prompts are posted; None: every loaded roadmap's take turns
 
     def __post_init__(self) -> None:
         # Checked here so a bad value fails at the caller, not as a constraint error in the store.
@@ -125,6 +126,8 @@ class Store(Protocol):
     async def completed_topics(self, guild_id: int, user_id: int) -> dict[str, datetime]: ...
     async def record_activity(self, guild_id: int, user_id: int, day: date) -> None: ...
     async def active_days(self, guild_id: int, user_id: int) -> list[date]: ...
+    async def followed_roadmap(self, guild_id: int, user_id: int) -> str | None: ...
+    async def follow_roadmap(self, guild_id: int, user_id: int, roadmap_id: str, at: datetime) -> None: ...
 
     # Question log
     async def log_question(

@@ -338,6 +338,22 @@ class SqliteStore:
             (guild_id, user_id, day.isoformat()),
         )
 
+    async def followed_roadmap(self, guild_id: int, user_id: int) -> str | None:
+        """The roadmap id the member chose to follow, or None if they never chose."""
+        rows = await self._fetchall(
+            "SELECT roadmap_id FROM followed_roadmaps WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        )
+        return rows[0][0] if rows else None
+
+    async def follow_roadmap(self, guild_id: int, user_id: int, roadmap_id: str, at: datetime) -> None:
+        """Record the roadmap the member follows from now on (replacing an earlier choice)."""
+        await self._execute(
+            "INSERT INTO followed_roadmaps (guild_id, user_id, roadmap_id, chosen_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (guild_id, user_id) DO UPDATE SET roadmap_id = excluded.roadmap_id, "
+            "chosen_at = excluded.chosen_at",
+            (guild_id, user_id, roadmap_id, _to_db_time(at)),
+        )
+
     async def active_days(self, guild_id: int, user_id: int) -> list[date]:
         """The member's active days, oldest first."""
         rows = await self._fetchall(
@@ -449,7 +465,8 @@ class SqliteStore:
     async def get_weekly_settings(self, guild_id: int) -> WeeklySettings | None:
         """The guild's weekly prompt settings, or None if never saved."""
         rows = await self._fetchall(
-            "SELECT channel_id, weekday, post_time, timezone, enabled FROM weekly_settings WHERE guild_id = ?",
+            "SELECT channel_id, weekday, post_time, timezone, enabled, roadmap_id FROM weekly_settings "
+            "WHERE guild_id = ?",
             (guild_id,),
         )
         return _weekly_settings(rows[0]) if rows else None
@@ -458,10 +475,10 @@ class SqliteStore:
         """Create or replace the guild's weekly prompt settings."""
         await self._execute(
             "INSERT INTO weekly_settings (guild_id, channel_id, weekday, post_time, timezone, "
-            "enabled) VALUES (?, ?, ?, ?, ?, ?) "
+            "enabled, roadmap_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id, "
             "weekday = excluded.weekday, post_time = excluded.post_time, "
-            "timezone = excluded.timezone, enabled = excluded.enabled",
+            "timezone = excluded.timezone, enabled = excluded.enabled, roadmap_id = excluded.roadmap_id",
             (
                 guild_id,
                 settings.channel_id,
@@ -469,13 +486,14 @@ class SqliteStore:
                 settings.time,
                 settings.timezone,
                 int(settings.enabled),
+                settings.roadmap_id,
             ),
         )
 
     async def guilds_with_weekly_enabled(self) -> list[tuple[int, WeeklySettings]]:
         """Every guild whose weekly prompt is on and has a channel, by guild id."""
         rows = await self._fetchall(
-            "SELECT guild_id, channel_id, weekday, post_time, timezone, enabled "
+            "SELECT guild_id, channel_id, weekday, post_time, timezone, enabled, roadmap_id "
             "FROM weekly_settings WHERE enabled = 1 AND channel_id IS NOT NULL "
             "ORDER BY guild_id"
         )
@@ -589,6 +607,9 @@ class SqliteStore:
                 "WHERE guild_id = ? AND user_id = ? ORDER BY asked_at, id",
                 member,
             )
+            followed = await db.execute_fetchall(
+                "SELECT roadmap_id, chosen_at FROM followed_roadmaps WHERE guild_id = ? AND user_id = ?", member
+            )
         return {
             "guild_id": guild_id,
             "user_id": user_id,
@@ -605,6 +626,11 @@ class SqliteStore:
                 }
                 for question, topic_id, abstained, at in questions
             ],
+            "followed_roadmap": (
+                {"roadmap_id": followed[0][0], "chosen_at": _from_db_time(followed[0][1]).isoformat()}
+                if followed
+                else None
+            ),
         }
 
     async def forget_member(self, guild_id: int, user_id: int) -> int:
@@ -622,7 +648,7 @@ class SqliteStore:
 
 # Tables holding per-member data. forget_member deletes from each; a new table belongs here
 # and in export_member.
-_MEMBER_TABLES = ("progress", "activity_days", "questions")
+_MEMBER_TABLES = ("progress", "activity_days", "questions", "followed_roadmaps")
 
 _POST_COLUMNS = "guild_id, week_key, prompt_id, claimed_at, channel_id, message_id, thread_id"
 
@@ -641,13 +667,14 @@ def _weekly_post(row: Sequence[Any]) -> WeeklyPost:
 
 
 def _weekly_settings(row: Sequence[Any]) -> WeeklySettings:
-    channel_id, weekday, post_time, timezone, enabled = row
+    channel_id, weekday, post_time, timezone, enabled, roadmap_id = row
     return WeeklySettings(
         channel_id=channel_id,
         weekday=weekday,
         time=post_time,
         timezone=timezone,
         enabled=bool(enabled),
+        roadmap_id=roadmap_id,
     )
 
 

@@ -17,6 +17,7 @@ it keeps trying every tick and logs when the database is back.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Callable
@@ -81,6 +82,8 @@ class WeeklyStatus:
     current: WeeklyPost | None
     current_title: str | None
     problem: WeeklyProblem | None
+    # The roadmap whose prompts are posted (None: every loaded roadmap's prompts take turns).
+    roadmap_title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,13 +98,15 @@ class CurrentProject:
     readiness: Readiness
 
 
-def parse_schedule(channel_id: int, weekday: int, time_text: str, timezone: str, enabled: bool) -> WeeklySettings:
+def parse_schedule(
+    channel_id: int, weekday: int, time_text: str, timezone: str, enabled: bool, roadmap_id: str | None = None
+) -> WeeklySettings:
     """Settings from what an admin typed: "9:30" or "09:30", and a time zone in any letter case."""
     match = _TIME.match(time_text)
     if match is None or int(match[1]) > 23 or int(match[2]) > 59:
         raise InvalidSchedule(f"“{time_text[:20]}” is not a time: use HH:MM on a 24-hour clock, e.g. 09:00 or 18:30.")
     zone = canonical_time_zone(timezone)
-    return WeeklySettings(channel_id, weekday, f"{int(match[1]):02d}:{match[2]}", zone, enabled)
+    return WeeklySettings(channel_id, weekday, f"{int(match[1]):02d}:{match[2]}", zone, enabled, roadmap_id)
 
 
 def canonical_time_zone(name: str) -> str:
@@ -179,8 +184,7 @@ class WeeklyService:
     async def due_posts(self) -> list[PlannedPost]:
         """Claim and return every guild's post that is due now; the caller must `posted` or `failed` each."""
         kb = self._kb()
-        prompt_ids = [prompt.id for prompt in kb.prompts]
-        if not prompt_ids:
+        if not kb.prompts:
             return []
         now = self.clock()
         plans = []
@@ -188,7 +192,7 @@ class WeeklyService:
             for guild_id, settings in await self.store.guilds_with_weekly_enabled():
                 if self._waiting(guild_id, now):
                     continue
-                plan = await self._claim(guild_id, settings, kb, prompt_ids, now)
+                plan = await self._claim(guild_id, settings, kb, now)
                 if plan is not None:
                     plans.append(plan)
         except StorageError as exc:
@@ -212,9 +216,14 @@ class WeeklyService:
             self._storage_outage = None
 
     async def _claim(
-        self, guild_id: int, settings: WeeklySettings, kb: KnowledgeBase, prompt_ids: list[str], now: datetime
+        self, guild_id: int, settings: WeeklySettings, kb: KnowledgeBase, now: datetime
     ) -> PlannedPost | None:
         assert settings.channel_id is not None  # guilds_with_weekly_enabled only returns guilds with a channel
+        # The guild's roadmap's prompts; if that roadmap is no longer loaded, every roadmap's rather than none.
+        chosen = settings.roadmap_id if kb.roadmap(settings.roadmap_id) is not None else None
+        prompt_ids = [prompt.id for prompt in kb.roadmap_prompts(chosen)]
+        if not prompt_ids:
+            return None
         slot = slot_of(settings)
         claimed = {post.week_key for post in await self.store.last_weekly_posts(guild_id, _RECENT_WEEKS)}
         week = due_post(slot, now, claimed)
@@ -287,8 +296,7 @@ class WeeklyService:
         current = await self.store.get_weekly_settings(guild_id)
         if current is None or current.channel_id is None:
             return None
-        changed = WeeklySettings(current.channel_id, current.weekday, current.time, current.timezone, enabled)
-        return await self.save(guild_id, changed)
+        return await self.save(guild_id, dataclasses.replace(current, enabled=enabled))
 
     def problem(self, guild_id: int) -> WeeklyProblem | None:
         return self._problems.get(guild_id)
@@ -301,6 +309,7 @@ class WeeklyService:
         current = await self.store.current_weekly_post(guild_id)
         prompt = self._kb().prompt(current.prompt_id) if current is not None else None
         next_at = next_slot_after(slot, self.clock()) if slot is not None and settings and settings.enabled else None
+        roadmap = self._kb().roadmap(settings.roadmap_id) if settings is not None else None
         return WeeklyStatus(
             settings=settings,
             slot=slot,
@@ -308,6 +317,7 @@ class WeeklyService:
             current=current,
             current_title=prompt.title if prompt else (current.prompt_id if current else None),
             problem=self._problems.get(guild_id),
+            roadmap_title=roadmap.title if roadmap is not None else None,
         )
 
     async def current(self, guild_id: int, completed: set[str]) -> CurrentProject | None:

@@ -255,7 +255,9 @@ async def test_ask_channels_can_be_enabled_and_disabled(store: SqliteStore) -> N
 async def test_weekly_settings_are_replaced_and_listed_when_enabled(store: SqliteStore) -> None:
     assert await store.get_weekly_settings(GUILD) is None
     first = WeeklySettings(channel_id=5, weekday=0, time="18:00", timezone="UTC", enabled=True)
-    second = WeeklySettings(channel_id=6, weekday=4, time="09:30", timezone="Europe/Berlin", enabled=True)
+    second = WeeklySettings(
+        channel_id=6, weekday=4, time="09:30", timezone="Europe/Berlin", enabled=True, roadmap_id="beginner"
+    )
     await store.save_weekly_settings(GUILD, first)
     await store.save_weekly_settings(GUILD, second)
     await store.save_weekly_settings(
@@ -354,8 +356,20 @@ async def populate_two_members_in_two_guilds(store: SqliteStore) -> None:
             await store.mark_done(guild, user, f"topic-{tag}", T0)
             await store.record_activity(guild, user, T0.date())
             await store.log_question(guild, user, f"question {tag}", f"topic-{tag}", False, T0)
+            await store.follow_roadmap(guild, user, f"roadmap-{tag}", T0)
     await store.set_ask_channel(GUILD, 77, True)
     await store.claim_weekly_post(GUILD, "2024-W19", "p1", T0)
+
+
+@pytest.mark.asyncio
+async def test_a_members_roadmap_choice_is_replaced_and_kept_per_guild(store: SqliteStore) -> None:
+    assert await store.followed_roadmap(GUILD, ALICE) is None
+    await store.follow_roadmap(GUILD, ALICE, "beginner", T0)
+    await store.follow_roadmap(GUILD, ALICE, "intermediate", T0 + timedelta(days=1))
+    await store.follow_roadmap(OTHER_GUILD, ALICE, "beginner", T0)
+    assert await store.followed_roadmap(GUILD, ALICE) == "intermediate"
+    assert await store.followed_roadmap(OTHER_GUILD, ALICE) == "beginner"
+    assert await store.followed_roadmap(GUILD, BOB) is None
 
 
 @pytest.mark.asyncio
@@ -385,6 +399,7 @@ async def test_export_holds_only_that_member_in_that_guild(store: SqliteStore) -
                 "asked_at": (T0 + timedelta(hours=1)).isoformat(),
             },
         ],
+        "followed_roadmap": {"roadmap_id": f"roadmap-{GUILD}-{ALICE}", "chosen_at": T0.isoformat()},
     }
 
 
@@ -394,11 +409,12 @@ async def test_forget_deletes_only_that_member_in_that_guild(store: SqliteStore)
     before_other = await store.export_member(OTHER_GUILD, ALICE)
     before_bob = await store.export_member(GUILD, BOB)
 
-    assert await store.forget_member(GUILD, ALICE) == 3
+    assert await store.forget_member(GUILD, ALICE) == 4
     assert await store.forget_member(GUILD, ALICE) == 0
 
     emptied = await store.export_member(GUILD, ALICE)
     assert (emptied["progress"], emptied["activity_days"], emptied["questions"]) == ([], [], [])
+    assert emptied["followed_roadmap"] is None and await store.followed_roadmap(GUILD, ALICE) is None
     assert await store.export_member(OTHER_GUILD, ALICE) == before_other
     assert await store.export_member(GUILD, BOB) == before_bob
     # Guild-level data is not the member's and stays.

@@ -13,7 +13,7 @@ from tests.standin import DiscordStandin
 
 pytestmark = [pytest.mark.model]
 
-COMMANDS = {"ask", "next", "progress", "done", "undo", "roadmap", "topic"}
+COMMANDS = {"ask", "next", "progress", "done", "undo", "roadmap", "topic", "follow"}
 
 
 def embed_text(message) -> str:  # type: ignore[no-untyped-def]
