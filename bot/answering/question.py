@@ -47,11 +47,14 @@ _PROJECT = re.compile(
 # often "what do I do about this problem": they count together.
 _NEXT = re.compile(
     r"\b(what next|what'?s next|next step|next thing|next topic|comes (after|next)|after step|what after|"
-    r"what'?s left|what remains|(study|learn|do|read|go|tackle) (next|after)|(topic|one) (is )?next|next what)\b"
+    r"what'?s left|what remains|(study|learn|do|read|go|tackle) (next|after)|(topic|one) (is )?next|next what|"
+    r"what'?s after|next one)\b"
     r"|\bnext\W*$"  # "k-means done, next?"
 )
 _FINISHED = re.compile(
-    r"\b(finished|finishing|finish|completed|done with|i'?m done|through with|wrapped up|got through)\b"
+    r"\b(finished|finishing|finish|completed|done with|i'?m done|through with|wrapped up|got through|"
+    # Alone, "done" and "did" are no report of finishing ("how is it done?"); beside "now what" they are.
+    r"done|did all|i did)\b"
 )
 _AFTER_FINISHING = re.compile(
     r"\b(what now|now what|then what|(study|learn|read|tackle) now|"
@@ -142,12 +145,26 @@ def _outside_requests(names: list[NameMatch], text: str) -> list[NameMatch]:
     ]
 
 
+def _only_finished(text: str, names: list[NameMatch] | tuple[NameMatch, ...]) -> bool:
+    """Whether the question only says something named was finished ("finished loss functions"): the learner
+    reports where they are, which asks what comes next."""
+    finished = _FINISHED.match(text.strip())
+    if finished is None or not names:
+        return False
+    spans = word_spans(text)
+    named = {i for m in names for i in range(m.start, m.end)}
+    rest = [text[s:e] for i, (s, e) in enumerate(spans) if i not in named and s >= finished.end()]
+    return not topic_words(rest)
+
+
 def read_intents(text: str, names: list[NameMatch] | tuple[NameMatch, ...] = ()) -> Intents:
     """The requests of a question (plain text), with words inside names of several words not counted."""
     spans = word_spans(text)
     named = [(spans[m.start][0], spans[m.end - 1][1]) for m in names if m.end - m.start > 1 and m.end <= len(spans)]
     material = _outside_names(_MATERIAL, text, named)
-    what_next = bool(_NEXT.search(text) or (_FINISHED.search(text) and _AFTER_FINISHING.search(text)))
+    what_next = bool(
+        _NEXT.search(text) or (_FINISHED.search(text) and _AFTER_FINISHING.search(text)) or _only_finished(text, names)
+    )
     start = bool(_START.search(text)) and len(tokenize(_START.sub(" ", text))) < START_SUBJECT_WORDS
     return Intents(
         material=material,

@@ -10,7 +10,7 @@ import pytest
 
 from bot.answering import retrieval
 from bot.answering.calibration import Scope, Weights, load_calibration
-from bot.answering.question import Question, read_question
+from bot.answering.question import Question, read_intents, read_question
 from bot.answering.retrieval import (
     Evidence,
     Layout,
@@ -361,6 +361,14 @@ def test_dense_and_bm25_agree_when_their_best_documents_share_a_topic_family() -
     assert not agree(scores(concept=0.5), np.zeros(len(DOCS), dtype=np.float32), LAYOUT)
 
 
+def test_saying_only_what_was_finished_asks_what_comes_next() -> None:
+    loss_functions = [NameMatch(1, 3, 0, 1.0)]  # "loss functions", words 1 and 2
+    assert read_intents("finished loss functions", loss_functions).what_next
+    assert read_intents("completed loss functions!", loss_functions).what_next
+    assert not read_intents("finished loss functions but my loss is nan", loss_functions).what_next
+    assert not read_intents("finished loss functions", []).what_next  # nothing named: nothing to follow
+
+
 @pytest.mark.parametrize(
     ("question", "top", "named", "expected"),
     [
@@ -373,6 +381,11 @@ def test_dense_and_bm25_agree_when_their_best_documents_share_a_topic_family() -
         ("finished this, what comes next", "concept", None, S2),
         ("ok i'm through with this part, where to now?", "concept", None, S2),
         ("wrapped up the concept. moving on to?", "concept", None, S2),
+        ("done with this, whats after", "concept", None, S2),
+        ("this is done. now what", "concept", None, S2),  # "done" alone, beside "now what"
+        ("did all of this, what now", "concept", None, S2),
+        ("done with this one, next one?", "concept", None, S2),
+        ("how is this done in practice?", "concept", None, None),  # "done" alone reports nothing finished
         ("where do i start", "lone", None, S1),
         ("want to tell if a tweet is positive or negative, where do i start", "lone", None, None),  # a subject
         ("what is step 1 about", "topic", "step_1", None),
