@@ -259,7 +259,11 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
                         roadmap=roadmap.id,
                         step=step.number,
                         topic_id=resource.serves[0] if resource.serves else None,
-                        passages=(f"{resource.title} ({resource.kind}) for learning {served}. {resource.description}",),
+                        # The note on a replaced link answers "the roadmap's link is broken".
+                        passages=(
+                            f"{resource.title} ({resource.kind}) for learning {served}. {resource.description}"
+                            + (f" {resource.link_note}" if resource.link_note else ""),
+                        ),
                         keywords=f"{resource.title} {resource.kind} {served} resource",
                         url=str(resource.url),
                         # Every topic it serves and its kind, so that a request for material ("a book on

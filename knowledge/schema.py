@@ -31,16 +31,35 @@ def _each_within(texts: list[str], shortest: int, longest: int, what: str) -> li
 
 
 class Resource(_Strict):
-    """A book, course, documentation site, video or tutorial the roadmap recommends."""
+    """A book, course, documentation site, video or tutorial the roadmap recommends.
+
+    `url` is the link the tutor serves, and it must work. When the roadmap's own link is broken, outdated or
+    too general, `url` serves a better one and `source_url` keeps the roadmap's link, with `link_note` saying
+    in a sentence why they differ (a trailing period, a discontinued course, a site's front page).
+    """
 
     id: str = Field(pattern=SLUG)
     title: str = Field(min_length=3, max_length=200)
     url: HttpUrl
+    source_url: HttpUrl | None = None
+    link_note: str | None = Field(default=None, min_length=20, max_length=300)
     kind: Literal["book", "course", "docs", "video", "tutorial"]
     description: str = Field(min_length=40, max_length=1000)
     serves: list[str] = Field(default_factory=list, description="topic ids this resource helps with")
     # What learners call it besides its title ("Hands-On ML", "the Goodfellow book").
     aliases: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _source_link_is_explained(self) -> Resource:
+        if self.source_url is None:
+            if self.link_note is not None:
+                raise ValueError("link_note explains why url differs from source_url: give source_url too")
+            return self
+        if self.link_note is None:
+            raise ValueError("source_url needs a link_note: a sentence on why url serves another link")
+        if str(self.source_url) == str(self.url):
+            raise ValueError("source_url equals url: keep source_url only when url serves a different link")
+        return self
 
 
 class Concept(_Strict):

@@ -11,7 +11,7 @@ from bot.answering.retrieval import Result
 from indexer.documents import Document, hours_text, symptom
 from indexer.search import tokenize
 from knowledge.loader import KnowledgeBase, TopicEntry
-from knowledge.schema import Roadmap
+from knowledge.schema import Resource, Roadmap
 
 # How close the second result must be to the first for a comparison to show both.
 COMPARISON_MARGIN = 0.12
@@ -96,6 +96,13 @@ def topic_resources(kb: KnowledgeBase, entry: TopicEntry) -> list[Link]:
     return links
 
 
+def _source_link(resource: Resource) -> str:
+    """The roadmap's own link and why the tutor serves another, when it does; else nothing."""
+    if resource.source_url is None:
+        return ""
+    return f"\nThe roadmap's own link: {resource.source_url}\n{resource.link_note}"
+
+
 def closest_topics(kb: KnowledgeBase, results: list[Result], limit: int = 3) -> list[TopicRef]:
     seen: list[TopicRef] = []
     for result in results:
@@ -141,7 +148,7 @@ def _explain(kb: KnowledgeBase, document: Document) -> Section | None:
         return Section(topic.title, topic.explanation)
     if document.kind == "resource":
         resource = kb.resources[document.id].resource
-        return Section(resource.title, f"{resource.description}\n{resource.url}")
+        return Section(resource.title, f"{resource.description}\n{resource.url}{_source_link(resource)}")
     if document.kind == "roadmap":
         roadmap = kb.roadmap(document.id)
         return _explain_roadmap(roadmap) if roadmap is not None else None

@@ -34,11 +34,41 @@ def test_every_shipped_knowledge_file_is_installed_with_the_package() -> None:
 
 
 @pytest.mark.skipif(not SEED.is_file(), reason="the seed roadmap lives in ../shared beside the repository")
-def test_every_seed_link_is_a_resource_url() -> None:
+def test_every_seed_link_is_kept_as_a_resources_link() -> None:
+    """Each of the roadmap's links is a resource's `url`, or its `source_url` where the tutor serves a better
+    link; and every `source_url` is one of the roadmap's links."""
     raw = (SHIPPED_DIR / "roadmaps" / "intermediate.yaml").read_text(encoding="utf-8")
-    urls = {r["url"] for s in yaml.safe_load(raw)["steps"] for r in s.get("resources", [])}
+    resources = [r for s in yaml.safe_load(raw)["steps"] for r in s.get("resources", [])]
+    served = {r["url"] for r in resources}
+    sources = {r["source_url"] for r in resources if "source_url" in r}
     links = re.findall(r"\]\((https?://[^)]+)\)", SEED.read_text(encoding="utf-8"))
-    assert links and set(links) <= urls
+    assert links and set(links) <= served | sources
+    assert sources <= set(links)
+    assert not served & sources, "a link the tutor replaced is served again elsewhere"
+
+
+def test_a_replaced_link_keeps_the_roadmaps_link_with_a_note(tmp_path: Path) -> None:
+    kb = load_knowledge()
+    replaced = [e.resource for e in kb.resources.values() if e.resource.source_url is not None]
+    assert replaced and all(r.link_note and str(r.source_url) != str(r.url) for r in replaced)
+    data = mini_roadmap()
+    resource = data["steps"][0]["resources"][0]
+    resource["source_url"] = "https://example.org/old-penguins"
+    path = write_mini_roadmap(tmp_path, data)
+    with pytest.raises(KnowledgeError, match=r"steps\[0\]\.resources\[0\]: .*source_url needs a link_note") as caught:
+        load_knowledge([tmp_path], include_shipped=False)
+    assert str(path) in str(caught.value)
+    resource["link_note"] = "The old guide went out of print; the tutor serves the new one."
+    write_mini_roadmap(tmp_path, data)
+    assert load_knowledge([tmp_path], include_shipped=False).resources["field-guide"].resource.link_note
+    resource["source_url"] = resource["url"]
+    write_mini_roadmap(tmp_path, data)
+    with pytest.raises(KnowledgeError, match=r"resources\[0\]: .*source_url equals url"):
+        load_knowledge([tmp_path], include_shipped=False)
+    del resource["source_url"]
+    write_mini_roadmap(tmp_path, data)
+    with pytest.raises(KnowledgeError, match=r"resources\[0\]: .*give source_url too"):
+        load_knowledge([tmp_path], include_shipped=False)
 
 
 @pytest.mark.parametrize(
