@@ -1,4 +1,4 @@
-"""A member's own learning: /next, /progress, /done, /undo, /roadmap and /topic."""
+"""A member's own learning: /next, /progress (with its picture card), /done, /undo, /roadmap and /topic."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.discord_app import render
 from bot.discord_app.context import member_of
+from bot.discord_app.quiz import progress_file
 from bot.discord_app.tree import Refused
 from bot.tutor import Member
 
@@ -39,10 +40,16 @@ class Learning(commands.Cog):
         finished = await self.bot.tutor.after_roadmap(member_of(interaction))
         await interaction.response.send_message(embed=render.next_embed(picks, finished), ephemeral=True)
 
-    @app_commands.command(name="progress", description="Progress by step, topics done, current step and streak")
-    @app_commands.describe(member="Someone else in this server (default: you)")
+    @app_commands.command(name="progress", description="Progress by step, what you know of each topic, streak, a card")
+    @app_commands.describe(
+        member="Someone else in this server (default: you)",
+        card="Attach the progress card, a picture (default: yes)",
+    )
     async def progress(
-        self, interaction: discord.Interaction, member: discord.Member | discord.User | None = None
+        self,
+        interaction: discord.Interaction,
+        member: discord.Member | discord.User | None = None,
+        card: bool = True,
     ) -> None:
         target = member_of(interaction)
         whose = interaction.user.display_name
@@ -53,8 +60,20 @@ class Learning(commands.Cog):
                 raise Refused("You can only see the progress of members of this server.")
             target = Member(interaction.guild.id, member.id)
             whose = member.display_name
-        report = await self.bot.tutor.progress(target)
-        await interaction.response.send_message(embed=render.progress_embed(report, whose), ephemeral=True)
+        # Reading the review schedule and drawing the card take longer than a plain reply: defer first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        tutor = self.bot.tutor
+        report = await tutor.progress(target)
+        embed = render.progress_embed(report, whose, await tutor.knowledge(target))
+        if not card:
+            await interaction.followup.send(embed=embed, ephemeral=True)
+            return
+        png = await tutor.progress_card(target, whose)  # drawn in a worker thread
+        if len(png) > interaction.filesize_limit:  # Discord's limit here; a card is tens of kilobytes
+            await interaction.followup.send(embed=embed, ephemeral=True)
+            return
+        embed.set_image(url="attachment://progress.png")
+        await interaction.followup.send(embed=embed, file=progress_file(png), ephemeral=True)
 
     @app_commands.command(name="done", description="Mark a topic as finished")
     @app_commands.describe(topic="The topic you finished (start typing to search)")

@@ -97,3 +97,10 @@ def test_quizzes_are_not_documents_and_changing_them_does_not_rebuild_the_index(
     assert build_index(kb, tmp_path / "index", encoder.name, lambda: encoder).reused
     path.write_text(path.read_text().replace("minus forty", "minus fifty"))
     assert build_index(load_knowledge([knowledge], False), tmp_path / "index", encoder.name, lambda: encoder).reused
+
+
+def test_every_topic_of_the_shipped_roadmap_has_at_least_six_questions() -> None:
+    kb = load_knowledge()
+    topics = [t.id for s in kb.roadmaps[0].steps for t in s.topics]
+    assert len(topics) == 21
+    assert {topic: len(kb.quizzes.get(topic, ())) for topic in topics if len(kb.quizzes.get(topic, ())) < 6} == {}
