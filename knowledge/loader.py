@@ -164,7 +164,8 @@ def _field_path(loc: Sequence[Any]) -> str:
 
 def _from_validation(path: Path, error: ValidationError) -> KnowledgeError:
     first = error.errors()[0]
-    reason = "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
+    # A check of ours reads better without pydantic's "Value error, " in front of its own words.
+    reason = "unknown field" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
     more = len(error.errors()) - 1
     if more:
         reason += f" (and {more} more problem{'s' if more > 1 else ''})"
