@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import answering, cold_start, discord_load, faiss_scale, index_build
+from benchmarks import answering, cold_start, discord_load, faiss_scale, index_build, quiz_load
 from benchmarks.machine import machine_info
 from benchmarks.measure import JSON, ROOT, Workspace, run_child
 
@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, Callable[[Workspace, bool], JSON]] = {
     "index_build": index_build.run,
     "answering": answering.run,
     "discord_load": discord_load.run,
+    "quiz_load": quiz_load.run,
     "cold_start": cold_start.run,
     "faiss_scale": lambda _workspace, quick: faiss_scale.run(quick),
 }

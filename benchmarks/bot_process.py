@@ -60,12 +60,20 @@ async def _wait_until(check: Callable[[], object], timeout: float, what: str) ->
 
 @contextlib.asynccontextmanager
 async def bot_process(
-    workspace: Workspace, standin: DiscordStandin, room: Room, command: list[str], name: str, backend: str = "auto"
+    workspace: Workspace,
+    standin: DiscordStandin,
+    room: Room,
+    command: list[str],
+    name: str,
+    backend: str = "auto",
+    knowledge_dirs: list[str] | None = None,
 ) -> AsyncIterator[RunningBot]:
-    """Run `command` + `--config FILE` (settings pointing at the stand-in) until a question is answered."""
+    """Run `command` + `--config FILE` (settings pointing at the stand-in) until a question is answered;
+    `knowledge_dirs` are added to the shipped knowledge (`knowledge.dirs`)."""
     config = workspace.write_config(
         f"config-{name}.yaml",
         model={"backend": backend},
+        knowledge={"dirs": knowledge_dirs or []},
         discord={
             "api_base_url": standin.api_base_url,
             "gateway_url": standin.gateway_url,

@@ -69,6 +69,8 @@ class DiscordSettings(_Section):
 class PrivacySettings(_Section):
     question_log_days: Annotated[int, Field(ge=0, le=3650)] = 90
     """Days a logged question is kept before it is deleted (0 keeps none)."""
+    quiz_answer_days: Annotated[int, Field(ge=0, le=3650)] = 90
+    """Days a quiz answer is kept for /admin stats before it is deleted (0 keeps none); review schedules stay."""
 
 
 class Settings(_Section):

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TextIO
 
 from bot.config import Settings
+from bot.quiz import Pick, QuizResult, QuizUnavailable, ReviewSchedule
 from bot.storage import StorageError, open_store
 from bot.tutor import Member, Tutor, UnknownRoadmapChoice, UnknownTopic
+from bot.weekly.service import InvalidSchedule
 
 LOCAL_MEMBER = Member(guild_id=0, user_id=0)
 
@@ -20,7 +24,86 @@ HELP = """Type a question to ask it, or one of:
   roadmap [STEP]     the roadmap with your status on each topic
   topic NAME         a topic's card
   roadmaps           the loaded roadmaps          follow NAME  follow one of them
+  quiz [TOPIC]       a question (default: your most overdue review, else your current topic); answer A, B, C...
+  review             topics due for review, and when the others come back
   help               this list                     quit         leave (Ctrl-D works too)"""
+
+LETTERS = "ABCDE"
+
+
+@dataclass
+class ConsoleState:
+    """What the console remembers between lines: the question waiting for its answer."""
+
+    pending: Pick | None = None
+
+
+def render_question(pick: Pick) -> str:
+    item = pick.entry.item
+    lines = [f"Quiz · {pick.topic.topic.title} ({_why(pick)})", item.question]
+    lines += [f"  {LETTERS[i]}) {choice}" for i, choice in enumerate(item.choices)]
+    lines.append("Answer with a letter.")
+    return "\n".join(lines)
+
+
+def _why(pick: Pick) -> str:
+    if pick.why == "due":
+        return "due for review"
+    if pick.why == "current":
+        return "your current topic"
+    if pick.why == "scheduled":
+        return "nothing is due; it comes back next"
+    return "as asked"
+
+
+def when(moment: datetime, now: datetime) -> str:
+    """A time as a person says it: "in 3 days", "2 hours ago", "now"."""
+    seconds = (moment - now).total_seconds()
+    size = abs(seconds)
+    for unit, length in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if size >= length - 60:  # a minute's slack: "in 2 days" right after scheduling 2 days out
+            count = round(size / length)
+            if count == 0:
+                break
+            text = f"{count} {unit}{'s' if count != 1 else ''}"
+            return f"in {text}" if seconds > 0 else f"{text} ago"
+    return "now"
+
+
+def render_result(result: QuizResult, now: datetime) -> str:
+    item = result.entry.item
+    answer, tempting = LETTERS[item.answer], LETTERS[item.tempting]
+    title = result.topic.topic.title
+    if result.repeated:
+        head = f"You already answered this one ({LETTERS[result.choice]})."
+    elif result.correct:
+        head = f"✔ Right: {answer}."
+    else:
+        head = f"✘ Not quite: the answer is {answer}, not {LETTERS[result.choice]}."
+    lines = [head, f"Why {answer}: {item.why}", f"Why not {tempting}: {item.why_not}"]
+    if result.card is not None and not result.repeated:
+        due = f"{when(result.card.due, now)} ({result.card.due:%Y-%m-%d})"
+        if not result.counted:
+            lines.append(f"Practice: your next review of {title} stays {due}.")
+        else:
+            lines.append(f"Next review of {title}: {due}.")
+    lines.append(f"More on it: topic {result.topic.topic.id} · another question: quiz")
+    return "\n".join(lines)
+
+
+def render_reviews(schedule: ReviewSchedule, now: datetime) -> str:
+    if not schedule.due and not schedule.upcoming:
+        return "Nothing is scheduled yet: a topic comes back for review once you mark it done or take a quiz."
+    lines = [f"{len(schedule.due)} due for review" + (", most overdue first:" if schedule.due else ".")]
+    lines += [f"  ↻ {s.topic.topic.title} (due {when(s.card.due, now)})" for s in schedule.due]
+    if schedule.upcoming:
+        lines.append("Coming up:")
+        lines += [
+            f"  · {s.topic.topic.title} ({when(s.card.due, now)}, {s.card.due:%Y-%m-%d})" for s in schedule.upcoming
+        ]
+    if schedule.due:
+        lines.append("Type quiz to start.")
+    return "\n".join(lines)
 
 
 def render_progress(report) -> str:  # type: ignore[no-untyped-def]
@@ -35,14 +118,32 @@ def render_progress(report) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(lines)
 
 
-async def handle_line(tutor: Tutor, line: str, member: Member = LOCAL_MEMBER) -> str | None:
-    """One console command or question; returns the text to print, or None to quit."""
+async def handle_line(
+    tutor: Tutor, line: str, member: Member = LOCAL_MEMBER, state: ConsoleState | None = None
+) -> str | None:
+    """One console command or question; returns the text to print, or None to quit. With `state`, a quiz
+    question waits there for its answer: a letter on the next line."""
     line = line.strip()
     if not line:
         return ""
     word, _, rest = line.partition(" ")
     command, rest = word.lower(), rest.strip()
+    pending, state_pending = (state.pending if state else None), None
+    if state is not None:
+        state.pending = None  # a question is answered by the very next line, or left
     try:
+        if pending is not None and len(line) == 1 and line.upper() in LETTERS:
+            choice = LETTERS.index(line.upper())
+            if choice >= len(pending.entry.item.choices):
+                state_pending = pending
+                return f"Pick one of {LETTERS[: len(pending.entry.item.choices)]}."
+            return render_result(await tutor.answer_quiz(member, pending.entry.key, choice), tutor.clock())
+        if command == "quiz":
+            pick = await tutor.quiz(member, rest or None)
+            state_pending = pick
+            return render_question(pick)
+        if command == "review":
+            return render_reviews(await tutor.reviews(member), tutor.clock())
         if command in {"quit", "exit", ":q"}:
             return None
         if command in {"help", "?"}:
@@ -98,10 +199,13 @@ async def handle_line(tutor: Tutor, line: str, member: Member = LOCAL_MEMBER) ->
             return "\n".join(lines)
         question = rest if command == "ask" else line
         return (await tutor.ask(member, question)).text
-    except (UnknownTopic, UnknownRoadmapChoice) as exc:
+    except (UnknownTopic, UnknownRoadmapChoice, QuizUnavailable, InvalidSchedule) as exc:
         return str(exc)
     except StorageError as exc:
         return exc.user_message
+    finally:
+        if state is not None and state_pending is not None:
+            state.pending = state_pending
 
 
 async def chat(settings: Settings, read: Callable[[str], str] = input, out: TextIO = sys.stdout) -> int:
@@ -112,6 +216,7 @@ async def chat(settings: Settings, read: Callable[[str], str] = input, out: Text
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with open_store(str(settings.database_path)) as store:
         tutor = Tutor(answerer, store)
+        state = ConsoleState()
         print("Roadmap Tutor. Ask a question, or type help.", file=out, flush=True)
         try:
             while True:
@@ -119,7 +224,7 @@ async def chat(settings: Settings, read: Callable[[str], str] = input, out: Text
                     line = await asyncio.to_thread(read, "> ")
                 except EOFError:
                     break
-                reply = await handle_line(tutor, line)
+                reply = await handle_line(tutor, line, state=state)
                 if reply is None:
                     break
                 if reply:
@@ -133,4 +238,4 @@ def run_console(settings: Settings) -> int:
     return asyncio.run(chat(settings))
 
 
-__all__ = ["chat", "handle_line", "run_console"]
+__all__ = ["ConsoleState", "chat", "handle_line", "run_console"]

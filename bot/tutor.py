@@ -1,4 +1,5 @@
-"""The tutor: answering, next steps, progress and topic cards for one member, without any Discord code.
+"""The tutor: answering, next steps, progress, topic cards, quizzes and reviews for one member, without any Discord
+code.
 
 The console and the Discord layer both drive this class. Model and FAISS work runs in the tutor's answering thread;
 storage is async. A storage failure never stops the tutor from answering.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,8 +19,27 @@ from datetime import UTC, date, datetime
 from bot.answering import Answer, Answerer
 from bot.progress import ProgressReport, Recommendation, TopicFinder, progress_report, recommend_next
 from bot.progress.finder import Choice, resolve_roadmap, roadmap_choices
-from bot.storage.base import Store
+from bot.quiz import (
+    NothingToAsk,
+    Pick,
+    QuizResult,
+    QuizUnavailable,
+    ReminderService,
+    ReviewSchedule,
+    ScheduledTopic,
+    Sessions,
+    TopicKnowledge,
+    counts_as_review,
+    first_review,
+    is_due,
+    pick_question,
+    rating_for,
+    review,
+    topic_state,
+)
+from bot.storage.base import QuizAttempt, ReminderSettings, ReviewCard, Store
 from bot.storage.errors import StorageError
+from bot.weekly.service import InvalidSchedule, canonical_time_zone
 from knowledge.loader import KnowledgeBase, TopicEntry
 from knowledge.schema import Roadmap
 
@@ -83,10 +104,19 @@ class TopicCard:
 
 
 class Tutor:
-    def __init__(self, answerer: Answerer, store: Store, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        answerer: Answerer,
+        store: Store,
+        clock: Callable[[], datetime] = utc_now,
+        rng: random.Random | None = None,
+    ) -> None:
         self.answerer = answerer
         self.store = store
         self.clock = clock
+        self._rng = rng or random.Random()
+        self._quiz_sessions = Sessions()
+        self.reminder_service = ReminderService(store, lambda: self.kb, clock)
         self._finder = TopicFinder(answerer.kb)
         self._finder_kb = answerer.kb
         self._background: set[asyncio.Future[None]] = set()  # referenced until done, or they may be collected
@@ -173,18 +203,24 @@ class Tutor:
         return self.resolve(typed, followed.id if followed is not None else None)
 
     async def mark_done(self, member: Member, typed: str) -> DoneResult:
+        """Mark a topic finished and schedule its first review (unless a quiz already scheduled it)."""
         entry = await self._resolve_for(member, typed)
-        changed = await self.store.mark_done(member.guild_id, member.user_id, entry.topic.id, self.clock())
+        now = self.clock()
+        changed = await self.store.mark_done(member.guild_id, member.user_id, entry.topic.id, now)
         completed = await self.completed(member)
         completed.add(entry.topic.id)
+        await self.store.schedule_review(member.guild_id, member.user_id, first_review(entry.topic.id, now))
         await self._touch(member)
         return DoneResult(entry, changed, recommend_next(self.kb, completed))
 
     async def undo(self, member: Member, typed: str) -> DoneResult:
+        """Unmark a topic; its review goes too, unless the member has been quizzed on it."""
         entry = await self._resolve_for(member, typed)
         changed = await self.store.unmark_done(member.guild_id, member.user_id, entry.topic.id)
         completed = await self.completed(member)
         completed.discard(entry.topic.id)
+        if not await self.store.has_quiz_answers(member.guild_id, member.user_id, entry.topic.id):
+            await self.store.delete_review_card(member.guild_id, member.user_id, entry.topic.id)
         return DoneResult(entry, changed, recommend_next(self.kb, completed))
 
     async def forget(self, member: Member) -> int:
@@ -192,6 +228,7 @@ class Tutor:
         deleted = await self.store.forget_member(member.guild_id, member.user_id)
         self._completed.pop(member, None)
         self._chosen.pop(member, None)
+        self._quiz_sessions.end(member)
         return deleted
 
     # Roadmaps -------------------------------------------------------------------------------------
@@ -262,6 +299,158 @@ class Tutor:
                 view.append((s.number, s.title, statuses))
         return view
 
+    # Quizzes and reviews -------------------------------------------------------------------------
+
+    async def quiz(self, member: Member, typed: str | None = None) -> Pick:
+        """The member's next question: on the topic they typed, else their most overdue review, else their
+        current topic (what /next recommends first), never one already shown in this session."""
+        topic_id = (await self._resolve_for(member, typed)).topic.id if typed else None
+        cards = {c.topic_id: c for c in await self.review_cards(member)}
+        current = [] if topic_id else [p.entry.topic.id for p in await self.next_steps(member, len(self.kb.topics))]
+        history = await self.store.quiz_history(member.guild_id, member.user_id)
+        now = self.clock()
+        session = self._quiz_sessions.of(member, now)
+        pick = pick_question(
+            self.kb,
+            topic_id=topic_id,
+            cards=cards,
+            current=current,
+            history=history,
+            shown=session.shown,
+            now=now,
+            rng=self._rng,
+        )
+        if isinstance(pick, NothingToAsk):
+            raise QuizUnavailable(_nothing_to_ask(pick))
+        session.show(pick.entry.key, now)
+        return pick
+
+    async def answer_quiz(self, member: Member, key: str, choice: int) -> QuizResult:
+        """Check an answer, record it and reschedule its topic (rules in `bot.quiz.schedule`). An answer to a
+        question already answered in this session is shown again, not recorded again."""
+        entry = self.kb.quiz_question(key)
+        if entry is None:
+            raise QuizUnavailable("That question is no longer in the quiz (the knowledge changed). Try /quiz again.")
+        item = entry.item
+        if not 0 <= choice < len(item.choices):
+            raise QuizUnavailable("That is not one of the choices.")
+        topic = self.kb.topics[entry.topic_id]
+        now = self.clock()
+        session = self._quiz_sessions.of(member, now)
+        if key in session.answered:  # checked and set before any await: a double click records once
+            previous = session.answered[key]
+            card = await self.store.review_card(member.guild_id, member.user_id, entry.topic_id)
+            return QuizResult(entry, topic, previous, previous == item.answer, card, counted=False, repeated=True)
+        session.answer(key, choice, now)
+        correct = choice == item.answer
+        try:
+            card = await self.store.review_card(member.guild_id, member.user_id, entry.topic_id)
+            counted = counts_as_review(card, correct, now)
+            after = review(card, entry.topic_id, rating_for(correct), now) if counted else None
+            attempt = QuizAttempt(entry.topic_id, key, choice, correct, now)
+            await self.store.record_quiz_answer(member.guild_id, member.user_id, attempt, after)
+        except BaseException:
+            session.answered.pop(key, None)  # not recorded: the member may answer again
+            raise
+        await self._touch(member)
+        return QuizResult(entry, topic, choice, correct, after or card, counted)
+
+    async def review_cards(self, member: Member) -> list[ReviewCard]:
+        """The member's review cards, soonest due first. Topics marked done before reviews existed get their
+        first review as of the day they were marked done."""
+        cards = await self.store.review_cards(member.guild_id, member.user_id)
+        scheduled = {c.topic_id for c in cards}
+        done = await self.store.completed_topics(member.guild_id, member.user_id)
+        missing = [(t, at) for t, at in done.items() if t not in scheduled and t in self.kb.topics]
+        if not missing:
+            return cards
+        for topic_id, at in missing:
+            await self.store.schedule_review(member.guild_id, member.user_id, first_review(topic_id, at))
+        return await self.store.review_cards(member.guild_id, member.user_id)
+
+    async def reviews(self, member: Member) -> ReviewSchedule:
+        """What is due (most overdue first), what comes next (soonest first), and the reminder setting."""
+        now = self.clock()
+        scheduled = [
+            ScheduledTopic(self.kb.topics[c.topic_id], c)
+            for c in await self.review_cards(member)
+            if c.topic_id in self.kb.topics
+        ]
+        reminder = await self.store.get_reminder(member.guild_id, member.user_id)
+        return ReviewSchedule(
+            due=[s for s in scheduled if is_due(s.card, now)],
+            upcoming=[s for s in scheduled if not is_due(s.card, now)],
+            reminder=reminder,
+        )
+
+    async def knowledge(self, member: Member, roadmap: Roadmap | None = None) -> dict[str, TopicKnowledge]:
+        """For every topic of `roadmap` (by default the one the member follows), in roadmap order: what the
+        member knows of it (new, learning, done, due, mastered)."""
+        roadmap = roadmap or await self.followed_roadmap(member)
+        completed = await self.completed(member)
+        cards = {c.topic_id: c for c in await self.review_cards(member)}
+        now = self.clock()
+        return {
+            topic_id: TopicKnowledge(
+                entry,
+                topic_state(topic_id in completed, cards.get(topic_id), now),
+                cards[topic_id].due if topic_id in cards else None,
+            )
+            for topic_id, entry in self.kb.topics.items()
+            if roadmap is None or entry.roadmap.id == roadmap.id
+        }
+
+    async def progress_card(self, member: Member, name: str, roadmap: Roadmap | None = None) -> bytes:
+        """The member's progress card for `roadmap` (by default the one they follow) as PNG bytes, drawn in a
+        worker thread (Pillow is CPU work)."""
+        from bot.progress.card import CardStep, ProgressCard, render_card  # Pillow: loaded when first drawn
+
+        followed = roadmap or await self.followed_roadmap(member)
+        report = await self.progress(member, followed)
+        known = await self.knowledge(member, followed)
+        steps = tuple(
+            CardStep(step.number, step.title, tuple(known[t.id].state for t in step.topics))
+            for roadmap in ([followed] if followed is not None else [])
+            for step in roadmap.steps
+        )
+        due = [k for k in known.values() if k.state == "due"]
+        due.sort(key=lambda k: k.due or self.clock())
+        card = ProgressCard(
+            name=name,
+            roadmap=followed.title if followed is not None else "Roadmap",
+            steps=steps,
+            done=report.done,
+            total=report.total,
+            streak_days=report.streak_days,
+            mastered=sum(k.state == "mastered" for k in known.values()),
+            due=tuple(k.topic.topic.title for k in due),
+        )
+        return await asyncio.to_thread(render_card, card)
+
+    async def reminders_on(
+        self, member: Member, hour: int | None, timezone: str | None, channel_id: int | None
+    ) -> ReminderSettings:
+        """Turn the member's review reminder on (a pause for closed DMs ends); hour and zone default to the
+        ones they chose before."""
+        current = await self.store.get_reminder(member.guild_id, member.user_id)
+        hour = hour if hour is not None else (current.hour if current else None)
+        zone = timezone if timezone is not None else (current.timezone if current else None)
+        if hour is None or zone is None:
+            raise InvalidSchedule(
+                "To turn reminders on, say when: the hour (0-23) and your time zone, "
+                "e.g. /review remind:on hour:18 timezone:Europe/Berlin"
+            )
+        if not 0 <= hour <= 23:
+            raise InvalidSchedule(f"The hour is 0 to 23 on a 24-hour clock, not {hour}.")
+        zone = canonical_time_zone(zone)
+        await self.store.save_reminder(member.guild_id, member.user_id, hour, zone, channel_id)
+        saved = await self.store.get_reminder(member.guild_id, member.user_id)
+        assert saved is not None
+        return saved
+
+    async def reminders_off(self, member: Member) -> bool:
+        return await self.store.delete_reminder(member.guild_id, member.user_id)
+
     def topic_card(self, typed: str, member: Member | None = None) -> TopicCard:
         """A topic's card; where two roadmaps share a name, the one of the roadmap the member follows."""
         entry = self.resolve(typed, self.cached_roadmap_id(member))
@@ -305,3 +494,17 @@ class Tutor:
             await operation
         except StorageError as exc:
             log.warning("could not record activity: %s", exc)
+
+
+def _nothing_to_ask(nothing: NothingToAsk) -> str:
+    title = nothing.topic.topic.title if nothing.topic is not None else None
+    if nothing.reason == "no_questions":
+        if title:
+            return f"There are no quiz questions on {title} yet. Try another topic, or /quiz without one."
+        return "There are no quiz questions for your topics yet."
+    if title:
+        return (
+            f"You've had all {nothing.shown} questions on {title} in this session. "
+            "Try another topic, or come back in a while."
+        )
+    return "You've seen every question I have for your topics in this session. Come back in a while for more."

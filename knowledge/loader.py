@@ -1,4 +1,5 @@
-"""Load and cross-check knowledge files: roadmaps, weekly prompts, asked questions and admins' Markdown notes."""
+"""Load and cross-check knowledge files: roadmaps, weekly prompts, asked questions, quizzes and admins' Markdown
+notes."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from knowledge.schema import (
     Concept,
     NoteFrontMatter,
     PromptSet,
+    QuizQuestion,
+    QuizSet,
     Resource,
     Roadmap,
     Step,
@@ -82,9 +85,29 @@ class ResourceEntry:
     roadmap: Roadmap
 
 
+@dataclass(frozen=True)
+class QuizEntry:
+    """A quiz question with its topic and a key that names it as long as its topic and wording stay the
+    same (in stored answers and in the custom ids of its buttons)."""
+
+    key: str
+    topic_id: str
+    item: QuizQuestion
+
+
+def quiz_key(topic_id: str, question: str) -> str:
+    """12 hex digits of the question's hash: short enough for a button's custom id, and a collision
+    between two questions of one knowledge base is checked for at load."""
+    return hashlib.sha256(f"{topic_id}\n{' '.join(question.split())}".encode()).hexdigest()[:12]
+
+
 @dataclass
 class KnowledgeBase:
-    """Every roadmap, prompt, note and asked question, with lookups by id."""
+    """Every roadmap, prompt, note, asked question and quiz question, with lookups by id.
+
+    Quizzes are not indexed for answering (`indexer.documents` never reads them): they check a member's
+    understanding, and changing them does not rebuild the index.
+    """
 
     roadmaps: list[Roadmap]
     prompts: list[WeeklyPrompt]
@@ -92,9 +115,12 @@ class KnowledgeBase:
     files: list[Path]
     content_hash: str
     asked: list[AskedQuestion] = field(default_factory=list)
+    # Topic id → its quiz questions, in file order.
+    quizzes: dict[str, tuple[QuizEntry, ...]] = field(default_factory=dict)
     topics: dict[str, TopicEntry] = field(default_factory=dict)
     concepts: dict[str, ConceptEntry] = field(default_factory=dict)
     resources: dict[str, ResourceEntry] = field(default_factory=dict)
+    quiz_questions: dict[str, QuizEntry] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for roadmap in self.roadmaps:
@@ -106,6 +132,7 @@ class KnowledgeBase:
                     self.topics[topic.id] = entry
                     for concept in topic.concepts:
                         self.concepts[concept.id] = ConceptEntry(concept, entry)
+        self.quiz_questions = {entry.key: entry for entries in self.quizzes.values() for entry in entries}
 
     @property
     def beyond(self) -> tuple[str, ...]:
@@ -132,6 +159,9 @@ class KnowledgeBase:
         """The weekly prompts of one roadmap (every prompt when `roadmap_id` is None)."""
         return [p for p in self.prompts if roadmap_id is None or self.prompt_roadmap(p).id == roadmap_id]
 
+    def quiz_question(self, key: str) -> QuizEntry | None:
+        return self.quiz_questions.get(key)
+
 
 def _field_path(loc: Sequence[Any]) -> str:
     text = ""
@@ -142,7 +172,8 @@ def _field_path(loc: Sequence[Any]) -> str:
 
 def _from_validation(path: Path, error: ValidationError) -> KnowledgeError:
     first = error.errors()[0]
-    reason = "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
+    # A check of ours reads better without pydantic's "Value error, " in front of its own words.
+    reason = "unknown field" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
     more = len(error.errors()) - 1
     if more:
         reason += f" (and {more} more problem{'s' if more > 1 else ''})"
@@ -205,6 +236,7 @@ def load_knowledge(dirs: Iterable[Path] = (), include_shipped: bool = True) -> K
     prompts: list[tuple[Path, WeeklyPrompt]] = []
     notes: list[Note] = []
     asked: list[tuple[Path, int, AskedQuestion]] = []
+    quizzes: list[tuple[Path, QuizSet]] = []
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.name.encode())
@@ -213,14 +245,19 @@ def load_knowledge(dirs: Iterable[Path] = (), include_shipped: bool = True) -> K
             notes.append(_read_note(path))
             continue
         data = _read_yaml(path)
-        if not isinstance(data, dict) or not ({"steps", "prompts", "asked"} & data.keys()):
-            expected = "a roadmap (with 'steps'), a prompt set (with 'prompts') or asked questions (with 'asked')"
+        if not isinstance(data, dict) or not ({"steps", "prompts", "asked", "topics"} & data.keys()):
+            expected = (
+                "a roadmap (with 'steps'), a prompt set (with 'prompts'), asked questions (with 'asked') "
+                "or quizzes (with 'roadmap' and 'topics')"
+            )
             raise KnowledgeError(path, "", f"expected {expected}")
         try:
             if "steps" in data:
                 roadmaps.append((path, Roadmap.model_validate(data)))
             elif "prompts" in data:
                 prompts.extend((path, p) for p in PromptSet.model_validate(data).prompts)
+            elif "topics" in data:
+                quizzes.append((path, QuizSet.model_validate(data)))
             else:
                 asked.extend((path, i, q) for i, q in enumerate(AskedSet.model_validate(data).asked))
         except ValidationError as exc:
@@ -230,6 +267,7 @@ def load_knowledge(dirs: Iterable[Path] = (), include_shipped: bool = True) -> K
         for j, answer in enumerate(question.answers):
             if answer not in answerable:
                 raise KnowledgeError(path, f"asked[{i}].answers[{j}]", f"unknown entry id {answer!r}")
+    quiz_entries = check_quizzes([r for _, r in roadmaps], quizzes)
     return KnowledgeBase(
         roadmaps=[r for _, r in roadmaps],
         prompts=[p for _, p in prompts],
@@ -237,7 +275,43 @@ def load_knowledge(dirs: Iterable[Path] = (), include_shipped: bool = True) -> K
         files=files,
         content_hash=digest.hexdigest(),
         asked=[q for _, _, q in asked],
+        quizzes=quiz_entries,
     )
+
+
+def check_quizzes(roadmaps: list[Roadmap], quizzes: list[tuple[Path, QuizSet]]) -> dict[str, tuple[QuizEntry, ...]]:
+    """Each quiz file names a loaded roadmap, topics of that roadmap and concepts of those topics; no question
+    is asked twice. Returns topic id → its questions, files in load order."""
+    by_id = {roadmap.id: roadmap for roadmap in roadmaps}
+    found: dict[str, list[QuizEntry]] = {}
+    where: dict[str, tuple[Path, str]] = {}
+    for path, quiz in quizzes:
+        roadmap = by_id.get(quiz.roadmap)
+        if roadmap is None:
+            loaded = ", ".join(by_id) or "none"
+            raise KnowledgeError(path, "roadmap", f"unknown roadmap id {quiz.roadmap!r} (loaded: {loaded})")
+        topics = {topic.id: topic for step in roadmap.steps for topic in step.topics}
+        for topic_id, questions in quiz.topics.items():
+            topic = topics.get(topic_id)
+            if topic is None:
+                raise KnowledgeError(path, f"topics.{topic_id}", f"not a topic of roadmap {roadmap.id!r}")
+            concepts = {concept.id for concept in topic.concepts}
+            for number, item in enumerate(questions):
+                field_path = f"topics.{topic_id}[{number}]"
+                if item.concept is not None and item.concept not in concepts:
+                    known = ", ".join(sorted(concepts)) or "none"
+                    raise KnowledgeError(
+                        path, f"{field_path}.concept", f"not a concept of topic {topic_id!r} (its concepts: {known})"
+                    )
+                key = quiz_key(topic_id, item.question)
+                if key in where:
+                    first_path, first_field = where[key]
+                    raise KnowledgeError(
+                        path, f"{field_path}.question", f"the same question as {first_field} in {first_path}"
+                    )
+                where[key] = (path, field_path)
+                found.setdefault(topic_id, []).append(QuizEntry(key, topic_id, item))
+    return {topic_id: tuple(entries) for topic_id, entries in found.items()}
 
 
 def _check_references(

@@ -1,11 +1,12 @@
-"""Pydantic schema for the knowledge files: roadmaps, weekly project prompts and admin notes."""
+"""Pydantic schema for the knowledge files: roadmaps, weekly project prompts, asked questions, quizzes and admin
+notes."""
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator, model_validator
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 # A common problem is shown whole in an answer: a symptom, its cause and the fix, in a few sentences.
@@ -246,3 +247,54 @@ class NoteFrontMatter(_Strict):
     step: int | None = None
     roadmap: str | None = None
     aliases: list[str] = Field(default_factory=list)
+
+
+# Quizzes ----------------------------------------------------------------------------------------------
+
+
+def _distinct_key(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+class QuizQuestion(_Strict):
+    """One multiple-choice question on a topic: exactly one choice is right, and one wrong choice is the
+    tempting one, whose mistake the explanation names. The format is docs/QUIZZES.md."""
+
+    question: str = Field(min_length=15, max_length=500)
+    choices: list[str] = Field(min_length=3, max_length=5)
+    answer: int
+    why: str = Field(min_length=20, max_length=600)
+    tempting: int
+    why_not: str = Field(min_length=20, max_length=600)
+    concept: str | None = Field(default=None, pattern=SLUG)
+
+    @field_validator("choices")
+    @classmethod
+    def _choices_distinct(cls, choices: list[str]) -> list[str]:
+        _each_within(choices, 1, 200, "each choice")
+        seen: dict[str, int] = {}
+        for number, choice in enumerate(choices):
+            key = _distinct_key(choice)
+            if key in seen:
+                raise ValueError(f"choices {seen[key]} and {number} are the same: {choice[:40]!r}")
+            seen[key] = number
+        return choices
+
+    # Field validators run in the order the fields are declared, so these see `choices` (and `answer`)
+    # when those were valid, and their errors name their own field.
+    @field_validator("answer", "tempting")
+    @classmethod
+    def _a_choice(cls, index: int, info: ValidationInfo) -> int:
+        choices = info.data.get("choices")
+        if choices is not None and not 0 <= index < len(choices):
+            raise ValueError(f"must be the 0-based index of a choice: 0 to {len(choices) - 1}, got {index}")
+        if info.field_name == "tempting" and index == info.data.get("answer"):
+            raise ValueError("the tempting choice must be a wrong one, not the answer")
+        return index
+
+
+class QuizSet(_Strict):
+    """A file of quiz questions for one roadmap: topic id → its questions."""
+
+    roadmap: str = Field(pattern=SLUG)
+    topics: dict[str, Annotated[list[QuizQuestion], Field(min_length=1)]] = Field(min_length=1)

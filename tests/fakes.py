@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from knowledge.loader import KnowledgeBase
+from knowledge.loader import KnowledgeBase, check_quizzes
+from knowledge.schema import QuizSet
 
 
 class FakeEncoder:
@@ -145,3 +146,58 @@ def write_second_roadmap(directory: Path) -> Path:
     write_mini_roadmap(directory, second_roadmap(), "second.yaml")
     (directory / "second-prompts.yaml").write_text(yaml.safe_dump(second_prompts()), encoding="utf-8")
     return directory
+
+
+def mini_quiz(roadmap_id: str = "mini") -> dict[str, Any]:
+    """A valid quiz file for `mini_roadmap`: two questions on penguins, one on volcanoes."""
+
+    def question(text: str, concept: str | None = None) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "question": text,
+            "choices": ["They huddle together", "They fly north", "They dig burrows in the ice"],
+            "answer": 0,
+            "why": "Huddling shares body heat, so the group loses less of it to the wind.",
+            "tempting": 1,
+            "why_not": "Penguins cannot fly; they stay and breed through the winter.",
+        }
+        if concept:
+            item["concept"] = concept
+        return item
+
+    return {
+        "roadmap": roadmap_id,
+        "topics": {
+            "penguins": [
+                question("How do emperor penguins survive the winter storms?", "emperor-penguin"),
+                question("What do penguins do when the wind blows at minus forty?"),
+            ],
+            "volcanoes": [
+                {
+                    "question": "Where does the molten rock of an eruption wait before it rises?",
+                    "choices": ["In a magma chamber", "In the ocean", "In the clouds", "In a glacier"],
+                    "answer": 0,
+                    "why": "Magma collects in a chamber under the volcano until pressure pushes it up.",
+                    "tempting": 3,
+                    "why_not": "Glaciers sit on some volcanoes, but they hold ice, not molten rock.",
+                    "concept": "magma",
+                }
+            ],
+        },
+    }
+
+
+def write_mini_quiz(directory: Path, data: dict[str, Any] | None = None, name: str = "quiz.yaml") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(yaml.safe_dump(data or mini_quiz(), sort_keys=False), encoding="utf-8")
+    return path
+
+
+TEST_QUIZZES = Path(__file__).resolve().parent / "quizzes" / "intermediate.yaml"
+
+
+def with_test_quizzes(kb: KnowledgeBase, path: Path = TEST_QUIZZES) -> KnowledgeBase:
+    """The knowledge with the test quiz questions only, checked against its roadmaps: tests count on exactly
+    these, whatever the shipped quiz file holds."""
+    quiz = QuizSet.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return replace(kb, quizzes=check_quizzes(kb.roadmaps, [(path, quiz)]))

@@ -1,8 +1,9 @@
-"""What admins see about their server: activity, most asked topics, and what the tutor could not answer."""
+"""What admins see about their server: activity, most asked topics, quiz results by topic, and what the tutor
+could not answer."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.storage.base import LoggedQuestion, Store
@@ -19,6 +20,21 @@ class GuildStats:
     questions_asked: int
     unanswered: int
     top_topics: list[tuple[str, int]]  # (title, answered questions), most asked first
+    quiz_topics: list[TopicQuizResults] = field(default_factory=list)  # hardest first
+
+
+@dataclass(frozen=True)
+class TopicQuizResults:
+    """Quiz answers on one topic: how many, and the share answered right."""
+
+    topic_id: str
+    title: str
+    attempts: int
+    right: int
+
+    @property
+    def share_right(self) -> float:
+        return self.right / self.attempts if self.attempts else 0.0
 
 
 @dataclass(frozen=True)
@@ -33,6 +49,12 @@ class UnansweredGroup:
 async def guild_stats(store: Store, kb: KnowledgeBase, guild_id: int, since: datetime) -> GuildStats:
     activity = await store.guild_activity(guild_id, since)
     questions = await store.question_stats(guild_id, since)
+    quizzes = [
+        TopicQuizResults(s.topic_id, _title(kb, s.topic_id), s.attempts, s.right)
+        for s in await store.quiz_stats(guild_id, since)
+    ]
+    # The topics the community struggles with first: the lowest share right, then the most answered.
+    quizzes.sort(key=lambda t: (t.share_right, -t.attempts, t.title))
     return GuildStats(
         since=since,
         active_members=activity.active_members,
@@ -40,6 +62,7 @@ async def guild_stats(store: Store, kb: KnowledgeBase, guild_id: int, since: dat
         questions_asked=questions.asked,
         unanswered=questions.unanswered,
         top_topics=[(_title(kb, topic_id), count) for topic_id, count in questions.top_topics],
+        quiz_topics=quizzes,
     )
 
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUOTE_LIMIT = 150
+QUIZ_TOPICS_SHOWN = 12
 GROUPS_SHOWN = 10
 MESSAGE_CONTENT_OFF = (
     "⚠️ `discord.message_content` is off in my config, so Discord sends me plain messages without their text "
@@ -285,7 +286,19 @@ def stats_embed(stats: GuildStats, days: int) -> discord.Embed:
     if stats.top_topics:
         lines = [f"{n}. {title} · {count}" for n, (title, count) in enumerate(stats.top_topics, start=1)]
         embed.add_field(name="Most asked topics", value="\n".join(lines), inline=False)
-    embed.set_footer(text="Counts come from the question log, kept for a limited time (see docs/PRIVACY.md).")
+    if stats.quiz_topics:
+        lines = [
+            f"{t.title} · {t.attempts} answer{'s' if t.attempts != 1 else ''} · {t.share_right:.0%} right"
+            for t in stats.quiz_topics[:QUIZ_TOPICS_SHOWN]
+        ]
+        if len(stats.quiz_topics) > QUIZ_TOPICS_SHOWN:
+            lines.append(f"…and {len(stats.quiz_topics) - QUIZ_TOPICS_SHOWN} more topics")
+        embed.add_field(name="Quiz answers by topic, hardest first", value="\n".join(lines), inline=False)
+    else:
+        embed.add_field(name="Quiz answers by topic", value="None yet (members quiz with /quiz)", inline=False)
+    embed.set_footer(
+        text="Counts come from the question log and quiz answers, kept for a limited time (see docs/PRIVACY.md)."
+    )
     return embed
 
 

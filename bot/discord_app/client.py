@@ -17,6 +17,7 @@ from bot.discord_app.admin import Admin
 from bot.discord_app.asking import Asking
 from bot.discord_app.learning import Learning
 from bot.discord_app.privacy import Privacy
+from bot.discord_app.quiz import QUIZ_BUTTONS, Quizzes
 from bot.discord_app.tree import TutorTree
 from bot.discord_app.views import DoneButton, NextButton
 from bot.discord_app.weekly import Weekly
@@ -74,12 +75,13 @@ class TutorBot(commands.Bot):
         self.tutor = Tutor(answerer, self.store, self.clock)
         await self.add_cog(Asking(self))
         await self.add_cog(Learning(self))
-        # The weekly scheduler and the question purge are loops owned by their cogs: Bot.close() removes
-        # the cogs, and their cog_unload cancels the loops.
+        # The weekly scheduler, the review reminders and the question purge are loops owned by their cogs:
+        # Bot.close() removes the cogs, and their cog_unload cancels the loops.
+        await self.add_cog(Quizzes(self))
         await self.add_cog(Weekly(self))
         await self.add_cog(Admin(self))
         await self.add_cog(Privacy(self))
-        self.add_dynamic_items(DoneButton, NextButton)
+        self.add_dynamic_items(DoneButton, NextButton, *QUIZ_BUTTONS)
         await self.sync_commands()
 
     async def sync_commands(self) -> None:

@@ -1,4 +1,4 @@
-"""A member's own learning: /next, /progress, /done, /undo, /roadmap, /topic and /follow.
+"""A member's own learning: /next, /progress (with its picture card), /done, /undo, /roadmap, /topic and /follow.
 
 With several roadmaps loaded, each member follows one (/follow, or where most of their finished topics are):
 /next, /progress, /roadmap, topic names and answers are that roadmap's.
@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from bot.discord_app import render
 from bot.discord_app.context import member_of
+from bot.discord_app.quiz import progress_file
 from bot.discord_app.tree import Refused
 from bot.tutor import Member
 
@@ -59,10 +60,11 @@ class Learning(commands.Cog):
             f"You now follow **{chosen.title}**.", embed=render.next_embed(picks), ephemeral=True
         )
 
-    @app_commands.command(name="progress", description="Progress by step, topics done, current step and streak")
+    @app_commands.command(name="progress", description="Progress by step, what you know of each topic, streak, a card")
     @app_commands.describe(
         member="Someone else in this server (default: you)",
         roadmap="Another roadmap (default: the one followed; start typing to search)",
+        card="Attach the progress card, a picture (default: yes)",
     )
     @app_commands.autocomplete(roadmap=_roadmap_autocomplete)
     async def progress(
@@ -70,6 +72,7 @@ class Learning(commands.Cog):
         interaction: discord.Interaction,
         member: discord.Member | discord.User | None = None,
         roadmap: app_commands.Range[str, 1, 120] | None = None,
+        card: bool = True,
     ) -> None:
         target = member_of(interaction)
         whose = interaction.user.display_name
@@ -80,9 +83,21 @@ class Learning(commands.Cog):
                 raise Refused("You can only see the progress of members of this server.")
             target = Member(interaction.guild.id, member.id)
             whose = member.display_name
-        shown = self.bot.tutor.find_roadmap(roadmap) if roadmap is not None else None
-        report = await self.bot.tutor.progress(target, shown)
-        await interaction.response.send_message(embed=render.progress_embed(report, whose), ephemeral=True)
+        # Reading the review schedule and drawing the card take longer than a plain reply: defer first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        tutor = self.bot.tutor
+        shown = tutor.find_roadmap(roadmap) if roadmap is not None else None
+        report = await tutor.progress(target, shown)
+        embed = render.progress_embed(report, whose, await tutor.knowledge(target, shown))
+        if not card:
+            await interaction.followup.send(embed=embed, ephemeral=True)
+            return
+        png = await tutor.progress_card(target, whose, shown)  # drawn in a worker thread
+        if len(png) > interaction.filesize_limit:  # Discord's limit here; a card is tens of kilobytes
+            await interaction.followup.send(embed=embed, ephemeral=True)
+            return
+        embed.set_image(url="attachment://progress.png")
+        await interaction.followup.send(embed=embed, file=progress_file(png), ephemeral=True)
 
     @app_commands.command(name="done", description="Mark a topic as finished")
     @app_commands.describe(topic="The topic you finished (start typing to search)")

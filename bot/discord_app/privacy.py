@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.admin import purge_old_questions
+from bot.admin import purge_old_questions, purge_old_quiz_answers
 from bot.discord_app.context import member_of
 from bot.storage.errors import StorageError
 from bot.tutor import Member, Tutor
@@ -96,7 +96,8 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="Your d
 
     @tasks.loop(seconds=30)
     async def purge(self) -> None:
-        """Delete questions older than `privacy.question_log_days`: at start, then once each (UTC) day.
+        """Delete questions older than `privacy.question_log_days` and quiz answers older than
+        `privacy.quiz_answer_days`: at start, then once each (UTC) day.
 
         The loop looks at the bot's clock every tick rather than sleeping 24 hours, so a day is counted
         by the clock (a suspended machine or a test clock moves on) and a failed run is retried next day.
@@ -105,10 +106,12 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="Your d
         if self._purged_on == now.date():
             return
         self._purged_on = now.date()
+        privacy = self.bot.settings.privacy
         try:
-            await purge_old_questions(self.bot.store, now, self.bot.settings.privacy.question_log_days)
+            await purge_old_questions(self.bot.store, now, privacy.question_log_days)
+            await purge_old_quiz_answers(self.bot.store, now, privacy.quiz_answer_days)
         except StorageError as exc:
-            log.warning("could not purge old questions (will try again tomorrow): %s", exc)
+            log.warning("could not purge old questions and quiz answers (will try again tomorrow): %s", exc)
         finally:
             self.purges += 1
 
@@ -119,8 +122,8 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="Your d
         payload = json.dumps(data, indent=2, ensure_ascii=False).encode()
         where = f"server-{member.guild_id}" if member.guild_id else "direct-messages"
         await interaction.response.send_message(
-            "Everything I store about you here: topics you finished, the days you were active and your questions. "
-            "See /privacy forget to delete it.",
+            "Everything I store about you here: topics you finished, the days you were active, your questions, "
+            "your quiz answers, your review schedule and your reminder setting. See /privacy forget to delete it.",
             file=discord.File(io.BytesIO(payload), filename=f"roadmap-tutor-{where}.json"),
             ephemeral=True,
         )
@@ -129,7 +132,8 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="Your d
     async def forget(self, interaction: discord.Interaction) -> None:
         view = ForgetView(self.bot.tutor, member_of(interaction), self.confirm_timeout)
         await interaction.response.send_message(
-            "This deletes your progress, your active days and your questions in this server, for good. "
+            "This deletes your progress, your active days, your questions, your quiz answers, your review schedule "
+            "and your reminder setting in this server, for good. "
             "Other servers are not affected. Are you sure?",
             view=view,
             ephemeral=True,

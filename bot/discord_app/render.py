@@ -8,7 +8,9 @@ import discord
 
 from bot.answering import Answer
 from bot.progress import ProgressReport, Recommendation
+from bot.quiz import TopicKnowledge
 from bot.tutor import TopicCard, TopicStatus
+from bot.weekly.schedule import discord_timestamp
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -179,7 +181,24 @@ def next_embed(picks: list[Recommendation], finished_title: str | None = None) -
     return fit(embed)
 
 
-def progress_embed(report: ProgressReport, whose: str) -> discord.Embed:
+STATE_MARKS = {"mastered": "🏆", "due": "🔁", "done": "✅", "learning": "📝", "new": "▫️"}
+
+
+def _knowledge_line(known: TopicKnowledge) -> str:
+    title = known.topic.topic.title
+    if known.state == "due" and known.due is not None:
+        return f"🔁 {title} · due for review {discord_timestamp(known.due, 'R')}"
+    if known.state == "mastered":
+        return f"🏆 {title} · mastered"
+    if known.state in ("done", "learning") and known.due is not None:
+        what = "done" if known.state == "done" else "learning"
+        return f"{STATE_MARKS[known.state]} {title} · {what}, review {discord_timestamp(known.due, 'R')}"
+    return f"{STATE_MARKS[known.state]} {title}" + (" · done" if known.state == "done" else "")
+
+
+def progress_embed(
+    report: ProgressReport, whose: str, knowledge: dict[str, TopicKnowledge] | None = None
+) -> discord.Embed:
     lines = [f"`{s.bar}` {s.done}/{s.total} · Step {s.number}: {s.title}" for s in report.steps]
     embed = discord.Embed(title=f"Progress of {whose}", description="\n".join(lines), colour=COLOUR)
     if report.roadmap_title:
@@ -190,6 +209,21 @@ def progress_embed(report: ProgressReport, whose: str) -> discord.Embed:
         value=f"{report.current_step.number}. {report.current_step.title}" if report.current_step else "All done",
     )
     embed.add_field(name="Streak", value=f"{report.streak_days} active day(s) in a row")
+    if knowledge:
+        states = [k.state for k in knowledge.values()]
+        embed.add_field(name="Reviews due", value=str(states.count("due")))
+        embed.add_field(name="Mastered", value=str(states.count("mastered")))
+        steps: dict[tuple[str, int], list[TopicKnowledge]] = {}
+        for known in knowledge.values():
+            steps.setdefault((known.topic.roadmap.id, known.topic.step.number), []).append(known)
+        for topics in steps.values():
+            step = topics[0].topic.step
+            embed.add_field(
+                name=f"Step {step.number}: {step.title}",
+                value="\n".join(_knowledge_line(k) for k in topics),
+                inline=False,
+            )
+        embed.set_footer(text="🏆 mastered · 🔁 due for review · ✅ done · 📝 learning (quizzed) · ▫️ not started")
     return fit(embed)
 
 

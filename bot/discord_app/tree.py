@@ -7,6 +7,7 @@ import logging
 import discord
 from discord import app_commands
 
+from bot.quiz import QuizUnavailable
 from bot.storage.errors import StorageError
 from bot.tutor import UnknownRoadmapChoice, UnknownTopic
 from bot.weekly.service import InvalidSchedule
@@ -29,7 +30,7 @@ class TutorTree(app_commands.CommandTree):
             message = "You can't use this command here."
         elif isinstance(error, app_commands.TransformerError):
             message = f"I couldn't understand “{str(error.value)[:80]}” for that option."
-        elif isinstance(original, (UnknownTopic, UnknownRoadmapChoice, InvalidSchedule)):
+        elif isinstance(original, (UnknownTopic, UnknownRoadmapChoice, InvalidSchedule, QuizUnavailable)):
             message = str(original)
         elif isinstance(original, StorageError):
             log.warning("storage problem in /%s: %s", interaction.command and interaction.command.name, original)

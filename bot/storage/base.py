@@ -17,8 +17,13 @@ from typing import Any, NamedTuple, Protocol, Self, runtime_checkable
 __all__ = [
     "GuildActivity",
     "LoggedQuestion",
+    "QuestionHistory",
     "QuestionStats",
+    "QuizAttempt",
+    "ReminderSettings",
+    "ReviewCard",
     "Store",
+    "TopicQuizStats",
     "WeeklyPost",
     "WeeklyProblem",
     "WeeklySettings",
@@ -93,6 +98,66 @@ class QuestionStats:
     top_topics: list[tuple[str, int]]  # (topic_id, answered questions), most asked first, ≤10
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewCard:
+    """A member's review schedule for one topic: an FSRS card (`fsrs.Card`) and how often it was reviewed."""
+
+    topic_id: str
+    state: int  # fsrs.State: 1 learning, 2 review, 3 relearning
+    step: int | None
+    stability: float | None
+    difficulty: float | None
+    due: datetime
+    last_review: datetime | None
+    reviews: int = 0
+    lapses: int = 0  # reviews rated Again (a wrong answer)
+
+
+@dataclass(frozen=True, slots=True)
+class QuizAttempt:
+    """One answer to one quiz question."""
+
+    topic_id: str
+    question_key: str
+    choice: int
+    correct: bool
+    at: datetime
+
+
+class QuestionHistory(NamedTuple):
+    """How often a member answered one quiz question, and how often right."""
+
+    answered: int
+    right: int
+
+
+class TopicQuizStats(NamedTuple):
+    """Quiz answers on one topic in a guild over a period."""
+
+    topic_id: str
+    attempts: int
+    right: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderSettings:
+    """A member's review reminder: a DM at `hour` in `timezone` on days something is due."""
+
+    hour: int
+    timezone: str  # IANA name, validated by the caller
+    channel_id: int | None  # where they turned it on: told there if their DMs are closed
+    last_day: date | None = None  # the member's local day last decided (claimed)
+    paused_at: datetime | None = None  # DMs were refused: paused until turned on again
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.hour <= 23:
+            raise ValueError(f"hour must be 0 to 23, got {self.hour!r}")
+
+    @property
+    def enabled(self) -> bool:
+        return self.paused_at is None
+
+
 class GuildActivity(NamedTuple):
     """How much a guild did over a period."""
 
@@ -102,7 +167,7 @@ class GuildActivity(NamedTuple):
 
 @runtime_checkable
 class Store(Protocol):
-    """Async persistence for progress, the question log, guild settings and the weekly ledger.
+    """Async persistence for progress, the question log, quizzes and reviews, guild settings and the weekly ledger.
 
     Every method is scoped by ``guild_id`` (the console uses guild 0, user 0) and never returns
     another guild's data. Failures raise `bot.storage.errors.StorageError` subclasses.
@@ -170,6 +235,30 @@ class Store(Protocol):
     async def save_weekly_problem(self, guild_id: int, problem: WeeklyProblem) -> None: ...
     async def clear_weekly_problem(self, guild_id: int) -> None: ...
     async def weekly_problems(self) -> dict[int, WeeklyProblem]: ...
+
+    # Quizzes and reviews
+    async def review_cards(self, guild_id: int, user_id: int) -> list[ReviewCard]: ...
+    async def review_card(self, guild_id: int, user_id: int, topic_id: str) -> ReviewCard | None: ...
+    async def schedule_review(self, guild_id: int, user_id: int, card: ReviewCard) -> bool: ...
+    async def delete_review_card(self, guild_id: int, user_id: int, topic_id: str) -> bool: ...
+    async def record_quiz_answer(
+        self, guild_id: int, user_id: int, attempt: QuizAttempt, card: ReviewCard | None
+    ) -> None: ...
+    async def quiz_history(self, guild_id: int, user_id: int) -> dict[str, QuestionHistory]: ...
+    async def has_quiz_answers(self, guild_id: int, user_id: int, topic_id: str) -> bool: ...
+    async def quiz_stats(self, guild_id: int, since: datetime) -> list[TopicQuizStats]: ...
+    async def purge_quiz_answers(self, older_than: datetime) -> int: ...
+
+    # Review reminders
+    async def get_reminder(self, guild_id: int, user_id: int) -> ReminderSettings | None: ...
+    async def save_reminder(
+        self, guild_id: int, user_id: int, hour: int, timezone: str, channel_id: int | None
+    ) -> None: ...
+    async def delete_reminder(self, guild_id: int, user_id: int) -> bool: ...
+    async def active_reminders(self) -> list[tuple[int, int, ReminderSettings]]: ...
+    async def claim_reminder_day(self, guild_id: int, user_id: int, day: date) -> bool: ...
+    async def release_reminder_day(self, guild_id: int, user_id: int, day: date) -> bool: ...
+    async def pause_reminders(self, guild_id: int, user_id: int, at: datetime) -> None: ...
 
     # Privacy
     async def export_member(self, guild_id: int, user_id: int) -> dict[str, Any]: ...

@@ -36,7 +36,12 @@ import aiosqlite
 from bot.storage.base import (
     GuildActivity,
     LoggedQuestion,
+    QuestionHistory,
     QuestionStats,
+    QuizAttempt,
+    ReminderSettings,
+    ReviewCard,
+    TopicQuizStats,
     WeeklyPost,
     WeeklyProblem,
     WeeklySettings,
@@ -587,6 +592,154 @@ class SqliteStore:
         )
         return _weekly_post(rows[0]) if rows else None
 
+    # Quizzes and reviews
+
+    async def review_cards(self, guild_id: int, user_id: int) -> list[ReviewCard]:
+        """The member's review cards, soonest due first."""
+        rows = await self._fetchall(
+            f"SELECT {_CARD_COLUMNS} FROM review_cards WHERE guild_id = ? AND user_id = ? ORDER BY due, topic_id",
+            (guild_id, user_id),
+        )
+        return [_review_card(row) for row in rows]
+
+    async def review_card(self, guild_id: int, user_id: int, topic_id: str) -> ReviewCard | None:
+        rows = await self._fetchall(
+            f"SELECT {_CARD_COLUMNS} FROM review_cards WHERE guild_id = ? AND user_id = ? AND topic_id = ?",
+            (guild_id, user_id, topic_id),
+        )
+        return _review_card(rows[0]) if rows else None
+
+    async def schedule_review(self, guild_id: int, user_id: int, card: ReviewCard) -> bool:
+        """Give a topic its first review card; False (and nothing changed) if it already has one."""
+        changed = await self._execute(
+            f"INSERT OR IGNORE INTO review_cards (guild_id, user_id, {_CARD_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (guild_id, user_id, *_card_values(card)),
+        )
+        return changed == 1
+
+    async def delete_review_card(self, guild_id: int, user_id: int, topic_id: str) -> bool:
+        changed = await self._execute(
+            "DELETE FROM review_cards WHERE guild_id = ? AND user_id = ? AND topic_id = ?",
+            (guild_id, user_id, topic_id),
+        )
+        return changed == 1
+
+    async def record_quiz_answer(
+        self, guild_id: int, user_id: int, attempt: QuizAttempt, card: ReviewCard | None
+    ) -> None:
+        """Keep an answer and, when it rescheduled its topic, the topic's new card: both or neither."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO quiz_attempts (guild_id, user_id, topic_id, question_key, choice, correct, answered_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    guild_id,
+                    user_id,
+                    attempt.topic_id,
+                    attempt.question_key,
+                    attempt.choice,
+                    int(attempt.correct),
+                    _to_db_time(attempt.at),
+                ),
+            )
+            if card is not None:
+                await db.execute(
+                    f"INSERT OR REPLACE INTO review_cards (guild_id, user_id, {_CARD_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (guild_id, user_id, *_card_values(card)),
+                )
+
+    async def quiz_history(self, guild_id: int, user_id: int) -> dict[str, QuestionHistory]:
+        """Question key → how often the member answered it, and how often right."""
+        rows = await self._fetchall(
+            "SELECT question_key, COUNT(*), SUM(correct) FROM quiz_attempts WHERE guild_id = ? AND user_id = ? "
+            "GROUP BY question_key",
+            (guild_id, user_id),
+        )
+        return {key: QuestionHistory(answered, right) for key, answered, right in rows}
+
+    async def has_quiz_answers(self, guild_id: int, user_id: int, topic_id: str) -> bool:
+        rows = await self._fetchall(
+            "SELECT 1 FROM quiz_attempts WHERE guild_id = ? AND user_id = ? AND topic_id = ? LIMIT 1",
+            (guild_id, user_id, topic_id),
+        )
+        return bool(rows)
+
+    async def quiz_stats(self, guild_id: int, since: datetime) -> list[TopicQuizStats]:
+        """Answers per topic since `since`, the most answered first."""
+        rows = await self._fetchall(
+            "SELECT topic_id, COUNT(*) AS n, SUM(correct) FROM quiz_attempts WHERE guild_id = ? AND answered_at >= ? "
+            "GROUP BY topic_id ORDER BY n DESC, topic_id",
+            (guild_id, _to_db_time(since)),
+        )
+        return [TopicQuizStats(topic_id, attempts, right) for topic_id, attempts, right in rows]
+
+    async def purge_quiz_answers(self, older_than: datetime) -> int:
+        """Delete quiz answers given before `older_than` in every guild; return how many."""
+        deleted = await self._execute("DELETE FROM quiz_attempts WHERE answered_at < ?", (_to_db_time(older_than),))
+        if deleted:
+            log.info("Purged %d quiz answers older than %s", deleted, older_than)
+        return deleted
+
+    # Review reminders
+
+    async def get_reminder(self, guild_id: int, user_id: int) -> ReminderSettings | None:
+        rows = await self._fetchall(
+            f"SELECT {_REMINDER_COLUMNS} FROM review_reminders WHERE guild_id = ? AND user_id = ?",
+            (guild_id, user_id),
+        )
+        return _reminder(rows[0]) if rows else None
+
+    async def save_reminder(
+        self, guild_id: int, user_id: int, hour: int, timezone: str, channel_id: int | None
+    ) -> None:
+        """Turn the member's reminder on (again): a pause ends; the day already decided stays decided."""
+        ReminderSettings(hour, timezone, channel_id)  # checks the hour before the database does
+        await self._execute(
+            "INSERT INTO review_reminders (guild_id, user_id, hour, timezone, channel_id) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (guild_id, user_id) DO UPDATE SET hour = excluded.hour, timezone = excluded.timezone, "
+            "channel_id = excluded.channel_id, paused_at = NULL",
+            (guild_id, user_id, hour, timezone, channel_id),
+        )
+
+    async def delete_reminder(self, guild_id: int, user_id: int) -> bool:
+        changed = await self._execute(
+            "DELETE FROM review_reminders WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        )
+        return changed == 1
+
+    async def active_reminders(self) -> list[tuple[int, int, ReminderSettings]]:
+        """Every reminder that is on and not paused, in every guild."""
+        rows = await self._fetchall(
+            f"SELECT guild_id, user_id, {_REMINDER_COLUMNS} FROM review_reminders WHERE paused_at IS NULL "
+            "ORDER BY guild_id, user_id"
+        )
+        return [(row[0], row[1], _reminder(row[2:])) for row in rows]
+
+    async def claim_reminder_day(self, guild_id: int, user_id: int, day: date) -> bool:
+        """Decide the member's local `day` once: True only for the first claim of a day later than the last."""
+        changed = await self._execute(
+            "UPDATE review_reminders SET last_day = ? WHERE guild_id = ? AND user_id = ? AND paused_at IS NULL "
+            "AND (last_day IS NULL OR last_day < ?)",
+            (day.isoformat(), guild_id, user_id, day.isoformat()),
+        )
+        return changed == 1
+
+    async def release_reminder_day(self, guild_id: int, user_id: int, day: date) -> bool:
+        """Undo a claim (the DM failed for a passing reason), so the day can be claimed again."""
+        changed = await self._execute(
+            "UPDATE review_reminders SET last_day = NULL WHERE guild_id = ? AND user_id = ? AND last_day = ?",
+            (guild_id, user_id, day.isoformat()),
+        )
+        return changed == 1
+
+    async def pause_reminders(self, guild_id: int, user_id: int, at: datetime) -> None:
+        await self._execute(
+            "UPDATE review_reminders SET paused_at = ? WHERE guild_id = ? AND user_id = ?",
+            (_to_db_time(at), guild_id, user_id),
+        )
+
     # Privacy
 
     async def export_member(self, guild_id: int, user_id: int) -> dict[str, Any]:
@@ -610,6 +763,18 @@ class SqliteStore:
             followed = await db.execute_fetchall(
                 "SELECT roadmap_id, chosen_at FROM followed_roadmaps WHERE guild_id = ? AND user_id = ?", member
             )
+            cards = await db.execute_fetchall(
+                f"SELECT {_CARD_COLUMNS} FROM review_cards WHERE guild_id = ? AND user_id = ? ORDER BY due, topic_id",
+                member,
+            )
+            answers = await db.execute_fetchall(
+                "SELECT topic_id, question_key, choice, correct, answered_at FROM quiz_attempts "
+                "WHERE guild_id = ? AND user_id = ? ORDER BY answered_at, id",
+                member,
+            )
+            reminder = await db.execute_fetchall(
+                f"SELECT {_REMINDER_COLUMNS} FROM review_reminders WHERE guild_id = ? AND user_id = ?", member
+            )
         return {
             "guild_id": guild_id,
             "user_id": user_id,
@@ -631,6 +796,18 @@ class SqliteStore:
                 if followed
                 else None
             ),
+            "review_schedule": [_card_json(_review_card(row)) for row in cards],
+            "quiz_answers": [
+                {
+                    "topic_id": topic_id,
+                    "question_key": key,
+                    "choice": choice,
+                    "correct": bool(correct),
+                    "answered_at": _from_db_time(at).isoformat(),
+                }
+                for topic_id, key, choice, correct, at in answers
+            ],
+            "review_reminder": _reminder_json(_reminder(reminder[0])) if reminder else None,
         }
 
     async def forget_member(self, guild_id: int, user_id: int) -> int:
@@ -648,7 +825,82 @@ class SqliteStore:
 
 # Tables holding per-member data. forget_member deletes from each; a new table belongs here
 # and in export_member.
-_MEMBER_TABLES = ("progress", "activity_days", "questions", "followed_roadmaps")
+_MEMBER_TABLES = (
+    "progress",
+    "activity_days",
+    "questions",
+    "followed_roadmaps",
+    "review_cards",
+    "quiz_attempts",
+    "review_reminders",
+)
+
+_CARD_COLUMNS = "topic_id, state, step, stability, difficulty, due, last_review, reviews, lapses"
+_REMINDER_COLUMNS = "hour, timezone, channel_id, last_day, paused_at"
+
+
+def _card_values(card: ReviewCard) -> tuple[Any, ...]:
+    return (
+        card.topic_id,
+        card.state,
+        card.step,
+        card.stability,
+        card.difficulty,
+        _to_db_time(card.due),
+        _to_db_time(card.last_review) if card.last_review else None,
+        card.reviews,
+        card.lapses,
+    )
+
+
+def _review_card(row: Sequence[Any]) -> ReviewCard:
+    topic_id, state, step, stability, difficulty, due, last_review, reviews, lapses = row
+    return ReviewCard(
+        topic_id=topic_id,
+        state=state,
+        step=step,
+        stability=stability,
+        difficulty=difficulty,
+        due=_from_db_time(due),
+        last_review=_from_db_time(last_review) if last_review else None,
+        reviews=reviews,
+        lapses=lapses,
+    )
+
+
+def _card_json(card: ReviewCard) -> dict[str, Any]:
+    return {
+        "topic_id": card.topic_id,
+        "due": card.due.isoformat(),
+        "last_review": card.last_review.isoformat() if card.last_review else None,
+        "stability_days": card.stability,
+        "difficulty": card.difficulty,
+        "fsrs_state": card.state,
+        "reviews": card.reviews,
+        "lapses": card.lapses,
+    }
+
+
+def _reminder(row: Sequence[Any]) -> ReminderSettings:
+    hour, timezone, channel_id, last_day, paused_at = row
+    return ReminderSettings(
+        hour=hour,
+        timezone=timezone,
+        channel_id=channel_id,
+        last_day=date.fromisoformat(last_day) if last_day else None,
+        paused_at=_from_db_time(paused_at) if paused_at else None,
+    )
+
+
+def _reminder_json(reminder: ReminderSettings) -> dict[str, Any]:
+    return {
+        "hour": reminder.hour,
+        "timezone": reminder.timezone,
+        "channel_id": reminder.channel_id,
+        "last_day": reminder.last_day.isoformat() if reminder.last_day else None,
+        "paused_at": reminder.paused_at.isoformat() if reminder.paused_at else None,
+    }
+
 
 _POST_COLUMNS = "guild_id, week_key, prompt_id, claimed_at, channel_id, message_id, thread_id"
 

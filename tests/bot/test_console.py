@@ -11,9 +11,11 @@ import pytest_asyncio
 import yaml
 
 from bot.answering import Answerer
-from bot.console import handle_line
+from bot.console import ConsoleState, handle_line
 from bot.storage import MEMORY, SqliteStore
 from bot.tutor import Tutor
+from knowledge.loader import KnowledgeBase
+from tests.fakes import with_test_quizzes
 
 
 @pytest_asyncio.fixture
@@ -41,6 +43,36 @@ async def test_done_next_progress_undo_roadmap_topic(tutor: Tutor) -> None:
     assert "next" in await handle_line(tutor, "help")
 
 
+class KnowledgeOnly:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+
+
+async def test_quiz_answered_with_a_letter_then_review(shipped_kb: KnowledgeBase) -> None:
+    async with SqliteStore(MEMORY) as store:
+        tutor = Tutor(KnowledgeOnly(with_test_quizzes(shipped_kb)), store)  # type: ignore[arg-type]
+        state = ConsoleState()
+        question = await handle_line(tutor, "quiz evaluation metrics", state=state)
+        assert question.startswith("Quiz · Model Evaluation Metrics (as asked)") and "  B) " in question
+        pick = state.pending
+        assert pick is not None
+        right = "ABCDE"[pick.entry.item.answer]
+        offered = "ABCDE"[: len(pick.entry.item.choices)]
+        assert await handle_line(tutor, "E", state=state) == f"Pick one of {offered}."  # still waiting
+        answered = await handle_line(tutor, right.lower(), state=state)
+        assert answered.startswith(f"✔ Right: {right}.") and f"Why {right}: {pick.entry.item.why}" in answered
+        assert "Next review of Model Evaluation Metrics: in 2 days" in answered
+        assert state.pending is None
+        second = await handle_line(tutor, "quiz evaluation metrics", state=state)
+        assert state.pending is not None and state.pending.entry.key != pick.entry.key and "Answer with" in second
+        wrong = "ABCDE"[(state.pending.entry.item.answer + 1) % len(state.pending.entry.item.choices)]
+        assert "✘ Not quite" in await handle_line(tutor, wrong, state=state)
+        assert "all 2 questions on Model Evaluation Metrics" in await handle_line(tutor, "quiz metrics", state=state)
+        assert "no quiz questions on Keras yet" in await handle_line(tutor, "quiz keras", state=state)
+        review = await handle_line(tutor, "review", state=state)
+        assert review.startswith("0 due for review.") and "Model Evaluation Metrics (in 1 day" in review
+
+
 @pytest.mark.model
 def test_chat_command_in_a_terminal(real_data_dir: Path, tmp_path: Path) -> None:
     # The shared index, but a database of this test's own.
@@ -48,7 +80,7 @@ def test_chat_command_in_a_terminal(real_data_dir: Path, tmp_path: Path) -> None
     (tmp_path / "data" / "index").symlink_to(real_data_dir / "index")
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({"data_dir": str(tmp_path / "data")}))
-    script = "what is the softmax function\ndone softmax\nprogress\nquit\n"
+    script = "what is the softmax function\ndone softmax\nprogress\nreview\nquit\n"
     result = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--config", str(config)],
         input=script,
@@ -61,3 +93,4 @@ def test_chat_command_in_a_terminal(real_data_dir: Path, tmp_path: Path) -> None
     assert "**Softmax**" in result.stdout
     assert "Marked Activation Functions as done" in result.stdout
     assert "1/21 topics done" in result.stdout
+    assert "0 due for review." in result.stdout and "Activation Functions (in 2 days" in result.stdout

@@ -323,7 +323,14 @@ class InteractionBuilder:
 
     # -- components and modals ------------------------------------------------------------------
 
-    def click(self, message: Message, custom_id: str, user_id: int, values: list[str] | None) -> JSON:
+    def click(
+        self, message: Message, custom_id: str, user_id: int, values: list[str] | None, *, force: bool = False
+    ) -> JSON:
+        if message.ephemeral and not force:
+            # Only the member an ephemeral message was shown to has it in their client to click.
+            shown_to = int(((message.interaction_metadata or {}).get("user") or {}).get("id", 0))
+            if user_id != shown_to:
+                raise PermissionError(f"message {message.id} is ephemeral: only user {shown_to} sees it")
         component = find_component(message.components, custom_id)
         if component is None:
             raise LookupError(f"message {message.id} has no component {custom_id!r} (it has {message.custom_ids()})")

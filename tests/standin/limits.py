@@ -30,6 +30,7 @@ MAX_OPTIONS = 25
 MAX_CHOICES = 25
 MAX_COMMAND_CHARS = 4000
 MAX_THREAD_NAME = 100
+MAX_ATTACHMENTS = 10  # files on one message
 
 COMMAND_NAME = re.compile(r"^[-_a-z0-9]{1,32}$")
 _URL = re.compile(r"^(https?|attachment)://\S+$")

@@ -250,6 +250,12 @@ class RestApi:
                     uploads.append(Upload(index, part.filename or f"file{index}", raw, content_type))
                 elif part.filename:
                     uploads.append(Upload(len(uploads), part.filename, raw, content_type))
+            if len(uploads) > limits.MAX_ATTACHMENTS:
+                errors = limits.FormErrors()
+                errors.add(
+                    ("attachments",), "BASE_TYPE_MAX_LENGTH", f"Must be {limits.MAX_ATTACHMENTS} or fewer in length."
+                )
+                raise ApiError.form(errors)
             limit = self.standin.attachment_size_limit
             if any(len(upload.data) > limit for upload in uploads):
                 raise ApiError(
@@ -332,7 +338,9 @@ class RestApi:
 
     def _message_in(self, channel: Channel, message_id: int) -> Message:
         message = self.world.messages.get(message_id)
-        if message is None or message.deleted or message.channel_id != channel.id:
+        # An ephemeral message lives only in its member's client: channel routes never find it, only the
+        # token of an interaction on it (webhooks/{app}/{token}/messages/...).
+        if message is None or message.deleted or message.channel_id != channel.id or message.ephemeral:
             raise unknown_message()
         return message
 
@@ -484,8 +492,18 @@ class RestApi:
 
     def _send_permissions(self, channel: Channel, attaching: bool) -> None:
         if channel.is_dm:
-            if channel.recipient_ids and channel.recipient_ids[0] in self.world.closed_dms:
-                raise ApiError(403, ErrorCode.CANNOT_DM_USER, "Cannot send messages to this user")
+            recipient = channel.recipient_ids[0] if channel.recipient_ids else None
+            if recipient in self.world.closed_dms:
+                raise ApiError(
+                    403, ErrorCode.CANNOT_DM_USER, "Cannot send messages to this user", reason="the user closed DMs"
+                )
+            if recipient is not None and not self.world.shares_guild_with_bot(recipient):
+                raise ApiError(
+                    403,
+                    ErrorCode.CANNOT_DM_USER,
+                    "Cannot send messages to this user",
+                    reason="a bot can only DM users it shares a server with",
+                )
             return
         if channel.type not in ChannelType.TEXT_LIKE:
             raise ApiError(400, ErrorCode.WRONG_CHANNEL_TYPE, "Cannot execute action on this channel type")

@@ -111,6 +111,9 @@ class DiscordStandin:
         self.typing: list[int] = []
         self.attachments: dict[int, Attachment] = {}
         self.faults: list[FaultRule] = []
+        # Embeds showing attachment://NAME where no file of that name is on the message: Discord sends them
+        # without complaint and the picture silently does not show.
+        self.broken_references: list[str] = []
         self._command_ids: dict[tuple[int | None, int, str], int] = {}
         self._command_versions: dict[int, int] = {}
 
@@ -293,8 +296,16 @@ class DiscordStandin:
             self.gateway.dispatch_guild("CHANNEL_UPDATE", channel.guild_id, self.world.channel_payload(channel))
 
     def close_dms(self, user_id: int) -> None:
-        """The user blocks DMs from server members: the bot's DMs then fail with 50007."""
+        """The user blocks DMs from server members: the bot's DMs then fail with 403, code 50007."""
         self.world.closed_dms.add(int(user_id))
+
+    def open_dms(self, user_id: int) -> None:
+        self.world.closed_dms.discard(int(user_id))
+
+    def dms_to(self, user_id: int | User | Member) -> list[Message]:
+        """The messages the bot sent to a user's DMs, oldest first."""
+        channel_id = self.world.dm_by_user.get(int(getattr(user_id, "id", user_id)))
+        return [m for m in self.messages if channel_id is not None and m.channel_id == channel_id and not m.deleted]
 
     def guild_create_payload(self, guild: Guild, session: Session) -> JSON:
         # Without the Presence intent Discord only includes the bot itself (and voice members) here.
@@ -363,13 +374,22 @@ class DiscordStandin:
         return await self._dispatch_interaction(payload, name)
 
     async def click(
-        self, message: Message | int, custom_id: str, user_id: int, *, values: list[str] | None = None
+        self,
+        message: Message | int,
+        custom_id: str,
+        user_id: int,
+        *,
+        values: list[str] | None = None,
+        force: bool = False,
     ) -> InteractionRecord:
-        """A user presses a button (or picks ``values`` in a select) on a message the bot sent."""
+        """A user presses a button (or picks ``values`` in a select) on a message the bot sent.
+
+        An ephemeral message can only be clicked by the member it was shown to; ``force`` sends the click
+        anyway, as a forged request would."""
         target = message if isinstance(message, Message) else self.world.messages[int(message)]
         if target.deleted:
             raise LookupError(f"message {target.id} was deleted")
-        payload = self.builder.click(target, custom_id, user_id, values)
+        payload = self.builder.click(target, custom_id, user_id, values, force=force)
         return await self._dispatch_interaction(payload, custom_id)
 
     async def submit_modal(
@@ -536,6 +556,7 @@ class DiscordStandin:
         found += [f"unknown route {u.method} {u.path}" for u in self.unknown_routes]
         found += [f"gateway closed the bot with {e.code}: {e.reason}" for e in self.gateway.errors]
         found += [f"stand-in internal error:\n{e}" for e in self.internal_errors]
+        found += self.broken_references
         return found
 
     def assert_clean(self) -> None:
@@ -556,6 +577,7 @@ class DiscordStandin:
             self.threads,
             self.typing,
             self.gateway.errors,
+            self.broken_references,
         ):
             records.clear()
 
@@ -626,9 +648,21 @@ class DiscordStandin:
     def store_message(self, message: Message) -> None:
         """A message the bot created (REST or interaction)."""
         self.messages.append(message)
+        self._check_references(message)
         self._store(message)
 
+    def _check_references(self, message: Message) -> None:
+        attached = {a.filename for a in message.attachments}
+        for embed in message.embeds:
+            for key in ("image", "thumbnail"):
+                url = (embed.get(key) or {}).get("url") or ""
+                if url.startswith("attachment://") and url.removeprefix("attachment://") not in attached:
+                    self.broken_references.append(
+                        f"message {message.id} shows {url} but has no such file (it has {sorted(attached)})"
+                    )
+
     def message_updated(self, message: Message) -> None:
+        self._check_references(message)
         if not message.ephemeral:
             self._dispatch_message("MESSAGE_UPDATE", message)
         self.signal.notify()

@@ -434,6 +434,9 @@ class World:
         self.channels[thread.id] = thread
         return thread
 
+    def shares_guild_with_bot(self, user_id: int) -> bool:
+        return any(user_id in guild.members and self.bot.id in guild.members for guild in self.guilds.values())
+
     def dm_channel(self, user_id: int) -> Channel:
         if user_id not in self.users:
             raise KeyError(f"unknown user {user_id}")

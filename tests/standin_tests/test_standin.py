@@ -59,6 +59,16 @@ class Feedback(discord.ui.Modal, title="Feedback"):
         await interaction.response.send_message(f"thanks: {self.text.value}", ephemeral=True)
 
 
+class Secret(discord.ui.View):
+    @discord.ui.button(label="Who", custom_id="secret-who")
+    async def who(self, interaction: discord.Interaction, button: discord.ui.Button[Secret]) -> None:
+        await interaction.response.send_message(f"clicked by {interaction.user.id}", ephemeral=True)
+
+    @discord.ui.button(label="Done", custom_id="secret-done")
+    async def done(self, interaction: discord.Interaction, button: discord.ui.Button[Secret]) -> None:
+        await interaction.response.edit_message(content="done", view=None)
+
+
 class Menu(discord.ui.View):
     @discord.ui.button(label="Next", custom_id="menu-next", style=discord.ButtonStyle.primary)
     async def next(self, interaction: discord.Interaction, button: discord.ui.Button[Menu]) -> None:
@@ -130,6 +140,25 @@ def add_commands(bot: TinyBot) -> None:
     async def upload(interaction: discord.Interaction) -> None:
         await interaction.response.defer()
         await interaction.followup.send("here", file=discord.File(io.BytesIO(b"roadmap"), "plan.txt"))
+
+    @tree.command(description="Shows a private button")
+    async def secret(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("only you see this", view=Secret(), ephemeral=True)
+
+    @tree.command(description="Sends several files")
+    @app_commands.describe(count="How many files", size="Bytes in each")
+    async def files(interaction: discord.Interaction, count: int, size: int = 3) -> None:
+        await interaction.response.defer()
+        sent = [discord.File(io.BytesIO(b"x" * size), f"f{n}.bin") for n in range(count)]
+        try:
+            await interaction.followup.send("files", files=sent)
+        except discord.HTTPException as error:
+            bot.errors.append(error)
+
+    @tree.command(description="Shows an embed picture it forgot to attach")
+    async def picture(interaction: discord.Interaction) -> None:
+        embed = discord.Embed(title="card").set_image(url="attachment://card.png")
+        await interaction.response.send_message(embed=embed, file=discord.File(io.BytesIO(b"png"), "other.png"))
 
     @tree.command(description="Rebuilds the index")
     @app_commands.default_permissions(manage_guild=True)
@@ -475,6 +504,73 @@ async def test_threads_and_dms(standin: DiscordStandin, place: Place, bot: TinyB
     sent = await standin.wait_for_message(lambda m: m.content == "a reminder")
     assert standin.world.channel(sent.channel_id).is_dm
     standin.assert_clean()
+
+
+async def test_dms_are_refused_when_closed_or_without_a_shared_server(
+    standin: DiscordStandin, place: Place, bot: TinyBot
+) -> None:
+    user = await bot.fetch_user(place.learner.id)
+    standin.close_dms(place.learner.id)
+    with pytest.raises(discord.Forbidden) as closed:
+        await user.send("a reminder")
+    assert closed.value.status == 403 and closed.value.code == ErrorCode.CANNOT_DM_USER
+    standin.open_dms(place.learner.id)
+    await user.send("a reminder")
+    assert [m.content for m in standin.dms_to(place.learner)] == ["a reminder"]
+    stranger = standin.add_user("stranger")  # shares no server with the bot
+    with pytest.raises(discord.Forbidden) as unknown:
+        await (await bot.fetch_user(stranger.id)).send("hello?")
+    assert unknown.value.code == ErrorCode.CANNOT_DM_USER and standin.dms_to(stranger) == []
+    assert [r.reason for r in standin.rejections] == [
+        "the user closed DMs",
+        "a bot can only DM users it shares a server with",
+    ]
+
+
+async def test_an_ephemeral_message_is_clicked_only_by_its_member(
+    standin: DiscordStandin, place: Place, bot: TinyBot
+) -> None:
+    run = await standin.slash(place.guild.id, place.channel.id, place.learner.id, "secret")
+    shown = await run.wait_final()
+    assert shown.ephemeral and shown.custom_ids() == ["secret-who", "secret-done"]
+    with pytest.raises(PermissionError, match="ephemeral"):
+        await standin.click(shown, "secret-who", place.admin.id)
+    own = await standin.click(shown, "secret-who", place.learner.id)
+    assert (await own.wait_final()).content == f"clicked by {place.learner.id}"
+    forged = await standin.click(shown, "secret-who", place.admin.id, force=True)  # as a forged request would
+    assert (await forged.wait_final()).content == f"clicked by {place.admin.id}"
+    update = await standin.click(shown, "secret-done", place.learner.id)
+    assert (await update.wait_response()).type == CallbackType.UPDATE_MESSAGE
+    assert shown.content == "done" and shown.ephemeral and shown.components == []
+    standin.assert_clean()
+    with pytest.raises(discord.NotFound):  # not a channel message: only an interaction's token reaches it
+        await text_channel(bot, place).fetch_message(shown.id)
+    assert [(r.status, r.code) for r in standin.rejections] == [(404, ErrorCode.UNKNOWN_MESSAGE)]
+
+
+async def test_files_within_the_count_and_size_limits_only(standin: DiscordStandin, place: Place) -> None:
+    standin.attachment_size_limit = 1000
+    async with started(standin, place) as bot:
+        ten = await standin.slash(place.guild.id, place.channel.id, place.learner.id, "files", {"count": 10})
+        assert len((await ten.wait_final()).attachments) == 10
+        eleven = await standin.slash(place.guild.id, place.channel.id, place.learner.id, "files", {"count": 11})
+        assert (await eleven.wait_rejected()).code == ErrorCode.INVALID_FORM_BODY
+        big = await standin.slash(
+            place.guild.id, place.channel.id, place.learner.id, "files", {"count": 1, "size": 1001}
+        )
+        assert (await big.wait_rejected()).code == ErrorCode.ENTITY_TOO_LARGE
+        await standin.wait_for(lambda: len(bot.errors) == 2)
+        assert [e.status for e in bot.errors] == [400, 413]
+
+
+async def test_an_embed_picture_without_its_file_is_a_problem(
+    standin: DiscordStandin, place: Place, bot: TinyBot
+) -> None:
+    run = await standin.slash(place.guild.id, place.channel.id, place.learner.id, "picture")
+    await run.wait_final()
+    assert standin.problems() == [
+        f"message {run.original_id} shows attachment://card.png but has no such file (it has ['other.png'])"
+    ]
 
 
 async def test_rest_lookups(standin: DiscordStandin, place: Place, bot: TinyBot) -> None:

@@ -20,6 +20,7 @@ from bot.storage import (
     Store,
     WeeklySettings,
 )
+from bot.storage.base import QuizAttempt, ReviewCard
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
 GUILD, OTHER_GUILD = 1001, 2002
@@ -349,6 +350,10 @@ async def test_weekly_history_is_newest_first_and_prompts_are_listed_once(
 # Privacy
 
 
+def card(topic_id: str, due: datetime = T0 + timedelta(days=2)) -> ReviewCard:
+    return ReviewCard(topic_id, 2, None, 2.3065, 2.11, due, T0, reviews=1, lapses=0)
+
+
 async def populate_two_members_in_two_guilds(store: SqliteStore) -> None:
     for guild in (GUILD, OTHER_GUILD):
         for user in (ALICE, BOB):
@@ -357,6 +362,10 @@ async def populate_two_members_in_two_guilds(store: SqliteStore) -> None:
             await store.record_activity(guild, user, T0.date())
             await store.log_question(guild, user, f"question {tag}", f"topic-{tag}", False, T0)
             await store.follow_roadmap(guild, user, f"roadmap-{tag}", T0)
+            await store.record_quiz_answer(
+                guild, user, QuizAttempt(f"topic-{tag}", "0123456789ab", 1, True, T0), card(f"topic-{tag}")
+            )
+            await store.save_reminder(guild, user, 18, "Europe/Berlin", 77)
     await store.set_ask_channel(GUILD, 77, True)
     await store.claim_weekly_post(GUILD, "2024-W19", "p1", T0)
 
@@ -400,6 +409,34 @@ async def test_export_holds_only_that_member_in_that_guild(store: SqliteStore) -
             },
         ],
         "followed_roadmap": {"roadmap_id": f"roadmap-{GUILD}-{ALICE}", "chosen_at": T0.isoformat()},
+        "review_schedule": [
+            {
+                "topic_id": f"topic-{GUILD}-{ALICE}",
+                "due": (T0 + timedelta(days=2)).isoformat(),
+                "last_review": T0.isoformat(),
+                "stability_days": 2.3065,
+                "difficulty": 2.11,
+                "fsrs_state": 2,
+                "reviews": 1,
+                "lapses": 0,
+            }
+        ],
+        "quiz_answers": [
+            {
+                "topic_id": f"topic-{GUILD}-{ALICE}",
+                "question_key": "0123456789ab",
+                "choice": 1,
+                "correct": True,
+                "answered_at": T0.isoformat(),
+            }
+        ],
+        "review_reminder": {
+            "hour": 18,
+            "timezone": "Europe/Berlin",
+            "channel_id": 77,
+            "last_day": None,
+            "paused_at": None,
+        },
     }
 
 
@@ -409,12 +446,15 @@ async def test_forget_deletes_only_that_member_in_that_guild(store: SqliteStore)
     before_other = await store.export_member(OTHER_GUILD, ALICE)
     before_bob = await store.export_member(GUILD, BOB)
 
-    assert await store.forget_member(GUILD, ALICE) == 4
+    assert await store.forget_member(GUILD, ALICE) == 7
     assert await store.forget_member(GUILD, ALICE) == 0
 
     emptied = await store.export_member(GUILD, ALICE)
     assert (emptied["progress"], emptied["activity_days"], emptied["questions"]) == ([], [], [])
     assert emptied["followed_roadmap"] is None and await store.followed_roadmap(GUILD, ALICE) is None
+    assert (emptied["review_schedule"], emptied["quiz_answers"], emptied["review_reminder"]) == ([], [], None)
+    reminding = {(guild, user) for guild, user, _ in await store.active_reminders()}
+    assert reminding == {(OTHER_GUILD, ALICE), (GUILD, BOB), (OTHER_GUILD, BOB)}
     assert await store.export_member(OTHER_GUILD, ALICE) == before_other
     assert await store.export_member(GUILD, BOB) == before_bob
     # Guild-level data is not the member's and stays.

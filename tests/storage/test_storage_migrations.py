@@ -45,6 +45,9 @@ async def test_empty_database_is_migrated_to_the_latest_version(db_path: Path) -
         "ask_channels",
         "weekly_settings",
         "weekly_posts",
+        "review_cards",
+        "quiz_attempts",
+        "review_reminders",
     } <= table_names(db_path)
 
 

@@ -17,6 +17,10 @@ from bot.config import Settings
 from bot.discord_app.client import TutorBot
 from bot.storage import SqliteStore, Store
 from bot.tutor import utc_now
+from indexer.encoders import Encoder
+from indexer.search import SearchIndex
+from knowledge.loader import KnowledgeBase
+from tests.fakes import with_test_quizzes
 from tests.standin import DiscordStandin, Perm
 from tests.standin.harness import running
 from tests.standin.state import Channel, Guild, Member
@@ -144,3 +148,10 @@ def start_bot(standin: DiscordStandin, world: World, tmp_path: Path, real_answer
             await store.close()
 
     return start
+
+
+@pytest.fixture(scope="session")
+def quiz_answerer(shipped_kb: KnowledgeBase, real_encoder: Encoder, real_data_dir: Path) -> Answerer:
+    """The shipped knowledge with the test quiz questions only (tests/quizzes), on the shipped index: quizzes
+    are not documents, so the index is the same."""
+    return Answerer(with_test_quizzes(shipped_kb), SearchIndex.load(real_data_dir / "index"), real_encoder)

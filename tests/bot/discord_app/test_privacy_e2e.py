@@ -86,7 +86,9 @@ async def test_forget_deletes_only_this_members_data_here_after_their_own_confir
         prompt = await forget.wait_final()
         assert forget.ephemeral and "Are you sure?" in prompt.content
 
-        bob_click = await standin.click(prompt, button(prompt, "Delete my data"), world.bob.id)
+        with pytest.raises(PermissionError):  # the prompt is ephemeral: Bob's client does not have it
+            await standin.click(prompt, button(prompt, "Delete my data"), world.bob.id)
+        bob_click = await standin.click(prompt, button(prompt, "Delete my data"), world.bob.id, force=True)
         refusal = await bob_click.wait_final()
         assert bob_click.ephemeral and "Only the member who asked" in refusal.content
         assert (await bot.store.export_member(g, alice))["progress"]  # nothing deleted
