@@ -21,11 +21,12 @@ from discord.ext import commands
 
 from bot.admin import GuildStats, UnansweredGroup, group_unanswered, guild_stats, is_admin
 from bot.discord_app import render
+from bot.discord_app.context import roadmap_autocomplete, time_zone_autocomplete
 from bot.discord_app.tree import Refused
 from bot.discord_app.weekly import problem_text, status_embed
 from bot.serving import rebuild
 from bot.weekly.schedule import discord_timestamp
-from bot.weekly.service import WEEKDAYS, find_time_zones, parse_schedule
+from bot.weekly.service import WEEKDAYS, parse_schedule
 from indexer.build import BuildInProgress
 from knowledge.loader import KnowledgeError
 
@@ -77,16 +78,6 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
 
     # /admin weekly --------------------------------------------------------------------------------
 
-    async def _zone_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=zone, value=zone) for zone in find_time_zones(current)]
-
-    async def _roadmap_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=c.name, value=c.value) for c in self.bot.tutor.roadmap_choices(current)]
-
     @weekly.command(name="set", description="Where and when to post the weekly project prompt; turns it on")
     @app_commands.describe(
         channel="The channel to post in (I open a thread on each post for submissions)",
@@ -96,7 +87,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
         roadmap="Post only this roadmap's prompts (default: every roadmap's prompts take turns)",
     )
     @app_commands.choices(weekday=[app_commands.Choice(name=day, value=n) for n, day in enumerate(WEEKDAYS)])
-    @app_commands.autocomplete(timezone=_zone_autocomplete, roadmap=_roadmap_autocomplete)
+    @app_commands.autocomplete(timezone=time_zone_autocomplete, roadmap=roadmap_autocomplete)
     async def weekly_set(
         self,
         interaction: discord.Interaction,

@@ -1,12 +1,15 @@
-"""Small glue between discord.py objects and the tutor: who is acting, and the bot's collaborators."""
+"""Small glue between discord.py objects and the tutor: who is acting, the bot's collaborators, and the
+autocompletes several commands share (from memory, never the database)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 import discord
+from discord import app_commands
 
 from bot.tutor import Member
+from bot.weekly.service import find_time_zones
 
 if TYPE_CHECKING:
     from bot.discord_app.client import TutorBot
@@ -20,3 +23,13 @@ def member_of(interaction: discord.Interaction) -> Member:
 
 def bot_of(interaction: discord.Interaction) -> TutorBot:
     return interaction.client  # type: ignore[return-value]
+
+
+async def roadmap_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """The loaded roadmaps matching what was typed."""
+    return [app_commands.Choice(name=c.name, value=c.value) for c in bot_of(interaction).tutor.roadmap_choices(current)]
+
+
+async def time_zone_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """IANA time zones matching what was typed."""
+    return [app_commands.Choice(name=zone, value=zone) for zone in find_time_zones(current)]

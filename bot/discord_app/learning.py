@@ -13,7 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_app import render
-from bot.discord_app.context import member_of
+from bot.discord_app.context import member_of, roadmap_autocomplete
 from bot.discord_app.quiz import progress_file
 from bot.discord_app.tree import Refused
 from bot.tutor import Member
@@ -32,11 +32,6 @@ class Learning(commands.Cog):
         choices = self.bot.tutor.topic_choices(current, member_of(interaction))
         return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
 
-    async def _roadmap_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=c.name, value=c.value) for c in self.bot.tutor.roadmap_choices(current)]
-
     async def _done_topic_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
@@ -51,7 +46,7 @@ class Learning(commands.Cog):
 
     @app_commands.command(name="follow", description="Choose your roadmap: /next, /progress and answers use it")
     @app_commands.describe(roadmap="The roadmap to follow (start typing to search)")
-    @app_commands.autocomplete(roadmap=_roadmap_autocomplete)
+    @app_commands.autocomplete(roadmap=roadmap_autocomplete)
     async def follow(self, interaction: discord.Interaction, roadmap: app_commands.Range[str, 1, 120]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)  # a write: see /done
         chosen = await self.bot.tutor.follow(member_of(interaction), roadmap)
@@ -66,7 +61,7 @@ class Learning(commands.Cog):
         roadmap="Another roadmap (default: the one followed; start typing to search)",
         card="Attach the progress card, a picture (default: yes)",
     )
-    @app_commands.autocomplete(roadmap=_roadmap_autocomplete)
+    @app_commands.autocomplete(roadmap=roadmap_autocomplete)
     async def progress(
         self,
         interaction: discord.Interaction,
@@ -126,7 +121,7 @@ class Learning(commands.Cog):
         step="Only this step (default: all steps)",
         name="Another roadmap (default: the one you follow; start typing to search)",
     )
-    @app_commands.autocomplete(name=_roadmap_autocomplete)
+    @app_commands.autocomplete(name=roadmap_autocomplete)
     async def roadmap(
         self,
         interaction: discord.Interaction,

@@ -19,7 +19,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.discord_app import render
-from bot.discord_app.context import bot_of, member_of
+from bot.discord_app.context import bot_of, member_of, time_zone_autocomplete
 from bot.discord_app.tree import Refused
 from bot.quiz.picking import Pick
 from bot.quiz.reminders import PlannedReminder
@@ -27,7 +27,6 @@ from bot.quiz.results import QuizResult, QuizUnavailable, ReviewSchedule
 from bot.storage.base import ReminderSettings
 from bot.storage.errors import StorageError
 from bot.weekly.schedule import discord_timestamp
-from bot.weekly.service import find_time_zones
 
 if TYPE_CHECKING:
     from bot.discord_app.client import TutorBot
@@ -234,11 +233,6 @@ class Quizzes(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=c.name, value=c.value) for c in self.bot.tutor.topic_choices(current)]
 
-    async def _zone_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=zone, value=zone) for zone in find_time_zones(current)]
-
     @app_commands.command(name="quiz", description="A question to check your understanding, answered with buttons")
     @app_commands.describe(topic="The topic (default: your most overdue review, else your current topic)")
     @app_commands.autocomplete(topic=_topic_autocomplete)
@@ -254,7 +248,7 @@ class Quizzes(commands.Cog):
         hour="For remind on: the hour to send it, 0-23, in your time zone",
         timezone="For remind on: your IANA time zone, e.g. Europe/Berlin (start typing to search)",
     )
-    @app_commands.autocomplete(timezone=_zone_autocomplete)
+    @app_commands.autocomplete(timezone=time_zone_autocomplete)
     async def review(
         self,
         interaction: discord.Interaction,
