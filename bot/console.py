@@ -24,7 +24,7 @@ HELP = """Type a question to ask it, or one of:
   roadmap [STEP]     the roadmap with your status on each topic
   topic NAME         a topic's card
   roadmaps           the loaded roadmaps          follow NAME  follow one of them
-  quiz [TOPIC]       a question (default: your most overdue review, else your current topic); answer A, B, C...
+  quiz [TOPIC]       a question (default: your most overdue review, else your current topic); answer A, B, C... or 1, 2, 3...
   review             topics due for review, and when the others come back
   help               this list                     quit         leave (Ctrl-D works too)"""
 
@@ -38,11 +38,23 @@ class ConsoleState:
     pending: Pick | None = None
 
 
+def choice_typed(line: str) -> int | None:
+    """The choice a line picks: its letter or its number ("b", "B)", "2"), else None (a command or question)."""
+    mark = line.strip().rstrip(").").upper()
+    if len(mark) != 1:
+        return None
+    if mark in LETTERS:
+        return LETTERS.index(mark)
+    if mark.isdigit() and 1 <= int(mark) <= len(LETTERS):
+        return int(mark) - 1
+    return None
+
+
 def render_question(pick: Pick) -> str:
     item = pick.entry.item
     lines = [f"Quiz · {pick.topic.topic.title} ({_why(pick)})", item.question]
     lines += [f"  {LETTERS[i]}) {choice}" for i, choice in enumerate(item.choices)]
-    lines.append("Answer with a letter.")
+    lines.append("Answer with a letter (or its number).")
     return "\n".join(lines)
 
 
@@ -132,8 +144,8 @@ async def handle_line(
     if state is not None:
         state.pending = None  # a question is answered by the very next line, or left
     try:
-        if pending is not None and len(line) == 1 and line.upper() in LETTERS:
-            choice = LETTERS.index(line.upper())
+        choice = choice_typed(line) if pending is not None else None
+        if pending is not None and choice is not None:
             if choice >= len(pending.entry.item.choices):
                 state_pending = pending
                 return f"Pick one of {LETTERS[: len(pending.entry.item.choices)]}."

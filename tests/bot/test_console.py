@@ -65,8 +65,9 @@ async def test_quiz_answered_with_a_letter_then_review(shipped_kb: KnowledgeBase
         assert state.pending is None
         second = await handle_line(tutor, "quiz evaluation metrics", state=state)
         assert state.pending is not None and state.pending.entry.key != pick.entry.key and "Answer with" in second
-        wrong = "ABCDE"[(state.pending.entry.item.answer + 1) % len(state.pending.entry.item.choices)]
-        assert "✘ Not quite" in await handle_line(tutor, wrong, state=state)
+        wrong = (state.pending.entry.item.answer + 1) % len(state.pending.entry.item.choices)
+        # A choice's number is read as the choice, as its letter is ("2" for B).
+        assert f"not {'ABCDE'[wrong]}." in await handle_line(tutor, str(wrong + 1), state=state)
         assert "all 2 questions on Model Evaluation Metrics" in await handle_line(tutor, "quiz metrics", state=state)
         assert "no quiz questions on Keras yet" in await handle_line(tutor, "quiz keras", state=state)
         review = await handle_line(tutor, "review", state=state)
