@@ -24,7 +24,7 @@ HELP = """Type a question to ask it, or one of:
   roadmap [STEP]     the roadmap with your status on each topic
   topic NAME         a topic's card
   roadmaps           the loaded roadmaps          follow NAME  follow one of them
-  quiz [TOPIC]       a question (default: your most overdue review, else your current topic); answer A, B, C... or 1, 2, 3...
+  quiz [TOPIC]       a question (default: most overdue review, else current topic); answer A, B... or 1, 2...
   review             topics due for review, and when the others come back
   help               this list                     quit         leave (Ctrl-D works too)"""
 
