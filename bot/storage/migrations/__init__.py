@@ -21,11 +21,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiosqlite
-import asyncpg
 
 from bot.storage.errors import SchemaTooNewError
+
+if TYPE_CHECKING:  # asyncpg loads only when a PostgreSQL store is used
+    import asyncpg
 
 __all__ = [
     "POSTGRES_MIGRATION_LOCK",
@@ -33,6 +36,7 @@ __all__ = [
     "MigrationResult",
     "latest_version",
     "load_migrations",
+    "load_postgres_migrations",
     "migrate",
     "migrate_postgres",
     "shipped_migrations",
@@ -86,12 +90,10 @@ def shipped_migrations() -> tuple[Migration, ...]:
     return tuple(load_migrations(Path(__file__).parent))
 
 
-@cache
-def shipped_postgres_migrations() -> tuple[Migration, ...]:
-    """The PostgreSQL migrations that ship with this code: the same steps as `shipped_migrations`."""
-    directory = Path(__file__).parent / "postgresql"
-    postgres = tuple(load_migrations(directory))
-    sqlite_steps = [(m.version, m.name) for m in shipped_migrations()]
+def load_postgres_migrations(directory: Path, sqlite_migrations: Sequence[Migration]) -> list[Migration]:
+    """Read the PostgreSQL texts in `directory`, checking they are the same steps as `sqlite_migrations`."""
+    postgres = load_migrations(directory)
+    sqlite_steps = [(m.version, m.name) for m in sqlite_migrations]
     postgres_steps = [(m.version, m.name) for m in postgres]
     if postgres_steps != sqlite_steps:
         missing = sorted(set(sqlite_steps) - set(postgres_steps))
@@ -101,6 +103,12 @@ def shipped_postgres_migrations() -> tuple[Migration, ...]:
             f"missing: {_names(missing) or 'none'}; without a SQLite twin: {_names(extra) or 'none'}"
         )
     return postgres
+
+
+@cache
+def shipped_postgres_migrations() -> tuple[Migration, ...]:
+    """The PostgreSQL migrations that ship with this code: the same steps as `shipped_migrations`."""
+    return tuple(load_postgres_migrations(Path(__file__).parent / "postgresql", shipped_migrations()))
 
 
 def _names(steps: Sequence[tuple[int, str]]) -> str:
@@ -171,6 +179,9 @@ async def migrate_postgres(
     """
     latest = migrations[-1].version if migrations else 0
     async with connection.transaction():
+        # The bot's connections give up on a lock after the busy timeout; waiting for another
+        # process's migration, or for a table lock a schema change needs, may take longer.
+        await connection.execute("SET LOCAL lock_timeout = '60s'")
         await connection.execute("SELECT pg_advisory_xact_lock($1)", POSTGRES_MIGRATION_LOCK)
         await connection.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
