@@ -148,10 +148,14 @@ class PostgresServer:
         run_in_thread(run())
 
     @contextlib.contextmanager
-    def fresh_database(self) -> Iterator[str]:
-        """A new empty database for one test; dropped after it, even with connections still open."""
+    def fresh_database(self, *, icu_locale: str | None = None) -> Iterator[str]:
+        """A new empty database for one test; dropped after it, even with connections still open.
+
+        `icu_locale` (e.g. "en-US") makes its text sort the way people read, not byte by byte.
+        """
         name = f"tutor_{uuid.uuid4().hex[:12]}"
-        self.execute(f'CREATE DATABASE "{name}"')
+        locale = f" LOCALE_PROVIDER icu ICU_LOCALE '{icu_locale}' LOCALE 'C' TEMPLATE template0" if icu_locale else ""
+        self.execute(f'CREATE DATABASE "{name}"{locale}')
         try:
             yield name
         finally:

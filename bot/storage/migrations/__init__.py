@@ -183,12 +183,15 @@ async def migrate_postgres(
         # process's migration, or for a table lock a schema change needs, may take longer.
         await connection.execute("SET LOCAL lock_timeout = '60s'")
         await connection.execute("SELECT pg_advisory_xact_lock($1)", POSTGRES_MIGRATION_LOCK)
-        await connection.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version INTEGER PRIMARY KEY,"
-            " name TEXT NOT NULL,"
-            " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-        )
+        # Nothing is written when the schema is current, so a read-only database (a standby)
+        # still opens and serves reads, as a read-only SQLite file does.
+        if await connection.fetchval("SELECT to_regclass('schema_migrations') IS NULL"):
+            await connection.execute(
+                "CREATE TABLE schema_migrations ("
+                " version INTEGER PRIMARY KEY,"
+                " name TEXT NOT NULL,"
+                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
         current = int(await connection.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
         if current > latest:
             raise _too_new(where, current, latest)
