@@ -28,9 +28,9 @@ def _run(command: Coroutine[Any, Any, int]) -> int:
         return 2
 
 
-def run_migrate_command(settings: Settings, out: TextIO = sys.stdout) -> int:
+def run_migrate_command(settings: Settings, out: TextIO | None = None) -> int:
     """Open the configured store, which applies any pending migrations, and say what was done."""
-    return _run(_migrate(settings, out))
+    return _run(_migrate(settings, out or sys.stdout))
 
 
 async def _migrate(settings: Settings, out: TextIO) -> int:
@@ -50,9 +50,9 @@ async def _migrate(settings: Settings, out: TextIO) -> int:
     return 0
 
 
-def run_copy_command(source: str, destination: str, *, force: bool, out: TextIO = sys.stdout) -> int:
+def run_copy_command(source: str, destination: str, *, force: bool, out: TextIO | None = None) -> int:
     """Copy every table from `source` to `destination` (paths or URLs); refuse to overwrite unless `force`."""
-    return _run(_copy(source, destination, force, out))
+    return _run(_copy(source, destination, force, out or sys.stdout))
 
 
 async def _copy(source_url: str, destination_url: str, force: bool, out: TextIO) -> int:
