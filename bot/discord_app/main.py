@@ -42,7 +42,7 @@ async def serve(settings: Settings) -> None:
     point_discord_py_at(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        store = open_store(str(settings.database_path))
+        store = open_store(settings.store_url, pool_size=settings.storage.pool_size)
         await store.open()
     except (StoreLockedError, SchemaTooNewError) as exc:
         raise StartupError(f"cannot open the database: {exc}") from None
