@@ -135,6 +135,8 @@ class _PostgresSession:
 class PostgresStore(SqlStore):
     """`Store` on a PostgreSQL database; open with ``await store.open()`` or ``async with``."""
 
+    retry_open_while_unreachable = True
+
     def __init__(
         self,
         url: str,

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, ClassVar, Protocol, Self
 
 from bot.storage.base import (
     GuildActivity,
@@ -80,6 +80,10 @@ class SqlStore:
 
     migration: MigrationResult | None = None
     """What the last `open` did to the schema (`roadmap-tutor db migrate` reports it)."""
+
+    retry_open_while_unreachable: ClassVar[bool] = False
+    """Whether an `open` that failed is worth trying again later: a database server may come back by
+    itself (restarted, created, reachable again); a damaged or missing SQLite file will not."""
 
     @property
     def display(self) -> str:
