@@ -1,4 +1,4 @@
-"""The `roadmap-tutor` command line: ask, index, chat, run and eval."""
+"""The `roadmap-tutor` command line: ask, index, chat, run, eval and db."""
 
 from __future__ import annotations
 
@@ -69,6 +69,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     asked.add_argument("files", type=Path, nargs="+", help="YAML question sets (items: q, expect)")
     asked.add_argument("--out", type=Path, help="write to this file instead of stdout")
+
+    db = commands.add_parser("db", help="bring the database to the current schema, or copy one into another")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser(
+        "migrate", parents=[common], help="apply pending migrations to the configured database (storage.url)"
+    )
+    copy = db_commands.add_parser(
+        "copy", parents=[common], help="copy every table from one database to another (SQLite <-> PostgreSQL)"
+    )
+    copy.add_argument("source", metavar="SRC", help="a SQLite path, sqlite:///path or postgresql://... URL")
+    copy.add_argument("destination", metavar="DST", help="the same kinds; its schema is brought up to date first")
+    copy.add_argument("--force", action="store_true", help="replace what DST already holds (refused otherwise)")
     return parser
 
 
@@ -176,6 +188,12 @@ def main(argv: list[str] | None = None) -> int:
             from bot.evaluation import run_asked_command
 
             return run_asked_command(settings, args.files, args.out)
+        if args.command == "db":
+            from bot.database import run_copy_command, run_migrate_command
+
+            if args.db_command == "migrate":
+                return run_migrate_command(settings)
+            return run_copy_command(args.source, args.destination, force=args.force)
     except (
         ConfigError,
         KnowledgeError,

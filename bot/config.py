@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 DEFAULT_CONFIG_FILE = Path("config.yaml")
 DISCORD_API_BASE = "https://discord.com/api/v10"
@@ -73,6 +74,30 @@ class PrivacySettings(_Section):
     """Days a quiz answer is kept for /admin stats before it is deleted (0 keeps none); review schedules stay."""
 
 
+class StorageSettings(_Section):
+    url: SecretStr | None = None
+    """Where progress and settings are kept: a SQLite file path, ``sqlite:///path`` or ``postgresql://...``.
+    Empty: ``data_dir/tutor.sqlite3``. A secret, like the token: a PostgreSQL URL may carry a password."""
+    pool_size: Annotated[int, Field(ge=1, le=100)] = 10
+    """PostgreSQL only: the most connections this process holds."""
+
+    @field_validator("url")
+    @classmethod
+    def _is_store_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        # Imported here: reading settings must not load the storage package for commands that never use it.
+        from bot.storage.errors import UnsupportedStoreError
+        from bot.storage.urls import parse_store_url
+
+        try:
+            parse_store_url(value.get_secret_value())
+        except UnsupportedStoreError as exc:
+            # The message names what is wrong without repeating the password.
+            raise PydanticCustomError("store_url", str(exc)) from None
+        return value
+
+
 class Settings(_Section):
     data_dir: Path = Path("data")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -81,6 +106,7 @@ class Settings(_Section):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
 
     @property
     def index_dir(self) -> Path:
@@ -88,7 +114,15 @@ class Settings(_Section):
 
     @property
     def database_path(self) -> Path:
+        """The SQLite file used when `storage.url` is not set."""
         return self.data_dir / "tutor.sqlite3"
+
+    @property
+    def store_url(self) -> str:
+        """What `open_store` opens: `storage.url`, or the SQLite file in `data_dir`."""
+        if self.storage.url is not None:
+            return self.storage.url.get_secret_value()
+        return str(self.database_path)
 
 
 def _describe(error: ValidationError, source: str) -> str:

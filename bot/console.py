@@ -226,7 +226,7 @@ async def chat(settings: Settings, read: Callable[[str], str] = input, out: Text
     print("Loading the tutor…", file=out, flush=True)
     answerer = await asyncio.to_thread(open_answerer, settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    async with open_store(str(settings.database_path)) as store:
+    async with open_store(settings.store_url, pool_size=settings.storage.pool_size) as store:
         tutor = Tutor(answerer, store)
         state = ConsoleState()
         print("Roadmap Tutor. Ask a question, or type help.", file=out, flush=True)

@@ -1,7 +1,8 @@
-"""Fixtures shared across the suites: the shipped knowledge, the real model and a built index."""
+"""Fixtures shared across the suites: the shipped knowledge, the real model, a built index, and both store backends."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,14 @@ from indexer.encoders import Encoder, SentenceTransformerEncoder
 from indexer.search import SearchIndex
 from knowledge.loader import KnowledgeBase, load_knowledge
 from tests.fakes import FakeEncoder, without_asked
+from tests.store_backends import (
+    PostgresBackend,
+    PostgresServer,
+    PostgresUnavailable,
+    SqliteBackend,
+    StoreBackend,
+    running_postgres_server,
+)
 
 
 @pytest.fixture(scope="session")
@@ -52,3 +61,29 @@ def fake_answerer(tmp_path: Path, shipped_kb: KnowledgeBase) -> Answerer:
 @pytest.fixture
 def real_settings(real_data_dir: Path) -> Settings:
     return Settings(data_dir=real_data_dir)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the whole run, started on first use (as `postgres` under root)."""
+    try:
+        with running_postgres_server() as server:
+            yield server
+    except PostgresUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreBackend]:
+    """Each store test once per backend: a SQLite file in tmp_path, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield SqliteBackend(tmp_path / "data" / "tutor.db")
+        return
+    yield request.getfixturevalue("postgres_backend")
+
+
+@pytest.fixture
+def postgres_backend(postgres_server: PostgresServer) -> Iterator[PostgresBackend]:
+    """A fresh PostgreSQL database, for what only PostgreSQL does."""
+    with postgres_server.fresh_database() as database:
+        yield PostgresBackend(postgres_server, database)

@@ -12,9 +12,20 @@ import yarl
 
 from bot.config import DISCORD_API_BASE, DISCORD_GATEWAY, Settings
 from bot.discord_app.client import TutorBot
-from bot.storage import SchemaTooNewError, StorageError, StorageUnavailable, StoreLockedError, open_store
+from bot.storage import (
+    SchemaTooNewError,
+    SqlStore,
+    StorageBusy,
+    StorageError,
+    StorageUnavailable,
+    StoreLockedError,
+    open_store,
+)
 
 log = logging.getLogger(__name__)
+
+REOPEN_EVERY = 10.0
+"""Seconds between attempts to open a database server that could not be reached at start."""
 
 
 class StartupError(Exception):
@@ -41,15 +52,28 @@ async def serve(settings: Settings) -> None:
     token = token_of(settings)
     point_discord_py_at(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    reopening: asyncio.Task[None] | None = None
     try:
-        store = open_store(str(settings.database_path))
+        store = open_store(settings.store_url, pool_size=settings.storage.pool_size)
         await store.open()
     except (StoreLockedError, SchemaTooNewError) as exc:
         raise StartupError(f"cannot open the database: {exc}") from None
-    except StorageUnavailable as exc:
-        # Answering needs no database: serve questions, and let the unopened store make progress
-        # commands apologise, rather than take the whole tutor down over a damaged file.
-        log.error("cannot open the database: %s; answering questions only until it is fixed", exc)
+    except (StorageUnavailable, StorageBusy) as exc:
+        if store.retry_open_while_unreachable:
+            # A database server down or still starting (a restart, containers starting together) comes
+            # back by itself: answer questions meanwhile and open the store when it does.
+            log.error(
+                "cannot open the database: %s; answering questions only, and trying again every %g s",
+                exc,
+                REOPEN_EVERY,
+            )
+            reopening = asyncio.create_task(keep_opening(store), name="reopen the store")
+        elif isinstance(exc, StorageUnavailable):
+            # Answering needs no database: serve questions, and let the unopened store make progress
+            # commands apologise, rather than take the whole tutor down over a damaged file.
+            log.error("cannot open the database: %s; answering questions only until it is fixed", exc)
+        else:
+            raise StartupError(f"cannot open the database: {exc}") from None
     except StorageError as exc:
         raise StartupError(f"cannot open the database: {exc}") from None
     try:
@@ -65,7 +89,25 @@ async def serve(settings: Settings) -> None:
                     "application in the Developer Portal (Bot → Privileged Gateway Intents)"
                 ) from None
     finally:
+        if reopening is not None:
+            reopening.cancel()
         await store.close()
+
+
+async def keep_opening(store: SqlStore) -> None:
+    """Try to open `store` every `REOPEN_EVERY` seconds until it opens (or turns out newer than the code)."""
+    while True:
+        await asyncio.sleep(REOPEN_EVERY)
+        try:
+            await store.open()
+        except SchemaTooNewError as exc:
+            log.error("cannot open the database: %s; progress stays off until the bot is upgraded", exc)
+            return
+        except StorageError as exc:
+            log.debug("the database is still unavailable: %s", exc)
+            continue
+        log.warning("opened the database %s; progress commands work again", store.display)
+        return
 
 
 def run_bot(settings: Settings) -> int:

@@ -2,14 +2,17 @@
 
 Usage::
 
-    async with open_store(settings.database) as store:
+    async with open_store(settings.store_url) as store:
         await store.mark_done(guild_id, user_id, "python-basics", datetime.now(UTC))
+
+A path or ``sqlite:///path`` opens a `SqliteStore`; ``postgresql://...`` a `PostgresStore`. Both
+run the same queries (`bot.storage.sql_store`) and raise the same errors.
 """
 
 from __future__ import annotations
 
 import os
-from urllib.parse import unquote, urlsplit
+from typing import TYPE_CHECKING, Any
 
 from bot.storage.base import (
     GuildActivity,
@@ -27,14 +30,21 @@ from bot.storage.errors import (
     StoreLockedError,
     UnsupportedStoreError,
 )
+from bot.storage.sql_store import SqlStore
 from bot.storage.sqlite import MEMORY, SqliteStore
+from bot.storage.urls import parse_store_url, redact_url
+
+if TYPE_CHECKING:
+    from bot.storage.postgres import PostgresStore
 
 __all__ = [
     "MEMORY",
     "GuildActivity",
     "LoggedQuestion",
+    "PostgresStore",
     "QuestionStats",
     "SchemaTooNewError",
+    "SqlStore",
     "SqliteStore",
     "StorageBusy",
     "StorageError",
@@ -45,35 +55,31 @@ __all__ = [
     "WeeklyPost",
     "WeeklySettings",
     "open_store",
+    "parse_store_url",
+    "redact_url",
 ]
 
-_PLANNED_SCHEMES = frozenset({"postgres", "postgresql", "postgresql+asyncpg"})
 
-
-def open_store(url_or_path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> Store:
-    """Build the store for a filesystem path or a ``sqlite:///path`` URL; not opened yet.
+def open_store(url_or_path: str | os.PathLike[str], *, busy_timeout: float = 5.0, pool_size: int = 10) -> SqlStore:
+    """Build the store for a filesystem path, a ``sqlite:///path`` URL or a ``postgresql://`` URL; not opened yet.
 
     Open it with ``async with`` or ``await store.open()``. ``sqlite:///relative.db`` and
     ``sqlite:////absolute.db`` follow SQLAlchemy's convention; ``sqlite:///:memory:`` is a
-    throw-away database.
+    throw-away database. `pool_size` is the most connections a PostgreSQL store holds.
+    Raises `UnsupportedStoreError` for anything else, without repeating a password.
     """
-    text = os.fspath(url_or_path)
-    if "://" not in text:
-        return SqliteStore(text, busy_timeout=busy_timeout)
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
-    if scheme == "sqlite":
-        if parts.netloc:
-            raise UnsupportedStoreError(
-                f"sqlite URL {text!r} names a host; use sqlite:///relative.db or sqlite:////absolute/path.db"
-            )
-        path = unquote(parts.path.removeprefix("/"))
-        if not path:
-            raise UnsupportedStoreError(f"sqlite URL {text!r} has no database path")
-        return SqliteStore(path, busy_timeout=busy_timeout)
-    if scheme in _PLANNED_SCHEMES:
-        raise UnsupportedStoreError(
-            f"the PostgreSQL store is not available yet ({scheme}://); use a SQLite path or sqlite:///path for now"
-        )
-    # The URL itself stays out of the message: it may carry a password.
-    raise UnsupportedStoreError(f"unsupported store URL scheme {scheme!r}; use a file path or sqlite:///path")
+    location = parse_store_url(url_or_path)
+    if location.backend == "postgresql":
+        from bot.storage.postgres import PostgresStore
+
+        return PostgresStore(location.target, busy_timeout=busy_timeout, pool_size=pool_size)
+    return SqliteStore(location.target, busy_timeout=busy_timeout)
+
+
+def __getattr__(name: str) -> Any:
+    # asyncpg loads only when PostgreSQL is used: `roadmap-tutor ask` never needs it.
+    if name == "PostgresStore":
+        from bot.storage.postgres import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

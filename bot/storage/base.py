@@ -1,7 +1,8 @@
 """The backend-neutral storage contract: the records the store returns and the `Store` protocol.
 
-The tutor and the Discord layer depend on this module only; SQLite today and PostgreSQL later
-implement it. Records are plain frozen dataclasses so no driver row type escapes a backend.
+The tutor and the Discord layer depend on this module only; `SqliteStore` and `PostgresStore`
+implement it (with the same queries, `bot.storage.sql_store`). Records are plain frozen dataclasses
+so no driver row type escapes a backend.
 Times going in and out are timezone-aware UTC datetimes supplied by the caller, which lets
 tests inject a clock.
 """

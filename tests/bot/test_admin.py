@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.admin import group_unanswered, guild_stats, is_admin
-from bot.storage import MEMORY, SqliteStore
 from bot.storage.base import LoggedQuestion, QuizAttempt
 from knowledge.loader import KnowledgeBase
+from tests.store_backends import StoreBackend
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
@@ -34,8 +34,10 @@ def test_unanswered_questions_are_grouped_biggest_first_and_newest_first_within(
     ]
 
 
-async def test_quiz_results_by_topic_put_the_hardest_topic_first(shipped_kb: KnowledgeBase) -> None:
-    async with SqliteStore(MEMORY) as store:
+async def test_quiz_results_by_topic_put_the_hardest_topic_first(
+    shipped_kb: KnowledgeBase, store_backend: StoreBackend
+) -> None:
+    async with store_backend.store() as store:
         for topic, right, wrong in (("regularization", 4, 1), ("keras", 1, 3), ("pytorch", 0, 1), ("tensorflow", 2, 2)):
             for correct in [True] * right + [False] * wrong:
                 attempt = QuizAttempt(topic, "0123456789ab", 0, correct, NOW - timedelta(days=1))

@@ -13,11 +13,12 @@ import pytest
 import pytest_asyncio
 
 from bot.quiz import Pick, QuizUnavailable
-from bot.storage import MEMORY, SqliteStore
+from bot.storage import Store
 from bot.tutor import Member, Tutor
 from bot.weekly.service import InvalidSchedule
 from knowledge.loader import KnowledgeBase, load_knowledge
 from tests.fakes import with_test_quizzes
+from tests.store_backends import StoreBackend
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 ALICE = Member(guild_id=1, user_id=11)
@@ -44,8 +45,9 @@ def quiz_kb() -> KnowledgeBase:
 
 
 @pytest_asyncio.fixture
-async def store() -> AsyncIterator[SqliteStore]:
-    async with SqliteStore(MEMORY) as opened:
+async def store(store_backend: StoreBackend) -> AsyncIterator[Store]:
+    """Once on SQLite, once on PostgreSQL."""
+    async with store_backend.store() as opened:
         yield opened
 
 
@@ -55,7 +57,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def tutor(quiz_kb: KnowledgeBase, store: SqliteStore, clock: Clock) -> Tutor:
+def tutor(quiz_kb: KnowledgeBase, store: Store, clock: Clock) -> Tutor:
     return Tutor(KnowledgeOnly(quiz_kb), store, clock, rng=random.Random(7))  # type: ignore[arg-type]
 
 
@@ -73,7 +75,7 @@ async def test_without_reviews_the_quiz_is_on_the_current_topic(tutor: Tutor) ->
 
 
 async def test_a_right_answer_spaces_the_review_and_a_wrong_one_brings_it_back_soon(
-    tutor: Tutor, store: SqliteStore, clock: Clock
+    tutor: Tutor, store: Store, clock: Clock
 ) -> None:
     await tutor.mark_done(ALICE, "evaluation-metrics")
     first = await store.review_card(1, 11, "evaluation-metrics")
@@ -97,7 +99,7 @@ async def test_a_right_answer_spaces_the_review_and_a_wrong_one_brings_it_back_s
     }
 
 
-async def test_an_answer_before_the_review_is_practice_unless_wrong(tutor: Tutor, store: SqliteStore) -> None:
+async def test_an_answer_before_the_review_is_practice_unless_wrong(tutor: Tutor, store: Store) -> None:
     await tutor.mark_done(ALICE, "regularization")
     scheduled = await store.review_card(1, 11, "regularization")
     pick = await tutor.quiz(ALICE, "regularization")
@@ -108,7 +110,7 @@ async def test_an_answer_before_the_review_is_practice_unless_wrong(tutor: Tutor
     assert missed.counted and missed.card is not None and missed.card.due == T0 + timedelta(days=1)
 
 
-async def test_a_question_is_answered_once_a_session_and_not_asked_again(tutor: Tutor, store: SqliteStore) -> None:
+async def test_a_question_is_answered_once_a_session_and_not_asked_again(tutor: Tutor, store: Store) -> None:
     keys = []
     for _ in range(3):
         pick = await tutor.quiz(ALICE, "Regularisation")  # typed loosely, as members do
@@ -124,7 +126,7 @@ async def test_a_question_is_answered_once_a_session_and_not_asked_again(tutor: 
         await tutor.quiz(ALICE, "keras")
 
 
-async def test_two_clicks_at_once_record_one_answer(tutor: Tutor, store: SqliteStore) -> None:
+async def test_two_clicks_at_once_record_one_answer(tutor: Tutor, store: Store) -> None:
     pick = await tutor.quiz(ALICE, "regularization")
     results = await asyncio.gather(*(tutor.answer_quiz(ALICE, pick.entry.key, c) for c in (0, 1, 2)))
     assert sum(not r.repeated for r in results) == 1
@@ -139,7 +141,7 @@ async def test_an_unknown_question_or_choice_is_refused_plainly(tutor: Tutor) ->
         await tutor.answer_quiz(ALICE, pick.entry.key, 4)
 
 
-async def test_undo_drops_the_review_unless_the_member_was_quizzed(tutor: Tutor, store: SqliteStore) -> None:
+async def test_undo_drops_the_review_unless_the_member_was_quizzed(tutor: Tutor, store: Store) -> None:
     await tutor.mark_done(ALICE, "keras")
     await tutor.undo(ALICE, "keras")
     assert await store.review_card(1, 11, "keras") is None
@@ -151,7 +153,7 @@ async def test_undo_drops_the_review_unless_the_member_was_quizzed(tutor: Tutor,
 
 
 async def test_topics_done_before_reviews_existed_are_scheduled_from_the_day_they_were_done(
-    tutor: Tutor, store: SqliteStore, clock: Clock
+    tutor: Tutor, store: Store, clock: Clock
 ) -> None:
     await store.mark_done(1, 11, "keras", T0 - timedelta(days=30))  # as an older version left it: no card
     clock.now = T0
@@ -205,7 +207,7 @@ async def test_the_progress_card_is_a_png_drawn_off_the_event_loop(
     assert drawn_in and drawn_in[0] != threading.main_thread().name
 
 
-async def test_forget_ends_the_session_and_removes_reviews_and_answers(tutor: Tutor, store: SqliteStore) -> None:
+async def test_forget_ends_the_session_and_removes_reviews_and_answers(tutor: Tutor, store: Store) -> None:
     await tutor.mark_done(ALICE, "regularization")
     pick = await tutor.quiz(ALICE, "regularization")
     await tutor.answer_quiz(ALICE, pick.entry.key, 0)

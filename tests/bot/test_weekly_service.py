@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import pytest_asyncio
 
-from bot.storage import SqliteStore
+from bot.storage import Store
 from bot.storage.base import WeeklySettings
 from bot.weekly.service import InvalidSchedule, WeeklyService, find_time_zones, parse_schedule
 from knowledge.loader import KnowledgeBase
+from tests.store_backends import StoreBackend
 
 GUILD, CHANNEL = 111, 222
 MONDAY_9_UTC = WeeklySettings(CHANNEL, 0, "09:00", "UTC", True)
@@ -26,8 +27,9 @@ class Clock:
 
 
 @pytest_asyncio.fixture
-async def store() -> AsyncIterator[SqliteStore]:
-    async with SqliteStore(":memory:") as opened:
+async def store(store_backend: StoreBackend) -> AsyncIterator[Store]:
+    """Once on SQLite, once on PostgreSQL."""
+    async with store_backend.store() as opened:
         yield opened
 
 
@@ -37,12 +39,12 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def service(store: SqliteStore, shipped_kb: KnowledgeBase, clock: Clock) -> WeeklyService:
+def service(store: Store, shipped_kb: KnowledgeBase, clock: Clock) -> WeeklyService:
     return WeeklyService(store, lambda: shipped_kb, clock)
 
 
 async def test_a_due_week_is_claimed_once_with_its_deadline_and_topic_titles(
-    service: WeeklyService, store: SqliteStore, shipped_kb: KnowledgeBase
+    service: WeeklyService, store: Store, shipped_kb: KnowledgeBase
 ) -> None:
     await service.save(GUILD, MONDAY_9_UTC)
     [plan] = await service.due_posts()
@@ -56,7 +58,7 @@ async def test_a_due_week_is_claimed_once_with_its_deadline_and_topic_titles(
 
 
 async def test_a_claim_left_by_a_crash_is_not_posted_again_after_a_restart(
-    service: WeeklyService, store: SqliteStore, shipped_kb: KnowledgeBase, clock: Clock
+    service: WeeklyService, store: Store, shipped_kb: KnowledgeBase, clock: Clock
 ) -> None:
     await service.save(GUILD, MONDAY_9_UTC)
     assert len(await service.due_posts()) == 1  # ...and the process dies before sending
@@ -80,7 +82,7 @@ async def test_nothing_is_due_before_the_slot_after_its_day_or_when_switched_off
 
 
 async def test_a_failed_post_releases_the_week_and_waits_an_hour_unless_the_settings_change(
-    service: WeeklyService, store: SqliteStore, clock: Clock
+    service: WeeklyService, store: Store, clock: Clock
 ) -> None:
     await service.save(GUILD, MONDAY_9_UTC)
     [plan] = await service.due_posts()
@@ -106,7 +108,7 @@ async def test_a_failed_post_releases_the_week_and_waits_an_hour_unless_the_sett
 
 
 async def test_a_failed_post_still_waits_its_hour_and_shows_its_reason_after_a_restart(
-    service: WeeklyService, store: SqliteStore, shipped_kb: KnowledgeBase, clock: Clock
+    service: WeeklyService, store: Store, shipped_kb: KnowledgeBase, clock: Clock
 ) -> None:
     await service.save(GUILD, MONDAY_9_UTC)
     [plan] = await service.due_posts()
@@ -140,7 +142,7 @@ async def test_rotation_runs_through_every_prompt_before_repeating(
 
 
 async def test_current_project_reports_missing_prerequisites_by_title(
-    service: WeeklyService, store: SqliteStore, shipped_kb: KnowledgeBase
+    service: WeeklyService, store: Store, shipped_kb: KnowledgeBase
 ) -> None:
     assert await service.current(GUILD, set()) is None
     await service.save(GUILD, MONDAY_9_UTC)

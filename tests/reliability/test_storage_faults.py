@@ -18,11 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.discord_app import main as discord_main
 from bot.storage import SqliteStore
 from bot.storage.errors import StorageBusy, StorageUnavailable
 from tests.bot.discord_app.conftest import World
 from tests.reliability.conftest import BotFactory, ServeFactory, run_settings
 from tests.standin import DiscordStandin, InteractionRecord
+from tests.store_backends import PostgresBackend
 
 BUSY = StorageBusy.user_message
 UNAVAILABLE = StorageUnavailable.user_message
@@ -214,3 +216,41 @@ async def test_a_locked_database_does_not_hold_up_answers(
         finally:
             other.execute("ROLLBACK")
             other.close()
+
+
+async def test_a_postgresql_server_down_at_start_answers_meanwhile_and_saves_progress_once_it_is_back(
+    standin: DiscordStandin,
+    world: World,
+    serve_bot: ServeFactory,
+    tmp_path: Path,
+    postgres_backend: PostgresBackend,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(discord_main, "REOPEN_EVERY", 0.2)
+    settings = run_settings(tmp_path, standin, world, {"storage": {"url": postgres_backend.url}})
+    server = postgres_backend.server
+    await asyncio.to_thread(server.stop)  # e.g. the database container still starting
+    try:
+        with caplog.at_level(logging.WARNING):
+            async with serve_bot(settings):
+                assert "answering questions only, and trying again every 0.2 s" in caplog.text
+                ask = await command(standin, world, "ask", {"question": "what is xgboost"})
+                assert ask.final is not None and "XGBoost" in ask.final.text()
+                done = await command(standin, world, "done", {"topic": "regularization"})
+                assert apologised(done, UNAVAILABLE)
+
+                await asyncio.to_thread(server.start)
+                for _ in range(50):  # no restart: the bot opens the store once the server answers
+                    done = await command(standin, world, "done", {"topic": "regularization"})
+                    assert done.final is not None
+                    if "as done" in done.final.content:
+                        break
+                    assert apologised(done, UNAVAILABLE)
+                    await asyncio.sleep(0.1)
+                assert done.final is not None and "as done" in done.final.content, done.final.content
+                assert "progress commands work again" in caplog.text
+    finally:
+        if not server.running:
+            await asyncio.to_thread(server.start)
+    assert await postgres_backend.count_rows("progress") == 1

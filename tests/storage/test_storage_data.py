@@ -1,39 +1,33 @@
-"""What the SQLite store keeps and returns: progress, questions, settings, the weekly ledger."""
+"""What a store keeps and returns, on SQLite and PostgreSQL alike: progress, questions, settings, the weekly ledger."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
-import sqlite3
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.storage import (
-    MEMORY,
     GuildActivity,
     LoggedQuestion,
-    SqliteStore,
+    SqlStore,
     Store,
     WeeklySettings,
 )
 from bot.storage.base import QuizAttempt, ReviewCard
+from tests.store_backends import StoreBackend
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
 GUILD, OTHER_GUILD = 1001, 2002
 ALICE, BOB = 11, 22
 
 
-def count_rows(path: Path, table: str) -> int:
-    with sqlite3.connect(path) as conn:
-        return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-
-
 @pytest.mark.asyncio
-async def test_sqlite_store_satisfies_the_store_protocol(store: SqliteStore) -> None:
+async def test_the_store_satisfies_the_store_protocol(store: SqlStore) -> None:
     assert isinstance(store, Store)
 
 
@@ -41,14 +35,14 @@ async def test_sqlite_store_satisfies_the_store_protocol(store: SqliteStore) -> 
 
 
 @pytest.mark.asyncio
-async def test_mark_done_is_idempotent_and_keeps_the_first_time(store: SqliteStore) -> None:
+async def test_mark_done_is_idempotent_and_keeps_the_first_time(store: SqlStore) -> None:
     assert await store.mark_done(GUILD, ALICE, "basics", T0) is True
     assert await store.mark_done(GUILD, ALICE, "basics", T0 + timedelta(days=1)) is False
     assert await store.completed_topics(GUILD, ALICE) == {"basics": T0}
 
 
 @pytest.mark.asyncio
-async def test_unmark_done_reports_whether_something_was_removed(store: SqliteStore) -> None:
+async def test_unmark_done_reports_whether_something_was_removed(store: SqlStore) -> None:
     await store.mark_done(GUILD, ALICE, "basics", T0)
     assert await store.unmark_done(GUILD, ALICE, "basics") is True
     assert await store.unmark_done(GUILD, ALICE, "basics") is False
@@ -56,7 +50,7 @@ async def test_unmark_done_reports_whether_something_was_removed(store: SqliteSt
 
 
 @pytest.mark.asyncio
-async def test_times_come_back_as_aware_utc_whatever_zone_went_in(store: SqliteStore) -> None:
+async def test_times_come_back_as_aware_utc_whatever_zone_went_in(store: SqlStore) -> None:
     berlin_noon = datetime(2024, 5, 6, 14, 0, tzinfo=timezone(timedelta(hours=2)))
     await store.mark_done(GUILD, ALICE, "basics", berlin_noon)
     stored = (await store.completed_topics(GUILD, ALICE))["basics"]
@@ -65,24 +59,24 @@ async def test_times_come_back_as_aware_utc_whatever_zone_went_in(store: SqliteS
 
 
 @pytest.mark.asyncio
-async def test_naive_datetimes_are_rejected(store: SqliteStore) -> None:
+async def test_naive_datetimes_are_rejected(store: SqlStore) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         await store.mark_done(GUILD, ALICE, "basics", datetime(2024, 5, 6, 12, 0))
 
 
 @pytest.mark.asyncio
-async def test_fifty_concurrent_mark_done_leave_exactly_one_row(store: SqliteStore, db_path: Path) -> None:
+async def test_fifty_concurrent_mark_done_leave_exactly_one_row(store: SqlStore, store_backend: StoreBackend) -> None:
     results = await asyncio.gather(
         *(store.mark_done(GUILD, ALICE, "basics", T0 + timedelta(seconds=i)) for i in range(50))
     )
     assert results.count(True) == 1
     assert list(await store.completed_topics(GUILD, ALICE)) == ["basics"]
     await store.close()
-    assert count_rows(db_path, "progress") == 1
+    assert await store_backend.count_rows("progress") == 1
 
 
 @pytest.mark.asyncio
-async def test_active_days_are_unique_and_sorted(store: SqliteStore) -> None:
+async def test_active_days_are_unique_and_sorted(store: SqlStore) -> None:
     for day in (date(2024, 5, 3), date(2024, 5, 1), date(2024, 5, 3), date(2024, 5, 2)):
         await store.record_activity(GUILD, ALICE, day)
     assert await store.active_days(GUILD, ALICE) == [
@@ -92,20 +86,26 @@ async def test_active_days_are_unique_and_sorted(store: SqliteStore) -> None:
     ]
 
 
-@settings(max_examples=40, deadline=None)
+# One database per test, not per example: each example is a member of its own, so none sees another's rows.
+_EXAMPLE_MEMBERS = itertools.count(1)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.booleans(), st.sampled_from(["a", "b", "c", "d"])), max_size=30))
-def test_progress_matches_a_simple_set_model(operations: list[tuple[bool, str]]) -> None:
+def test_progress_matches_a_simple_set_model(store_backend: StoreBackend, operations: list[tuple[bool, str]]) -> None:
+    member = next(_EXAMPLE_MEMBERS)
+
     async def run() -> None:
         expected: set[str] = set()
-        async with SqliteStore(MEMORY) as store:
+        async with store_backend.store() as store:
             for mark, topic in operations:
                 if mark:
-                    assert await store.mark_done(GUILD, ALICE, topic, T0) == (topic not in expected)
+                    assert await store.mark_done(GUILD, member, topic, T0) == (topic not in expected)
                     expected.add(topic)
                 else:
-                    assert await store.unmark_done(GUILD, ALICE, topic) == (topic in expected)
+                    assert await store.unmark_done(GUILD, member, topic) == (topic in expected)
                     expected.discard(topic)
-            assert set(await store.completed_topics(GUILD, ALICE)) == expected
+            assert set(await store.completed_topics(GUILD, member)) == expected
 
     asyncio.run(run())
 
@@ -114,9 +114,9 @@ def test_progress_matches_a_simple_set_model(operations: list[tuple[bool, str]])
 
 
 @pytest.mark.asyncio
-async def test_data_survives_close_and_reopen(db_path: Path) -> None:
+async def test_data_survives_close_and_reopen(store_backend: StoreBackend) -> None:
     weekly = WeeklySettings(channel_id=5, weekday=0, time="18:00", timezone="UTC", enabled=True)
-    async with SqliteStore(db_path) as store:
+    async with store_backend.store() as store:
         await store.mark_done(GUILD, ALICE, "basics", T0)
         await store.record_activity(GUILD, ALICE, T0.date())
         await store.log_question(GUILD, ALICE, "what is a list?", None, True, T0)
@@ -124,7 +124,7 @@ async def test_data_survives_close_and_reopen(db_path: Path) -> None:
         await store.save_weekly_settings(GUILD, weekly)
         assert await store.claim_weekly_post(GUILD, "2024-W19", "p1", T0)
 
-    async with SqliteStore(db_path) as store:
+    async with store_backend.store() as store:
         assert await store.completed_topics(GUILD, ALICE) == {"basics": T0}
         assert await store.active_days(GUILD, ALICE) == [T0.date()]
         assert await store.unanswered_questions(GUILD, 10) == [LoggedQuestion("what is a list?", None, T0)]
@@ -135,7 +135,7 @@ async def test_data_survives_close_and_reopen(db_path: Path) -> None:
 
 
 @pytest.mark.asyncio
-async def test_guilds_never_see_each_others_data(store: SqliteStore) -> None:
+async def test_guilds_never_see_each_others_data(store: SqlStore) -> None:
     since = T0 - timedelta(days=7)
     # The same member id in two guilds is two different learners.
     await store.mark_done(GUILD, ALICE, "basics", T0)
@@ -168,7 +168,7 @@ async def test_guilds_never_see_each_others_data(store: SqliteStore) -> None:
 
 
 @pytest.mark.asyncio
-async def test_question_stats_count_since_and_rank_answered_topics(store: SqliteStore) -> None:
+async def test_question_stats_count_since_and_rank_answered_topics(store: SqlStore) -> None:
     await store.log_question(GUILD, ALICE, "old", "loops", False, T0 - timedelta(days=30))
     for i in range(3):
         await store.log_question(GUILD, ALICE, f"loops {i}", "loops", False, T0)
@@ -186,7 +186,7 @@ async def test_question_stats_count_since_and_rank_answered_topics(store: Sqlite
 
 
 @pytest.mark.asyncio
-async def test_question_stats_list_at_most_ten_topics(store: SqliteStore) -> None:
+async def test_question_stats_list_at_most_ten_topics(store: SqlStore) -> None:
     for i in range(12):
         for _ in range(i + 1):
             await store.log_question(GUILD, ALICE, "q", f"topic-{i:02d}", False, T0)
@@ -196,7 +196,7 @@ async def test_question_stats_list_at_most_ten_topics(store: SqliteStore) -> Non
 
 @pytest.mark.asyncio
 async def test_unanswered_questions_are_newest_first_limited_and_since(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     for hours in range(5):
         await store.log_question(GUILD, ALICE, f"q{hours}", "t", True, T0 + timedelta(hours=hours))
@@ -211,7 +211,7 @@ async def test_unanswered_questions_are_newest_first_limited_and_since(
 
 @pytest.mark.asyncio
 async def test_purge_removes_only_questions_older_than_the_cutoff_in_every_guild(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     cutoff = T0 - timedelta(days=90)
     await store.log_question(GUILD, ALICE, "ancient", None, True, cutoff - timedelta(days=1))
@@ -227,7 +227,7 @@ async def test_purge_removes_only_questions_older_than_the_cutoff_in_every_guild
 
 
 @pytest.mark.asyncio
-async def test_guild_activity_counts_members_and_completions_since(store: SqliteStore) -> None:
+async def test_guild_activity_counts_members_and_completions_since(store: SqlStore) -> None:
     since = T0 - timedelta(days=7)
     await store.mark_done(GUILD, ALICE, "a", T0)
     await store.mark_done(GUILD, ALICE, "b", T0)
@@ -243,7 +243,7 @@ async def test_guild_activity_counts_members_and_completions_since(store: Sqlite
 
 
 @pytest.mark.asyncio
-async def test_ask_channels_can_be_enabled_and_disabled(store: SqliteStore) -> None:
+async def test_ask_channels_can_be_enabled_and_disabled(store: SqlStore) -> None:
     await store.set_ask_channel(GUILD, 1, True)
     await store.set_ask_channel(GUILD, 2, True)
     await store.set_ask_channel(GUILD, 2, True)
@@ -253,7 +253,7 @@ async def test_ask_channels_can_be_enabled_and_disabled(store: SqliteStore) -> N
 
 
 @pytest.mark.asyncio
-async def test_weekly_settings_are_replaced_and_listed_when_enabled(store: SqliteStore) -> None:
+async def test_weekly_settings_are_replaced_and_listed_when_enabled(store: SqlStore) -> None:
     assert await store.get_weekly_settings(GUILD) is None
     first = WeeklySettings(channel_id=5, weekday=0, time="18:00", timezone="UTC", enabled=True)
     second = WeeklySettings(
@@ -292,7 +292,7 @@ def test_weekly_settings_reject_invalid_values(weekday: int, time: str, tz: str)
 
 
 @pytest.mark.asyncio
-async def test_two_concurrent_weekly_claims_have_one_winner(store: SqliteStore) -> None:
+async def test_two_concurrent_weekly_claims_have_one_winner(store: SqlStore) -> None:
     results = await asyncio.gather(
         store.claim_weekly_post(GUILD, "2024-W19", "p1", T0),
         store.claim_weekly_post(GUILD, "2024-W19", "p2", T0 + timedelta(seconds=1)),
@@ -304,7 +304,7 @@ async def test_two_concurrent_weekly_claims_have_one_winner(store: SqliteStore) 
 
 
 @pytest.mark.asyncio
-async def test_released_claim_can_be_claimed_again(store: SqliteStore) -> None:
+async def test_released_claim_can_be_claimed_again(store: SqlStore) -> None:
     assert await store.claim_weekly_post(GUILD, "2024-W19", "p1", T0)
     assert await store.release_weekly_post(GUILD, "2024-W19") is True
     assert await store.release_weekly_post(GUILD, "2024-W19") is False
@@ -314,7 +314,7 @@ async def test_released_claim_can_be_claimed_again(store: SqliteStore) -> None:
 
 
 @pytest.mark.asyncio
-async def test_recorded_message_becomes_the_current_post(store: SqliteStore) -> None:
+async def test_recorded_message_becomes_the_current_post(store: SqlStore) -> None:
     assert await store.record_weekly_message(GUILD, "2024-W18", 5, 400, None) is False
     await store.claim_weekly_post(GUILD, "2024-W18", "p1", T0 - timedelta(days=7))
     await store.record_weekly_message(GUILD, "2024-W18", 5, 400, 401)
@@ -335,7 +335,7 @@ async def test_recorded_message_becomes_the_current_post(store: SqliteStore) -> 
 
 @pytest.mark.asyncio
 async def test_weekly_history_is_newest_first_and_prompts_are_listed_once(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     for week, prompt in enumerate(["p1", "p2", "p1", "p3"]):
         await store.claim_weekly_post(GUILD, f"2024-W{10 + week}", prompt, T0 + timedelta(weeks=week))
@@ -354,7 +354,7 @@ def card(topic_id: str, due: datetime = T0 + timedelta(days=2)) -> ReviewCard:
     return ReviewCard(topic_id, 2, None, 2.3065, 2.11, due, T0, reviews=1, lapses=0)
 
 
-async def populate_two_members_in_two_guilds(store: SqliteStore) -> None:
+async def populate_two_members_in_two_guilds(store: SqlStore) -> None:
     for guild in (GUILD, OTHER_GUILD):
         for user in (ALICE, BOB):
             tag = f"{guild}-{user}"
@@ -371,7 +371,7 @@ async def populate_two_members_in_two_guilds(store: SqliteStore) -> None:
 
 
 @pytest.mark.asyncio
-async def test_a_members_roadmap_choice_is_replaced_and_kept_per_guild(store: SqliteStore) -> None:
+async def test_a_members_roadmap_choice_is_replaced_and_kept_per_guild(store: SqlStore) -> None:
     assert await store.followed_roadmap(GUILD, ALICE) is None
     await store.follow_roadmap(GUILD, ALICE, "beginner", T0)
     await store.follow_roadmap(GUILD, ALICE, "intermediate", T0 + timedelta(days=1))
@@ -382,7 +382,7 @@ async def test_a_members_roadmap_choice_is_replaced_and_kept_per_guild(store: Sq
 
 
 @pytest.mark.asyncio
-async def test_export_holds_only_that_member_in_that_guild(store: SqliteStore) -> None:
+async def test_export_holds_only_that_member_in_that_guild(store: SqlStore) -> None:
     await populate_two_members_in_two_guilds(store)
     await store.log_question(GUILD, ALICE, "unanswered one", None, True, T0 + timedelta(hours=1))
 
@@ -441,7 +441,7 @@ async def test_export_holds_only_that_member_in_that_guild(store: SqliteStore) -
 
 
 @pytest.mark.asyncio
-async def test_forget_deletes_only_that_member_in_that_guild(store: SqliteStore) -> None:
+async def test_forget_deletes_only_that_member_in_that_guild(store: SqlStore) -> None:
     await populate_two_members_in_two_guilds(store)
     before_other = await store.export_member(OTHER_GUILD, ALICE)
     before_bob = await store.export_member(GUILD, BOB)

@@ -1,4 +1,8 @@
-"""How the SQLite store fails: busy, read-only, corrupt, full, closed, and already in use."""
+"""How the SQLite store fails: busy, read-only, corrupt, full, closed, and already in use.
+
+PostgreSQL's own failures (a lock held too long, a lost connection, a server that is down) are in
+test_storage_postgres.py; a closed store fails the same way on both, here.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from bot.storage import (
     StoreLockedError,
 )
 from bot.storage.sqlite import translate_sqlite_error
+from tests.store_backends import StoreBackend
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
 GUILD, ALICE = 1001, 11
@@ -85,7 +90,10 @@ async def create_database_with_progress(db_path: Path) -> None:
 
 
 @pytest.mark.asyncio
-async def test_write_blocked_by_another_connection_raises_busy_then_recovers(store: SqliteStore, db_path: Path) -> None:
+async def test_write_blocked_by_another_connection_raises_busy_then_recovers(
+    sqlite_store: SqliteStore, db_path: Path
+) -> None:
+    store = sqlite_store
     await store.mark_done(GUILD, ALICE, "basics", T0)
     other = sqlite3.connect(db_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # e.g. a maintenance script holding the write lock
@@ -222,8 +230,8 @@ def test_unexpected_sqlite_errors_become_the_base_storage_error(tmp_path: Path) 
 
 
 @pytest.mark.asyncio
-async def test_closed_store_raises_unavailable_and_close_is_idempotent(db_path: Path) -> None:
-    store = SqliteStore(db_path)
+async def test_closed_store_raises_unavailable_and_close_is_idempotent(store_backend: StoreBackend) -> None:
+    store = store_backend.store()
     with pytest.raises(StorageUnavailable, match="not open"):
         await store.ping()
     await store.open()
@@ -238,7 +246,8 @@ async def test_closed_store_raises_unavailable_and_close_is_idempotent(db_path: 
 
 
 @pytest.mark.asyncio
-async def test_second_store_in_the_same_process_is_refused(store: SqliteStore, db_path: Path) -> None:
+async def test_second_store_in_the_same_process_is_refused(sqlite_store: SqliteStore, db_path: Path) -> None:
+    store = sqlite_store
     second = SqliteStore(db_path)
     with pytest.raises(StoreLockedError) as refused:
         await second.open()
@@ -253,7 +262,8 @@ async def test_second_store_in_the_same_process_is_refused(store: SqliteStore, d
 
 
 @pytest.mark.asyncio
-async def test_second_process_is_refused_while_the_store_is_open(store: SqliteStore, db_path: Path) -> None:
+async def test_second_process_is_refused_while_the_store_is_open(sqlite_store: SqliteStore, db_path: Path) -> None:
+    store = sqlite_store
     child = subprocess.run(
         child_command(db_path),
         cwd=REPO,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from bot.storage import SqliteStore
+from bot.storage import SqlStore
 from bot.storage.base import QuestionHistory, QuizAttempt, ReminderSettings, ReviewCard, TopicQuizStats
-from bot.storage.migrations import shipped_migrations
+from tests.store_backends import StoreBackend
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
 GUILD, OTHER_GUILD = 1001, 2002
@@ -25,7 +23,7 @@ def answer(topic_id: str, key: str, correct: bool, at: datetime = T0) -> QuizAtt
     return QuizAttempt(topic_id, key, 0 if correct else 1, correct, at)
 
 
-async def test_a_first_review_is_scheduled_once_and_cards_come_soonest_due_first(store: SqliteStore) -> None:
+async def test_a_first_review_is_scheduled_once_and_cards_come_soonest_due_first(store: SqlStore) -> None:
     assert await store.schedule_review(GUILD, ALICE, card("metrics", T0 + timedelta(days=3)))
     assert not await store.schedule_review(GUILD, ALICE, card("metrics", T0 + timedelta(days=9)))
     await store.schedule_review(GUILD, ALICE, card("tuning", T0 + timedelta(days=1)))
@@ -40,7 +38,7 @@ async def test_a_first_review_is_scheduled_once_and_cards_come_soonest_due_first
     assert not await store.delete_review_card(GUILD, ALICE, "metrics")
 
 
-async def test_an_answer_and_its_new_card_are_kept_together(store: SqliteStore, db_path: Path) -> None:
+async def test_an_answer_and_its_new_card_are_kept_together(store: SqlStore, store_backend: StoreBackend) -> None:
     await store.record_quiz_answer(GUILD, ALICE, answer("metrics", "aaaaaaaaaaaa", True), card("metrics", T0))
     later = card("metrics", T0 + timedelta(days=8), stability=8.0, reviews=2)
     await store.record_quiz_answer(GUILD, ALICE, answer("metrics", "bbbbbbbbbbbb", False), later)
@@ -57,11 +55,10 @@ async def test_an_answer_and_its_new_card_are_kept_together(store: SqliteStore, 
     object.__setattr__(broken, "due", "not a time")
     with pytest.raises((ValueError, AttributeError)):
         await store.record_quiz_answer(GUILD, BOB, answer("metrics", "cccccccccccc", True), broken)
-    with sqlite3.connect(db_path) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM quiz_attempts WHERE user_id = ?", (BOB,)).fetchone() == (0,)
+    assert await store_backend.count_rows("quiz_attempts", f"WHERE user_id = {BOB}") == 0
 
 
-async def test_quiz_stats_count_answers_per_topic_in_the_guild_since_a_time(store: SqliteStore) -> None:
+async def test_quiz_stats_count_answers_per_topic_in_the_guild_since_a_time(store: SqlStore) -> None:
     for correct in (True, False, False):
         await store.record_quiz_answer(GUILD, ALICE, answer("metrics", "aaaaaaaaaaaa", correct), None)
     await store.record_quiz_answer(GUILD, BOB, answer("tuning", "bbbbbbbbbbbb", True), None)
@@ -79,7 +76,7 @@ async def test_quiz_stats_count_answers_per_topic_in_the_guild_since_a_time(stor
 
 
 async def test_a_reminder_day_is_claimed_once_released_on_failure_and_paused_on_closed_dms(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     day = date(2024, 5, 6)
     await store.save_reminder(GUILD, ALICE, 18, "Europe/Berlin", 77)
@@ -107,15 +104,17 @@ async def test_a_reminder_day_is_claimed_once_released_on_failure_and_paused_on_
     assert await store.get_reminder(GUILD, ALICE) is None
 
 
-async def test_a_reminder_hour_outside_the_day_is_refused_before_the_database(store: SqliteStore) -> None:
+async def test_a_reminder_hour_outside_the_day_is_refused_before_the_database(store: SqlStore) -> None:
     with pytest.raises(ValueError, match="hour must be 0 to 23"):
         await store.save_reminder(GUILD, ALICE, 24, "UTC", None)
 
 
-async def test_a_database_of_version_three_gains_the_quiz_tables_and_keeps_its_progress(db_path: Path) -> None:
-    async with SqliteStore(db_path, migrations=shipped_migrations()[:3]) as old:
+async def test_a_database_of_version_three_gains_the_quiz_tables_and_keeps_its_progress(
+    store_backend: StoreBackend,
+) -> None:
+    async with store_backend.store(migrations=store_backend.migrations()[:3]) as old:
         await old.mark_done(GUILD, ALICE, "metrics", T0)
-    async with SqliteStore(db_path) as store:
+    async with store_backend.store() as store:
         assert await store.completed_topics(GUILD, ALICE) == {"metrics": T0}
         assert await store.schedule_review(GUILD, ALICE, card("metrics", T0))
         assert await store.review_cards(GUILD, ALICE) == [card("metrics", T0)]

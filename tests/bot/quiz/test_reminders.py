@@ -9,9 +9,10 @@ import pytest_asyncio
 
 from bot.quiz.reminders import ReminderService, reminder_day
 from bot.quiz.schedule import first_review
-from bot.storage import MEMORY, SqliteStore
+from bot.storage import Store
 from bot.storage.base import ReminderSettings
 from knowledge.loader import load_knowledge
+from tests.store_backends import StoreBackend
 
 GUILD, ALICE, BOB = 1, 11, 22
 # Monday 2025-06-02, 05:00 UTC = 07:00 in Berlin (summer time).
@@ -28,8 +29,9 @@ class Clock:
 
 
 @pytest_asyncio.fixture
-async def store() -> AsyncIterator[SqliteStore]:
-    async with SqliteStore(MEMORY) as opened:
+async def store(store_backend: StoreBackend) -> AsyncIterator[Store]:
+    """Once on SQLite, once on PostgreSQL."""
+    async with store_backend.store() as opened:
         yield opened
 
 
@@ -49,7 +51,7 @@ def test_the_day_comes_at_the_members_hour_in_their_zone_and_once() -> None:
     assert reminder_day(paused, T0 + timedelta(hours=5)) is None
 
 
-async def test_a_reminder_goes_out_once_a_day_and_only_with_something_due(store: SqliteStore) -> None:
+async def test_a_reminder_goes_out_once_a_day_and_only_with_something_due(store: Store) -> None:
     clock = Clock(T0)
     service = ReminderService(store, lambda: KB, clock)
     await store.save_reminder(GUILD, ALICE, 9, "Europe/Berlin", 77)
@@ -70,7 +72,7 @@ async def test_a_reminder_goes_out_once_a_day_and_only_with_something_due(store:
     assert len(await service.due_reminders()) == 1
 
 
-async def test_a_failed_dm_is_tried_again_and_closed_dms_pause_the_reminders(store: SqliteStore) -> None:
+async def test_a_failed_dm_is_tried_again_and_closed_dms_pause_the_reminders(store: Store) -> None:
     clock = Clock(T0 + timedelta(days=3))
     service = ReminderService(store, lambda: KB, clock)
     for member in (ALICE, BOB):
