@@ -71,7 +71,13 @@ async def test_version_one_database_is_upgraded_and_keeps_its_data(db_path: Path
     # What the first release of the bot left on disk.
     async with SqliteStore(db_path, migrations=shipped_migrations()[:1]) as old:
         await old.mark_done(GUILD, ALICE, "basics", T0)
-        await old.log_question(GUILD, ALICE, "what is a list?", None, True, T0)
+    # Today's log_question writes columns version 1 did not have: the row is written as version 1 wrote it.
+    with contextlib.closing(sqlite3.connect(db_path)) as conn, conn:
+        conn.execute(
+            "INSERT INTO questions (guild_id, user_id, question, top_topic_id, abstained, asked_at) "
+            "VALUES (?, ?, ?, NULL, 1, ?)",
+            (GUILD, ALICE, "what is a list?", T0.isoformat(timespec="microseconds")),
+        )
     assert user_version(db_path) == 1
     assert "weekly_posts" not in table_names(db_path)
 
@@ -79,6 +85,8 @@ async def test_version_one_database_is_upgraded_and_keeps_its_data(db_path: Path
         assert await store.completed_topics(GUILD, ALICE) == {"basics": T0}
         assert len(await store.unanswered_questions(GUILD, 10)) == 1
         assert await store.claim_weekly_post(GUILD, "2024-W19", "p1", T0) is True
+        (question,) = (await store.feedback_summary(GUILD, T0, 10)).questions
+        assert (question.question, question.top_result_id, question.answer_key) == ("what is a list?", None, None)
     assert user_version(db_path) == latest_version()
 
 
