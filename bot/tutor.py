@@ -43,7 +43,7 @@ from bot.storage.base import FEEDBACK_TEXT_MAX, QuizAttempt, ReminderSettings, R
 from bot.storage.errors import StorageError
 from bot.teaching.teacher import Listed, Taught, Teacher
 from bot.weekly.service import InvalidSchedule, canonical_time_zone
-from knowledge.loader import KnowledgeBase, TopicEntry
+from knowledge.loader import Entry, KnowledgeBase, TopicEntry
 from knowledge.schema import Roadmap
 
 log = logging.getLogger(__name__)
@@ -215,6 +215,10 @@ class Tutor:
     async def taught(self, guild_id: int | None) -> list[Listed]:
         """The taught questions that apply in `guild_id` (`Teacher.listed`)."""
         return await self._in_answering_thread(self._teacher().listed, guild_id)
+
+    def entries(self) -> dict[str, Entry]:
+        """Every entry a question can be answered with, by id (from memory)."""
+        return self.teacher.finder.entries if self.teacher is not None else self.kb.entries()
 
     async def reload_taught(self) -> None:
         """Serve the taught questions again against the current knowledge (after a reindex)."""

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 # The cosine (all-MiniLM-L6-v2) at which a question counts as the taught one asked again: confidence 0.5 there,
-# rising fast above it. Measured on pairs: the same question re-typed or re-punctuated 0.93-1.0, close
-# paraphrases 0.77-0.90 ("which artist painted the Mona Lisa" / "who painted the Mona Lisa?" 0.90, "deploying
-# a model on our k8s cluster" / "how do i deploy my model to my company's kubernetes" 0.77), related but
-# different questions 0.35-0.60 ("who painted the starry night" 0.46, "...deploy my model with docker" 0.59).
-TAUGHT_MATCH = 0.75
-# How fast confidence rises around the match: 0.78 gives 0.73, 0.72 gives 0.27.
+# rising fast above it. Measured against "where can i rent a gpu cheaply": the same question re-typed or
+# re-punctuated 0.97-0.99 ("where can I rent a cheap GPU?", "cheapest place to rent a gpu"), close paraphrases
+# 0.91-0.92 ("where could i rent gpus cheaply", "any cheap places to rent gpus"), a related but different question
+# 0.75 ("how much does a gpu cost") and 0.57 ("where can i rent a car cheaply"); "which artist painted the Mona
+# Lisa" against "who painted the Mona Lisa?" 0.90, against "who painted the starry night" 0.46. Below the match a
+# taught question still lifts its entry as any asked question does (`with_asked`), without deciding the answer.
+TAUGHT_MATCH = 0.8
+# How fast confidence rises around the match: 0.83 gives 0.73, 0.77 gives 0.27.
 TAUGHT_SPREAD = 0.03
 NO_MATCH = -1.0
 

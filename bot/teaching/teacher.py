@@ -117,6 +117,7 @@ class Teacher:
         self.answerer = answerer
         self.problem: TaughtFileError | None = None  # why the file was not loaded, while it is broken
         self._signature: tuple[int, int, int] | None = None
+        self.current: list[TaughtQuestion] = []  # what is served: as last read or written
         self._finder: EntryFinder | None = None
         self._finder_kb: KnowledgeBase | None = None
         # Vectors of the texts taught questions are read as, so that teaching one embeds it alone.
@@ -160,9 +161,16 @@ class Teacher:
     def listed(self, guild: int | None) -> list[Listed]:
         """The taught questions that apply in server `guild`, numbered from 1 in the file's order: its own, which
         it may remove, and those taught for every server, which only the operator may. `EVERY_SERVER`: all of
-        them, all removable (the CLI)."""
+        them, all removable (the CLI). Read from the file (`TaughtFileError` when it is broken)."""
+        return self._listed(self.read(), guild)
+
+    def listed_in_memory(self, guild: int | None) -> list[Listed]:
+        """`listed` as served now, without reading the file: for autocomplete, on the event loop."""
+        return self._listed(self.current, guild)
+
+    def _listed(self, taught: list[TaughtQuestion], guild: int | None) -> list[Listed]:
         entries = self.finder.entries
-        shown = [q for q in self.read() if guild is EVERY_SERVER or q.guild is None or q.guild == guild]
+        shown = [q for q in taught if guild is EVERY_SERVER or q.guild is None or q.guild == guild]
         return [
             Listed(
                 number,
@@ -237,7 +245,7 @@ class Teacher:
         hint = f" Did you mean {', '.join(f'{e.id} ({e.title})' for e in near)}?" if near else ""
         return (
             f"No entry has the id or title “{typed.strip()[:80]}”: teach with the id of a step, topic, concept, "
-            f"resource, weekly prompt or note (pick one from the list as you type).{hint}"
+            f"resource, weekly prompt or note.{hint}"
         )
 
     @staticmethod
@@ -277,6 +285,7 @@ class Teacher:
         return TaughtPassages(passages, matrix)
 
     def _serve(self, taught: list[TaughtQuestion], passages: TaughtPassages | None) -> None:
+        self.current = list(taught)
         if self.answerer is None or passages is None:
             return
         self.answerer.taught = passages  # one assignment: a question being answered sees the old set or the new
