@@ -56,6 +56,15 @@ def test_a_taught_question_answers_with_its_entry_first_in_its_own_server_only(
     assert top(fake_answerer, QUESTION, None) == before[None]
 
 
+def test_a_taught_answer_outranks_even_the_entry_the_question_names(teacher: Teacher, fake_answerer: Answerer) -> None:
+    """An unhelpful answer corrected: the question names Lasso Regression, the admin taught Docker for it."""
+    question = "what is lasso regression"
+    assert top(fake_answerer, question, HERE)[1][0] == "lasso-regression"
+    teacher.teach(question, "docker", HERE, NOW)
+    assert top(fake_answerer, question, HERE)[1][0] == "docker"
+    assert top(fake_answerer, question, ELSEWHERE)[1][0] == "lasso-regression"
+
+
 def test_teaching_embeds_only_the_new_question(teacher: Teacher, fake_answerer: Answerer) -> None:
     encoder = fake_answerer.encoder
     assert isinstance(encoder, FakeEncoder)
