@@ -84,7 +84,8 @@ def feedback_pages(
         )
     else:
         description += "\nNothing to teach from: no answer was marked unhelpful and I declined no question."
-    footer_room = 60
+    footer = "Questions are kept for a limited time (docs/PRIVACY.md); who asked is not shown."
+    footer_room = len(footer) + len("Page 9999 of 9999 · ")
     budget = render.EMBED_TOTAL_LIMIT - len(title) - len(description) - footer_room
     pages: list[list[tuple[str, str]]] = [[]]
     used = 0
@@ -100,7 +101,6 @@ def feedback_pages(
         embed = discord.Embed(title=title, description=description, colour=render.COLOUR)
         for name, value in fields:
             embed.add_field(name=name, value=value, inline=False)
-        footer = "Questions are kept for a limited time (docs/PRIVACY.md); who asked is not shown."
         embed.set_footer(text=f"Page {number} of {len(pages)} · {footer}" if len(pages) > 1 else footer)
         embeds.append(render.fit(embed))
     return embeds

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,9 +59,13 @@ class Listed:
     removable: bool
 
 
+_WORD = re.compile(r"\w+(?:[+#]+)?")
+
+
 def same_question(text: str) -> str:
-    """What two wordings of one question share when they are the same question (case and spacing aside)."""
-    return " ".join(clean_question(text).text.casefold().split())
+    """What two wordings of one question share when they are the same question: its words, case, spacing and
+    punctuation aside ("Adam vs SGD?" is "adam vs sgd"; "c++" keeps its pluses)."""
+    return " ".join(_WORD.findall(clean_question(text).text.casefold()))
 
 
 def taught_key(question: TaughtQuestion) -> str:
