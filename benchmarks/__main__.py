@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import answering, cold_start, discord_load, faiss_scale, index_build, quiz_load
+from benchmarks import answering, cold_start, discord_load, faiss_scale, index_build, quiz_load, teach_latency
 from benchmarks.machine import machine_info
 from benchmarks.measure import JSON, ROOT, Workspace, run_child
 
@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, Callable[[Workspace, bool], JSON]] = {
     "quiz_load": quiz_load.run,
     "cold_start": cold_start.run,
     "faiss_scale": lambda _workspace, quick: faiss_scale.run(quick),
+    "teach_latency": teach_latency.run,
 }
 ENCODER_BACKENDS = ROOT / "benchmarks" / "encoder_backends.py"
 

@@ -1,4 +1,4 @@
-"""The `roadmap-tutor` command line: ask, index, chat, run, eval and db."""
+"""The `roadmap-tutor` command line: ask, index, chat, run, eval, db, and teaching the tutor (teach, taught)."""
 
 from __future__ import annotations
 
@@ -81,6 +81,21 @@ def _parser() -> argparse.ArgumentParser:
     copy.add_argument("source", metavar="SRC", help="a SQLite path, sqlite:///path or postgresql://... URL")
     copy.add_argument("destination", metavar="DST", help="the same kinds; its schema is brought up to date first")
     copy.add_argument("--force", action="store_true", help="replace what DST already holds (refused otherwise)")
+    teach = commands.add_parser(
+        "teach", parents=[common], help="teach the tutor to answer a question with an entry (data_dir/taught.yaml)"
+    )
+    teach.add_argument("question", help="the question, as members ask it")
+    teach.add_argument(
+        "--answer",
+        required=True,
+        metavar="ENTRY_ID",
+        help="the id of the step, topic, concept, resource, weekly prompt or note that answers it",
+    )
+    teach.add_argument(
+        "--guild", type=int, metavar="ID", help="only in this Discord server (default: every server, DMs and chat)"
+    )
+    taught = commands.add_parser("taught", parents=[common], help="list the taught questions, or remove one")
+    taught.add_argument("--remove", type=int, metavar="N", help="remove the Nth taught question of the list")
     return parser
 
 
@@ -102,7 +117,7 @@ def _questions(source: str) -> Iterator[str]:
 
 
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.serving import open_answerer
+    from bot.serving import open_answerer, open_teacher
 
     if args.batch is None and args.question is None:
         raise UsageError("ask needs a QUESTION, or --batch FILE")
@@ -111,6 +126,7 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     if args.k is not None and not 1 <= args.k <= 25:
         raise UsageError("-k must be between 1 and 25")
     answerer = open_answerer(settings)
+    open_teacher(settings, answerer)  # questions taught for every server are answered here too
     answerer.kb.check_roadmap(args.roadmap)
     if args.batch is None:
         answer = answerer.answer(args.question, args.k, args.roadmap)
@@ -159,6 +175,73 @@ class UsageError(Exception):
     """A command was called with arguments that do not fit together."""
 
 
+def _teacher(settings: Settings):  # type: ignore[no-untyped-def]
+    """The taught questions' file with the knowledge it is checked against; no model: the bot embeds them."""
+    from bot.serving import load_settings_knowledge
+    from bot.teaching import Teacher, taught_path
+
+    kb = load_settings_knowledge(settings)
+    return Teacher(taught_path(settings.data_dir), lambda: kb)
+
+
+def _where(guild: int | None) -> str:
+    return f"in Discord server {guild} only" if guild is not None else "everywhere (every server, DMs and chat)"
+
+
+def _file_problem(error: Exception) -> UsageError:
+    return UsageError(f"{error}: nothing was changed, and the file is left as it is; fix it by hand, then try again")
+
+
+def cmd_teach(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from bot.teaching import TaughtFileError, TeachingError
+
+    if args.guild is not None and args.guild <= 0:
+        raise UsageError("--guild takes a Discord server id (a positive number)")
+    teacher = _teacher(settings)
+    try:
+        taught = teacher.teach(args.question, args.answer, args.guild, datetime.now(UTC))
+    except TaughtFileError as error:
+        raise _file_problem(error) from None
+    except TeachingError as error:
+        raise UsageError(str(error)) from None
+    entry = f"{taught.entry.title} ({taught.entry.id})"
+    if taught.unchanged:
+        print(f"Already taught: “{taught.question.q}” → {entry}, {_where(args.guild)}.")
+        return 0
+    before = f" (it was answered with {taught.previous.title} ({taught.previous.id}) before)" if taught.previous else ""
+    print(f"Taught: “{taught.question.q}” → {entry}, {_where(args.guild)}{before}.")
+    print(f"Kept in {teacher.path}; a running bot answers with it from its next question.")
+    return 0
+
+
+def cmd_taught(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.teaching import EVERY_SERVER, TaughtFileError, TeachingError
+
+    teacher = _teacher(settings)
+    try:
+        if args.remove is not None:
+            removed = teacher.remove(str(args.remove), EVERY_SERVER)
+            question = removed.question
+            print(f"Removed {removed.number}: “{question.q}” → {question.answer}, {_where(question.guild)}.")
+            return 0
+        listed = teacher.listed(EVERY_SERVER)
+    except TaughtFileError as error:
+        raise _file_problem(error) from None
+    except TeachingError as error:
+        raise UsageError(str(error)) from None
+    if not listed:
+        print(f'Nothing taught yet ({teacher.path}). Teach with: roadmap-tutor teach "QUESTION" --answer ENTRY_ID')
+        return 0
+    for item in listed:
+        entry = (
+            f"{item.entry.title} ({item.entry.id})" if item.entry else f"{item.question.answer} (not in the knowledge)"
+        )
+        print(f"{item.number}. “{item.question.q}” → {entry}, {_where(item.question.guild)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -194,6 +277,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.db_command == "migrate":
                 return run_migrate_command(settings)
             return run_copy_command(args.source, args.destination, force=args.force)
+        if args.command == "teach":
+            return cmd_teach(settings, args)
+        if args.command == "taught":
+            return cmd_taught(settings, args)
     except (
         ConfigError,
         KnowledgeError,

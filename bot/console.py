@@ -221,13 +221,14 @@ async def handle_line(
 
 
 async def chat(settings: Settings, read: Callable[[str], str] = input, out: TextIO = sys.stdout) -> int:
-    from bot.serving import open_answerer
+    from bot.serving import open_answerer, open_teacher
 
     print("Loading the tutor…", file=out, flush=True)
     answerer = await asyncio.to_thread(open_answerer, settings)
+    teacher = await asyncio.to_thread(open_teacher, settings, answerer)  # questions taught for every server
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with open_store(settings.store_url, pool_size=settings.storage.pool_size) as store:
-        tutor = Tutor(answerer, store)
+        tutor = Tutor(answerer, store, teacher=teacher)
         state = ConsoleState()
         print("Roadmap Tutor. Ask a question, or type help.", file=out, flush=True)
         try:

@@ -11,6 +11,7 @@ from functools import partial
 from bot.answering import Answerer
 from bot.answering.calibration import SHIPPED_CALIBRATION
 from bot.config import Settings
+from bot.teaching import Teacher, taught_path
 from indexer.build import BuildReport, build_index, snapshot_dir
 from indexer.encoders import Encoder, display_name, load_encoder
 from indexer.onnx_export import export_onnx
@@ -115,6 +116,14 @@ def open_answerer(settings: Settings) -> Answerer:
     return Answerer(
         kb, index, query_encoder, top_k=settings.retrieval.top_k, min_confidence=settings.retrieval.min_confidence
     )
+
+
+def open_teacher(settings: Settings, answerer: Answerer) -> Teacher:
+    """The questions admins taught (`data_dir/taught.yaml`), loaded and served by `answerer`. A broken file is
+    logged and left as it is; answering goes on without it (see `Teacher.load`)."""
+    teacher = Teacher(taught_path(settings.data_dir), lambda: answerer.kb, answerer)
+    teacher.load()
+    return teacher
 
 
 def current_index(settings: Settings, kb: KnowledgeBase, encoder: LazyEncoder) -> SearchIndex:

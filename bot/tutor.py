@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import secrets
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TypeVar
 
 from bot.answering import Answer, Answerer
 from bot.progress import ProgressReport, Recommendation, TopicFinder, progress_report, recommend_next
@@ -37,13 +39,15 @@ from bot.quiz import (
     review,
     topic_state,
 )
-from bot.storage.base import QuizAttempt, ReminderSettings, ReviewCard, Store
+from bot.storage.base import FEEDBACK_TEXT_MAX, QuizAttempt, ReminderSettings, ReviewCard, Store
 from bot.storage.errors import StorageError
+from bot.teaching.teacher import Listed, Taught, Teacher
 from bot.weekly.service import InvalidSchedule, canonical_time_zone
-from knowledge.loader import KnowledgeBase, TopicEntry
+from knowledge.loader import Entry, KnowledgeBase, TopicEntry
 from knowledge.schema import Roadmap
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Answering (embedding, FAISS, BM25, ranking) runs in one thread of its own, a question at a time. The
 # model's inference spreads over the cores by itself; more Python threads would only take turns at the GIL
@@ -110,9 +114,13 @@ class Tutor:
         store: Store,
         clock: Callable[[], datetime] = utc_now,
         rng: random.Random | None = None,
+        teacher: Teacher | None = None,
     ) -> None:
+        """`teacher`: the questions admins taught, served by `answerer` (`bot.serving.open_teacher`); None: no
+        teaching (the console before it, tests)."""
         self.answerer = answerer
         self.store = store
+        self.teacher = teacher
         self.clock = clock
         self._rng = rng or random.Random()
         self._quiz_sessions = Sessions()
@@ -150,16 +158,72 @@ class Tutor:
                 roadmap = await self.followed_roadmap(member)
             except StorageError as exc:  # answered as a member of no roadmap in particular, rather than not at all
                 log.warning("could not read which roadmap a member follows: %s", exc)
-        answer = await asyncio.get_running_loop().run_in_executor(
-            self._answering, self.answerer.answer, question, None, roadmap.id if roadmap else None
+        answer = await self._in_answering_thread(
+            self._answer, question, roadmap.id if roadmap else None, member.guild_id
         )
         if answer.reason != "empty":
-            top = answer.results[0].topic_id if answer.results else None
+            # The key the answer's feedback buttons name this question by (`feedback`).
+            answer.log_key = secrets.token_hex(6)
+            top = answer.results[0] if answer.results else None
             log_it = self.store.log_question(
-                member.guild_id, member.user_id, question, top, answer.abstained, self.clock()
+                member.guild_id,
+                member.user_id,
+                question,
+                top.topic_id if top else None,
+                answer.abstained,
+                self.clock(),
+                top_result_id=top.id if top else None,
+                answer_key=answer.log_key,
             )
             await self._without_holding_up_the_answer(self._quietly(log_it), self._touch(member))
         return answer
+
+    def _answer(self, question: str, roadmap: str | None, guild: int) -> Answer:
+        if self.teacher is not None:  # taught questions changed on disk (the CLI, a hand edit): served from now on
+            self.teacher.refresh_if_changed()
+        return self.answerer.answer(question, None, roadmap, guild)
+
+    async def _in_answering_thread(self, work: Callable[..., T], *args: object) -> T:
+        """Model and FAISS work, and changes to what answering serves, one at a time in the answering thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._answering, work, *args)
+
+    # Feedback and teaching ------------------------------------------------------------------------
+
+    async def feedback(self, member: Member, answer_key: str, helpful: bool, looking_for: str | None = None) -> bool:
+        """Keep a member's feedback on the answer to their question (`Answer.log_key`) with that question in the
+        log; what they were looking for is cut to `FEEDBACK_TEXT_MAX` characters. False when the log has no such
+        question of theirs (never logged, purged or forgotten)."""
+        text = " ".join((looking_for or "").split())[:FEEDBACK_TEXT_MAX] or None
+        return await self.store.record_feedback(
+            member.guild_id, member.user_id, answer_key, helpful, text, self.clock()
+        )
+
+    def _teacher(self) -> Teacher:
+        if self.teacher is None:
+            raise RuntimeError("this tutor was started without taught questions (no Teacher)")
+        return self.teacher
+
+    async def teach(self, guild_id: int | None, question: str, entry: str) -> Taught:
+        """Teach that `question`, asked in `guild_id` (None: anywhere), is answered with `entry`; answered so from
+        the next question on (`Teacher.teach`)."""
+        return await self._in_answering_thread(self._teacher().teach, question, entry, guild_id, self.clock())
+
+    async def untaught(self, guild_id: int | None, which: str) -> Listed:
+        """Remove a question taught in `guild_id` (`Teacher.remove`); answered as before from the next question on."""
+        return await self._in_answering_thread(self._teacher().remove, which, guild_id)
+
+    async def taught(self, guild_id: int | None) -> list[Listed]:
+        """The taught questions that apply in `guild_id` (`Teacher.listed`)."""
+        return await self._in_answering_thread(self._teacher().listed, guild_id)
+
+    def entries(self) -> dict[str, Entry]:
+        """Every entry a question can be answered with, by id (from memory)."""
+        return self.teacher.finder.entries if self.teacher is not None else self.kb.entries()
+
+    async def reload_taught(self) -> None:
+        """Serve the taught questions again against the current knowledge (after a reindex)."""
+        if self.teacher is not None:
+            await self._in_answering_thread(self.teacher.load)
 
     async def _without_holding_up_the_answer(self, *bookkeeping: Awaitable[None]) -> None:
         """Run bookkeeping in order; wait for it briefly, and let it finish in the background if it is slow.

@@ -86,6 +86,15 @@ class ResourceEntry:
 
 
 @dataclass(frozen=True)
+class Entry:
+    """An entry a question can be answered with, as admins pick one: its id, what kind it is, its title."""
+
+    id: str
+    kind: str  # roadmap, step, topic, concept, resource, prompt, note
+    title: str
+
+
+@dataclass(frozen=True)
 class QuizEntry:
     """A quiz question with its topic and a key that names it as long as its topic and wording stay the
     same (in stored answers and in the custom ids of its buttons)."""
@@ -162,6 +171,26 @@ class KnowledgeBase:
     def quiz_question(self, key: str) -> QuizEntry | None:
         return self.quiz_questions.get(key)
 
+    def entries(self) -> dict[str, Entry]:
+        """Every entry a question can be answered with (what an asked or taught question's answers name): roadmaps,
+        steps, topics, concepts, resources, weekly prompts and notes, by id, in knowledge order."""
+        found: dict[str, Entry] = {}
+        for roadmap in self.roadmaps:
+            found[roadmap.id] = Entry(roadmap.id, "roadmap", roadmap.title)
+            for step in roadmap.steps:
+                found[step.id] = Entry(step.id, "step", f"Step {step.number}: {step.title}")
+                for topic in step.topics:
+                    found[topic.id] = Entry(topic.id, "topic", topic.title)
+                    for concept in topic.concepts:
+                        found[concept.id] = Entry(concept.id, "concept", concept.title)
+                for resource in step.resources:
+                    found[resource.id] = Entry(resource.id, "resource", resource.title)
+        for prompt in self.prompts:
+            found[prompt.id] = Entry(prompt.id, "prompt", prompt.title)
+        for note in self.notes:
+            found[note.id] = Entry(note.id, "note", note.title)
+        return found
+
 
 def _field_path(loc: Sequence[Any]) -> str:
     text = ""
@@ -170,7 +199,8 @@ def _field_path(loc: Sequence[Any]) -> str:
     return text
 
 
-def _from_validation(path: Path, error: ValidationError) -> KnowledgeError:
+def knowledge_error(path: Path, error: ValidationError) -> KnowledgeError:
+    """A schema error as a `KnowledgeError`: the file, the field path of the first problem and its reason."""
     first = error.errors()[0]
     # A check of ours reads better without pydantic's "Value error, " in front of its own words.
     reason = "unknown field" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
@@ -180,7 +210,8 @@ def _from_validation(path: Path, error: ValidationError) -> KnowledgeError:
     return KnowledgeError(path, _field_path(first["loc"]), reason)
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
+    """A YAML file's data (safe loader); a `KnowledgeError` naming the file and line when it cannot be read."""
     try:
         return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
@@ -206,7 +237,7 @@ def _read_note(path: Path) -> Note:
     try:
         front = NoteFrontMatter.model_validate(meta)
     except ValidationError as exc:
-        raise _from_validation(path, exc) from None
+        raise knowledge_error(path, exc) from None
     body = match.group(2).strip()
     if len(body) < 20:
         raise KnowledgeError(path, "body", "the note needs some text after its front matter")
@@ -244,7 +275,7 @@ def load_knowledge(dirs: Iterable[Path] = (), include_shipped: bool = True) -> K
         if path.suffix == ".md":
             notes.append(_read_note(path))
             continue
-        data = _read_yaml(path)
+        data = read_yaml(path)
         if not isinstance(data, dict) or not ({"steps", "prompts", "asked", "topics"} & data.keys()):
             expected = (
                 "a roadmap (with 'steps'), a prompt set (with 'prompts'), asked questions (with 'asked') "
@@ -261,7 +292,7 @@ def load_knowledge(dirs: Iterable[Path] = (), include_shipped: bool = True) -> K
             else:
                 asked.extend((path, i, q) for i, q in enumerate(AskedSet.model_validate(data).asked))
         except ValidationError as exc:
-            raise _from_validation(path, exc) from None
+            raise knowledge_error(path, exc) from None
     answerable = _check_references(roadmaps, prompts, notes)
     for path, i, question in asked:
         for j, answer in enumerate(question.answers):

@@ -4,6 +4,7 @@ notes."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator, model_validator
@@ -237,6 +238,27 @@ class AskedSet(_Strict):
     one the same way finds its answer (see `indexer.documents.Document.asked_passages`)."""
 
     asked: list[AskedQuestion] = Field(min_length=1)
+
+
+# A taught question's text: what `AskedQuestion.q` allows.
+TAUGHT_QUESTION_MIN = 3
+TAUGHT_QUESTION_MAX = 1000
+
+
+class TaughtQuestion(_Strict):
+    """A question an admin taught the tutor (`/admin teach`, `roadmap-tutor teach`): asked in server `guild`
+    (every server, direct messages and the console when None), it is answered with entry `answer`."""
+
+    q: str = Field(min_length=TAUGHT_QUESTION_MIN, max_length=TAUGHT_QUESTION_MAX)
+    answer: str = Field(min_length=1, max_length=100)
+    guild: int | None = Field(default=None, gt=0)
+    taught_at: datetime | None = None
+
+
+class TaughtSet(_Strict):
+    """The file of taught questions (`data_dir/taught.yaml`), written by the bot and the CLI; may be empty."""
+
+    taught: list[TaughtQuestion] = Field(default_factory=list)
 
 
 class NoteFrontMatter(_Strict):

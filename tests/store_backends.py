@@ -191,6 +191,10 @@ class StoreBackend:
         """Rows of `sql` read on a connection of the test's own, not the store's."""
         raise NotImplementedError
 
+    async def execute(self, sql: str) -> None:
+        """Run and commit `sql` on a connection of the test's own (e.g. a row as an old release wrote it)."""
+        raise NotImplementedError
+
     async def count_rows(self, table: str, where: str = "") -> int:
         ((count,),) = await self.fetch(f"SELECT COUNT(*) FROM {table} {where}")
         return int(count)
@@ -222,6 +226,10 @@ class SqliteBackend(StoreBackend):
         with contextlib.closing(sqlite3.connect(self.path)) as connection:
             return [tuple(row) for row in connection.execute(sql).fetchall()]
 
+    async def execute(self, sql: str) -> None:
+        with contextlib.closing(sqlite3.connect(self.path)) as connection, connection:
+            connection.execute(sql)
+
     async def schema_version(self) -> int:
         ((version,),) = await self.fetch("PRAGMA user_version")
         return int(version)
@@ -252,6 +260,13 @@ class PostgresBackend(StoreBackend):
         connection = await asyncpg.connect(self.url)
         try:
             return [tuple(row) for row in await connection.fetch(sql)]
+        finally:
+            await connection.close()
+
+    async def execute(self, sql: str) -> None:
+        connection = await asyncpg.connect(self.url)
+        try:
+            await connection.execute(sql)
         finally:
             await connection.close()
 

@@ -10,6 +10,7 @@ from bot.answering.calibration import CALIBRATION_FILE, SHIPPED_CALIBRATION, Cal
 from bot.answering.compose import Answer, abstain_answer, compose_answer
 from bot.answering.normalise import MAX_QUESTION_CHARS, clean_question
 from bot.answering.retrieval import DEFAULT_MIN_CONFIDENCE, Mode, Retriever
+from bot.answering.taught import TaughtPassages
 from bot.progress.recommend import topics_after
 from indexer.documents import Document
 from indexer.encoders import Encoder
@@ -35,7 +36,10 @@ class Snapshot:
 
 
 class Answerer:
-    """Answers questions from one knowledge snapshot; `swap` replaces it in a single assignment."""
+    """Answers questions from one knowledge snapshot; `swap` replaces it in a single assignment.
+
+    `taught` holds the questions admins taught (`bot.teaching`), beside the snapshot: a reindex keeps them, and
+    teaching one replaces them in a single assignment too."""
 
     def __init__(
         self,
@@ -51,6 +55,7 @@ class Answerer:
         # `roadmap-tutor eval --mode` ranks with one signal alone to show what each adds; serving is hybrid.
         self.retrieval_mode: Mode = "hybrid"
         self._snapshot = self._snapshot_of(kb, index)
+        self.taught = TaughtPassages()
 
     def _snapshot_of(self, kb: KnowledgeBase, index: SearchIndex) -> Snapshot:
         retriever = Retriever(
@@ -70,20 +75,25 @@ class Answerer:
         """Serve a freshly built index; questions already running finish on the old one."""
         self._snapshot = self._snapshot_of(kb, index)
 
-    def answer(self, question: str, k: int | None = None, roadmap: str | None = None) -> Answer:
-        return self.answer_batch([question], k, roadmap)[0]
+    def answer(
+        self, question: str, k: int | None = None, roadmap: str | None = None, guild: int | None = None
+    ) -> Answer:
+        return self.answer_batch([question], k, roadmap, guild)[0]
 
-    def answer_batch(self, questions: list[str], k: int | None = None, roadmap: str | None = None) -> list[Answer]:
+    def answer_batch(
+        self, questions: list[str], k: int | None = None, roadmap: str | None = None, guild: int | None = None
+    ) -> list[Answer]:
         """Answer several questions with one encoder call (CPU-bound: call it off the event loop).
 
         `roadmap`: the id of the roadmap the asking member follows; where roadmaps overlap, its entries
-        answer first."""
+        answer first. `guild`: the server asked in, whose taught questions count (with those taught for every
+        server); None outside any server."""
         snapshot = self._snapshot
         k = k or self.top_k
         cleaned = [clean_question(q) for q in questions]
         searchable = [i for i, c in enumerate(cleaned) if c.problem != "empty"]
         texts = [cleaned[i].text for i in searchable]
-        retrievals = snapshot.retriever.retrieve(texts, k, self.retrieval_mode, roadmap)
+        retrievals = snapshot.retriever.retrieve(texts, k, self.retrieval_mode, roadmap, self.taught, guild)
         by_position = dict(zip(searchable, retrievals, strict=True))
         answers = []
         for position, question in enumerate(questions):
@@ -105,3 +115,9 @@ class Answerer:
                 answer.notice = f"Your question was long, so I read its first {MAX_QUESTION_CHARS} characters."
             answers.append(answer)
         return answers
+
+    def read_questions(self, questions: list[str]) -> list[str]:
+        """Questions as answering reads them before embedding (cleaned, shorthand spelled out, typos corrected):
+        a taught question is embedded from this text, so that the same question asked again meets it at cosine 1."""
+        retriever = self._snapshot.retriever
+        return [retriever.read(clean_question(q).text).text for q in questions]

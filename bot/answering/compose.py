@@ -61,6 +61,7 @@ class Answer:
     notice: str | None = None
     reason: str | None = None
     explanation: str | None = None  # why the tutor declined, when it did
+    log_key: str | None = None  # the question log's key for this answer: feedback on it is kept with the question
 
     @property
     def text(self) -> str:

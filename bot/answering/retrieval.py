@@ -10,6 +10,7 @@ import numpy as np
 
 from bot.answering.calibration import Calibration, Scope, Weights
 from bot.answering.question import Question, read_question
+from bot.answering.taught import NO_MATCH, TaughtPassages, taught_confidence
 from indexer.documents import Document
 from indexer.encoders import Encoder
 from indexer.search import NameMatcher, SearchIndex
@@ -87,6 +88,9 @@ class Evidence:
     unknown: float = 0.0
     context_domain: float = 0.0
     context_unknown: float = 0.0
+    # Best cosine of a question taught where it was asked (`bot.answering.taught`); not a scope feature: a match
+    # decides on its own (`confidence`). `NO_MATCH` when none applies.
+    taught: float = NO_MATCH
 
     def features(self) -> dict[str, float]:
         """The scope model's inputs (`Scope.FEATURES`)."""
@@ -399,7 +403,8 @@ def confidence(mode: Mode, evidence: Evidence, scope: Scope | None = None) -> fl
 
     Hybrid: the calibrated scope model (`Scope`) over the evidence: cosine similarity, names matched and
     whether the words around them are the knowledge's ("throw a lasso like a cowboy" is not), the share of
-    words the knowledge never uses, agreement of the signals; 0 for a subject beyond the roadmap.
+    words the knowledge never uses, agreement of the signals; 0 for a subject beyond the roadmap. A question
+    taught where it was asked counts as much as its match (`taught_confidence`), whatever the rest says.
     Single-signal modes use their own best score against a fixed cut.
     """
     if mode == "dense":
@@ -407,9 +412,8 @@ def confidence(mode: Mode, evidence: Evidence, scope: Scope | None = None) -> fl
     elif mode == "lexical":
         raw, cut = evidence.lexical, LEXICAL_CUT
     else:
-        if evidence.beyond:
-            return 0.0
-        return (scope or Scope()).probability(evidence.features())
+        scoped = 0.0 if evidence.beyond else (scope or Scope()).probability(evidence.features())
+        return max(scoped, taught_confidence(evidence.taught))
     return float(1.0 / (1.0 + np.exp(-(raw - cut) / CONFIDENCE_SPREAD)))
 
 
@@ -436,6 +440,7 @@ class Retriever:
         self.beyond = NameMatcher([(p, 0) for p in beyond if p not in index.names])
         self.after = after
         self.calibration = calibration or Calibration()
+        self.positions = {document.id: position for position, document in enumerate(index.documents)}
 
     def _teaches_named(self, question: Question, dense: np.ndarray) -> bool:
         """Whether the question names something the roadmap teaches and reads like it: "fine-tune" in
@@ -469,12 +474,20 @@ class Retriever:
         return read_question(text, self.index, self.beyond)
 
     def retrieve(
-        self, questions: list[str], k: int, mode: Mode = "hybrid", roadmap: str | None = None
+        self,
+        questions: list[str],
+        k: int,
+        mode: Mode = "hybrid",
+        roadmap: str | None = None,
+        taught: TaughtPassages | None = None,
+        guild: int | None = None,
     ) -> list[Retrieval]:
         """The k best documents for each question and how sure the ranking is. `roadmap`: the roadmap the
-        member follows, whose documents win where roadmaps overlap (`Weights.roadmap_preference`)."""
+        member follows, whose documents win where roadmaps overlap (`Weights.roadmap_preference`). `taught`:
+        the questions admins taught, of which those taught in `guild` (or everywhere) count (hybrid only)."""
         if not questions:
             return []
+        taught_scores = None
         # Shorthand spelled out and typos corrected before any signal reads the question, so that the encoder
         # and BM25 see "learning rate" for "lr" and "tuning" for "tunning", as names already do. The single-
         # signal modes read the question as typed.
@@ -485,13 +498,29 @@ class Retriever:
             vectors = self.encoder.encode([q.text for q in read])
             if mode == "hybrid":
                 found = self.index.dense_scores_for_ranking(vectors)
-                dense = with_asked(found.ranked, found.asked, self.calibration.weights)
+                asked = found.asked
+                if taught is not None and len(taught):
+                    taught_scores = taught.best_per_document(vectors, guild, self.positions, len(self.index))
+                    # A taught question lifts its entry as an asked one does (and more: see `rank`).
+                    asked = asked if taught_scores is None else np.maximum(asked, taught_scores)
+                dense = with_asked(found.ranked, asked, self.calibration.weights)
                 # Scope is judged on the knowledge's own text, as `roadmap-tutor calibrate` fits it: asked
                 # questions rank, but a word trap close to a short asked one ("lasso??") stays out.
                 whole = found.own
             else:
                 dense = whole = self.index.dense_scores(vectors)
-        return [self.rank(question, dense[row], whole[row], k, mode, roadmap) for row, question in enumerate(read)]
+        return [
+            self.rank(
+                question,
+                dense[row],
+                whole[row],
+                k,
+                mode,
+                roadmap,
+                taught=None if taught_scores is None else taught_scores[row],
+            )
+            for row, question in enumerate(read)
+        ]
 
     def rank(
         self,
@@ -502,10 +531,13 @@ class Retriever:
         mode: Mode = "hybrid",
         roadmap: str | None = None,
         calibration: Calibration | None = None,
+        taught: np.ndarray | None = None,
     ) -> Retrieval:
         """`dense`: each document's best passage with the lift of asked questions (`with_asked`), for
         ranking; `whole`: each document's best passage of its own text, for judging confidence.
-        `calibration` replaces the retriever's own (for fitting one)."""
+        `calibration` replaces the retriever's own (for fitting one). `taught`: each document's best cosine of
+        the taught questions that apply here (`TaughtPassages.best_per_document`): the entry of a question
+        that reads as a taught one asked again (`TAUGHT_MATCH`) comes first."""
         calibration = calibration or self.calibration
         weights = calibration.weights
         count = len(self.index)
@@ -530,6 +562,13 @@ class Retriever:
                 scores[position] = top + 0.01 * (len(first) - place)
         else:
             scores = dense if mode == "dense" else lexical
+        taught_best = NO_MATCH
+        if mode == "hybrid" and taught is not None and count:
+            taught_entry = int(np.argmax(taught))
+            taught_best = float(taught[taught_entry])
+            if taught_confidence(taught_best) >= 0.5:
+                # What an admin taught for this question, asked again, outranks anything ranking found.
+                scores[taught_entry] = float(scores.max()) + 1.0
         specific = max((m.quality for m in matches if m.specific), default=0.0)
         evidence = Evidence(
             dense=float(whole.max()) if count else 0.0,
@@ -539,6 +578,7 @@ class Retriever:
             beyond=mode == "hybrid" and not self._teaches_named(question, dense) and self._names_beyond(question),
             agree=mode == "hybrid" and agree(whole, lexical, self.layout),
             context=self.index.coverage(question.context_words) if mode == "hybrid" else 1.0,
+            taught=taught_best,
             **(self._domain(question) if mode == "hybrid" else {}),
         )
         order = np.argsort(-scores, kind="stable")[:k]

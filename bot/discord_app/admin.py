@@ -1,4 +1,5 @@
-"""`/admin`: weekly prompt settings, reindexing, server stats, unanswered questions and ask channels.
+"""`/admin`: weekly prompt settings, reindexing, server stats, unanswered questions, ask channels, and teaching the
+tutor from members' feedback (`/admin feedback`, `/admin teach`, `/admin untaught`).
 
 Discord hides these commands from members without Manage Server (`default_permissions`), but a
 server can change that and a forged request skips it, so `interaction_check` decides again on every
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -19,12 +19,24 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.admin import GuildStats, UnansweredGroup, group_unanswered, guild_stats, is_admin
+from bot.admin import GuildStats, UnansweredGroup, group_unanswered, guild_stats
 from bot.discord_app import render
-from bot.discord_app.context import roadmap_autocomplete, time_zone_autocomplete
+from bot.discord_app.context import member_is_admin, roadmap_autocomplete, time_zone_autocomplete
+from bot.discord_app.render import inline_quote as quote
+from bot.discord_app.teaching import (
+    entry_autocomplete,
+    feedback_page,
+    feedback_question_autocomplete,
+    resolve_question,
+    taught_autocomplete,
+    taught_file_problem,
+    taught_list_embed,
+    taught_message,
+)
 from bot.discord_app.tree import Refused
 from bot.discord_app.weekly import problem_text, status_embed
 from bot.serving import rebuild
+from bot.teaching import TaughtFileError, TeachingError
 from bot.weekly.schedule import discord_timestamp
 from bot.weekly.service import WEEKDAYS, parse_schedule
 from indexer.build import BuildInProgress
@@ -35,7 +47,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-QUOTE_LIMIT = 150
 QUIZ_TOPICS_SHOWN = 12
 GROUPS_SHOWN = 10
 MESSAGE_CONTENT_OFF = (
@@ -44,22 +55,6 @@ MESSAGE_CONTENT_OFF = (
     "the Message Content intent in the Developer Portal (Bot → Privileged Gateway Intents), set "
     "`discord.message_content: true` and restart me (see the README)."
 )
-
-
-def member_is_admin(interaction: discord.Interaction, admin_role_ids: list[int]) -> bool:
-    user = interaction.user
-    if interaction.guild is None or not isinstance(user, discord.Member):
-        return False
-    permissions = interaction.permissions
-    manage = permissions.manage_guild or permissions.administrator or user.guild_permissions.manage_guild
-    return is_admin(manage, [role.id for role in user.roles], admin_role_ids)
-
-
-def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
-    """A member's words, shown inert: one line, no markdown, no mention syntax, clipped."""
-    flat = re.sub(r"\s+", " ", text).strip()
-    flat = discord.utils.escape_mentions(discord.utils.escape_markdown(flat))
-    return "“" + render.clip(flat, limit) + "”"
 
 
 @app_commands.guild_only()
@@ -169,6 +164,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
                     ephemeral=True,
                 )
                 return
+        await self.bot.tutor.reload_taught()  # taught questions checked against the new knowledge, and kept
         what = "Nothing had changed, so I kept the index" if report.reused else "Rebuilt the index"
         await interaction.followup.send(
             f"✅ {what}: {report.documents} documents in {report.seconds:.1f} s. New questions use it now.",
@@ -209,6 +205,75 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
         questions = await self.bot.store.unanswered_questions(interaction.guild_id, limit, since)
         groups = group_unanswered(questions, self.bot.tutor.kb)
         await interaction.response.send_message(embed=unanswered_embed(groups, days), ephemeral=True)
+
+    # /admin feedback, teach and untaught -----------------------------------------------------------
+
+    @app_commands.command(name="feedback", description="Answers members found unhelpful and questions I declined")
+    @app_commands.describe(days="How many days back to look (default 30)")
+    async def feedback(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] = 30) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        embed, view = await feedback_page(self.bot, interaction.guild_id, interaction.user.id, days, 0)
+        kwargs = {"view": view} if view is not None else {}
+        await interaction.followup.send(embed=embed, ephemeral=True, **kwargs)
+
+    @app_commands.command(name="teach", description="Teach me to answer a question with an entry, in this server")
+    @app_commands.describe(
+        question="The question as members ask it (pick one from /admin feedback as you type, or write it)",
+        entry="The step, topic, concept, resource, weekly prompt or note that answers it (type to search)",
+    )
+    @app_commands.autocomplete(question=feedback_question_autocomplete, entry=entry_autocomplete)
+    async def teach(
+        self,
+        interaction: discord.Interaction,
+        question: app_commands.Range[str, 1, 1000],
+        entry: app_commands.Range[str, 1, 100],
+    ) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        text = await resolve_question(self.bot, interaction.guild_id, question)
+        if text is None:
+            await interaction.followup.send(
+                "That question is no longer in the feedback list: type it instead.", ephemeral=True
+            )
+            return
+        try:
+            taught = await self.bot.tutor.teach(interaction.guild_id, text, entry)
+        except TeachingError as exc:
+            await interaction.followup.send(str(exc), ephemeral=True)
+            return
+        except TaughtFileError as exc:
+            log.warning("teach refused: %s", exc)
+            await interaction.followup.send(taught_file_problem(exc), ephemeral=True)
+            return
+        log.info("question taught in guild %s by %s: %s", interaction.guild_id, interaction.user.id, taught.entry.id)
+        await interaction.followup.send(taught_message(taught), ephemeral=True)
+
+    @app_commands.command(name="untaught", description="The questions taught in this server; remove one")
+    @app_commands.describe(question="The taught question to remove: pick it as you type, or its number in the list")
+    @app_commands.autocomplete(question=taught_autocomplete)
+    async def untaught(
+        self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000] | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            if question is None:
+                listed = await self.bot.tutor.taught(interaction.guild_id)
+                await interaction.followup.send(embed=taught_list_embed(listed), ephemeral=True)
+                return
+            removed = await self.bot.tutor.untaught(interaction.guild_id, question)
+        except TeachingError as exc:
+            await interaction.followup.send(str(exc), ephemeral=True)
+            return
+        except TaughtFileError as exc:
+            log.warning("untaught refused: %s", exc)
+            await interaction.followup.send(taught_file_problem(exc), ephemeral=True)
+            return
+        log.info("taught question removed in guild %s by %s", interaction.guild_id, interaction.user.id)
+        await interaction.followup.send(
+            f"Removed: {quote(removed.question.q, 300)} is answered as before from now on.", ephemeral=True
+        )
 
     # /admin ask-channels --------------------------------------------------------------------------
 

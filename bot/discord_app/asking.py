@@ -39,7 +39,7 @@ class Asking(commands.Cog):
         self._check_cooldown(member)
         await interaction.response.defer(thinking=True)
         answer = await self.bot.tutor.ask(member, question)
-        view = None if answer.abstained else answer_view(answer.topic_id)
+        view = answer_view(answer, member.user_id)
         kwargs = {"view": view} if view else {}
         await interaction.followup.send(
             content=render.quote(question) or None, embed=render.answer_embed(answer), **kwargs
@@ -60,7 +60,7 @@ class Asking(commands.Cog):
             )
             return
         answer = await self.bot.tutor.ask(member, question)
-        view = None if answer.abstained else answer_view(answer.topic_id)
+        view = answer_view(answer, member.user_id)
         kwargs = {"view": view} if view else {}
         # A reply, so the answer points at the question it answers; it pings nobody.
         await message.reply(embed=render.answer_embed(answer), mention_author=False, **kwargs)

@@ -15,13 +15,15 @@ from bot.config import Settings
 from bot.cooldown import Cooldown
 from bot.discord_app.admin import Admin
 from bot.discord_app.asking import Asking
+from bot.discord_app.feedback import FEEDBACK_BUTTONS, Feedback
 from bot.discord_app.learning import Learning
 from bot.discord_app.privacy import Privacy
 from bot.discord_app.quiz import QUIZ_BUTTONS, Quizzes
+from bot.discord_app.teaching import TEACHING_BUTTONS, FeedbackQuestions
 from bot.discord_app.tree import TutorTree
 from bot.discord_app.views import DoneButton, NextButton
 from bot.discord_app.weekly import Weekly
-from bot.serving import settle_long_lived_objects
+from bot.serving import open_teacher, settle_long_lived_objects
 from bot.storage.base import Store
 from bot.tutor import Tutor, utc_now
 from bot.weekly.service import WeeklyService
@@ -67,13 +69,17 @@ class TutorBot(commands.Bot):
         # One /admin reindex at a time in this process (indexer.build's file lock covers other processes).
         self.reindex_lock = asyncio.Lock()
         self.commands_synced = asyncio.Event()
+        self.feedback_questions = FeedbackQuestions()  # what /admin teach offers, per server, from memory
 
     async def setup_hook(self) -> None:
         # Loading the model and index is CPU work: keep it off the event loop.
         answerer = await asyncio.to_thread(self._open_answerer)
+        # The questions admins taught, embedded and served beside the index (data_dir/taught.yaml).
+        teacher = await asyncio.to_thread(open_teacher, self.settings, answerer)
         settle_long_lived_objects()  # before any event arrives: the collection pauses the loop once, now
-        self.tutor = Tutor(answerer, self.store, self.clock)
+        self.tutor = Tutor(answerer, self.store, self.clock, teacher=teacher)
         await self.add_cog(Asking(self))
+        await self.add_cog(Feedback(self))
         await self.add_cog(Learning(self))
         # The weekly scheduler, the review reminders and the question purge are loops owned by their cogs:
         # Bot.close() removes the cogs, and their cog_unload cancels the loops.
@@ -81,7 +87,7 @@ class TutorBot(commands.Bot):
         await self.add_cog(Weekly(self))
         await self.add_cog(Admin(self))
         await self.add_cog(Privacy(self))
-        self.add_dynamic_items(DoneButton, NextButton, *QUIZ_BUTTONS)
+        self.add_dynamic_items(DoneButton, NextButton, *QUIZ_BUTTONS, *FEEDBACK_BUTTONS, *TEACHING_BUTTONS)
         await self.sync_commands()
 
     async def sync_commands(self) -> None:

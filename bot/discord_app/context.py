@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
+from bot.admin import is_admin
 from bot.tutor import Member
 from bot.weekly.service import find_time_zones
 
@@ -33,3 +34,13 @@ async def roadmap_autocomplete(interaction: discord.Interaction, current: str) -
 async def time_zone_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
     """IANA time zones matching what was typed."""
     return [app_commands.Choice(name=zone, value=zone) for zone in find_time_zones(current)]
+
+
+def member_is_admin(interaction: discord.Interaction, admin_role_ids: list[int]) -> bool:
+    """Whether the member may use /admin: Manage Server, or a role listed in `discord.admin_role_ids`."""
+    user = interaction.user
+    if interaction.guild is None or not isinstance(user, discord.Member):
+        return False
+    permissions = interaction.permissions
+    manage = permissions.manage_guild or permissions.administrator or user.guild_permissions.manage_guild
+    return is_admin(manage, [role.id for role in user.roles], admin_role_ids)

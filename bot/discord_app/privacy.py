@@ -122,7 +122,8 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="Your d
         payload = json.dumps(data, indent=2, ensure_ascii=False).encode()
         where = f"server-{member.guild_id}" if member.guild_id else "direct-messages"
         await interaction.response.send_message(
-            "Everything I store about you here: topics you finished, the days you were active, your questions, "
+            "Everything I store about you here: topics you finished, the days you were active, your questions "
+            "(with your feedback on their answers), "
             "your quiz answers, your review schedule and your reminder setting. See /privacy forget to delete it.",
             file=discord.File(io.BytesIO(payload), filename=f"roadmap-tutor-{where}.json"),
             ephemeral=True,
@@ -132,7 +133,8 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="Your d
     async def forget(self, interaction: discord.Interaction) -> None:
         view = ForgetView(self.bot.tutor, member_of(interaction), self.confirm_timeout)
         await interaction.response.send_message(
-            "This deletes your progress, your active days, your questions, your quiz answers, your review schedule "
+            "This deletes your progress, your active days, your questions and your feedback on their answers, "
+            "your quiz answers, your review schedule "
             "and your reminder setting in this server, for good. "
             "Other servers are not affected. Are you sure?",
             view=view,

@@ -45,6 +45,13 @@ def quote(text: str, limit: int = 300) -> str:
     return "> " + clip(discord.utils.escape_markdown(flat), limit - 2) if flat else ""
 
 
+def inline_quote(text: str, limit: int = 150) -> str:
+    """A member's words inside the bot's own line, inert: one line, no Markdown, no mention syntax, clipped."""
+    flat = " ".join(text.split())
+    flat = discord.utils.escape_mentions(discord.utils.escape_markdown(flat))
+    return "“" + clip(flat, limit) + "”"
+
+
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """Split text into messages of at most `limit` characters, at paragraph, line or word breaks."""
     chunks: list[str] = []

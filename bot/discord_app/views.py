@@ -1,4 +1,5 @@
-"""Buttons under an answer: mark its topic done, and see the next step. They survive restarts."""
+"""Buttons under an answer: mark its topic done, see the next step, and say whether it helped. They survive
+restarts."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import re
 
 import discord
 
+from bot.answering import Answer
 from bot.discord_app import render
 from bot.discord_app.context import bot_of, member_of
+from bot.discord_app.feedback import feedback_buttons
 from bot.storage.errors import StorageError
 from bot.tutor import UnknownTopic
 
@@ -72,9 +75,15 @@ class NextButton(discord.ui.DynamicItem[discord.ui.Button], template=r"tutor:nex
         await interaction.response.send_message(embed=render.next_embed(picks), ephemeral=True)
 
 
-def answer_view(topic_id: str | None) -> discord.ui.View:
+def answer_view(answer: Answer, asker_id: int) -> discord.ui.View | None:
+    """The buttons under an answer: mark its topic done and what next (unless it declined), and the asker's
+    feedback on it (when its question was logged); None when there are none."""
     view = discord.ui.View(timeout=None)
-    if topic_id:
-        view.add_item(DoneButton(topic_id))
-    view.add_item(NextButton())
-    return view
+    if not answer.abstained:
+        if answer.topic_id:
+            view.add_item(DoneButton(answer.topic_id))
+        view.add_item(NextButton())
+    if answer.log_key:
+        for button in feedback_buttons(asker_id, answer.log_key):
+            view.add_item(button)
+    return view if view.children else None

@@ -16,8 +16,11 @@ from types import TracebackType
 from typing import Any, NamedTuple, Protocol, Self, runtime_checkable
 
 __all__ = [
+    "FEEDBACK_TEXT_MAX",
+    "FeedbackSummary",
     "GuildActivity",
     "LoggedQuestion",
+    "QuestionFeedback",
     "QuestionHistory",
     "QuestionStats",
     "QuizAttempt",
@@ -88,6 +91,36 @@ class LoggedQuestion:
     question: str
     top_topic_id: str | None
     at: datetime
+
+
+# What a member says they were looking for, when an answer did not help: at most this many characters.
+FEEDBACK_TEXT_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionFeedback:
+    """A logged question as admins see it for teaching the tutor (no author): where its answer led, whether the
+    tutor declined it, and the member's feedback on the answer."""
+
+    question: str
+    top_result_id: str | None  # the entry the answer led with (None for questions logged before it was kept)
+    top_topic_id: str | None
+    declined: bool
+    helpful: bool | None  # None: no feedback
+    looking_for: str | None  # what the member was looking for, when it did not help
+    asked_at: datetime
+    answer_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackSummary:
+    """A guild's feedback over a period: counts, and the questions to teach from (declined or marked unhelpful),
+    newest first."""
+
+    helpful: int
+    unhelpful: int
+    declined: int
+    questions: list[QuestionFeedback]
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +237,14 @@ class Store(Protocol):
         top_topic_id: str | None,
         abstained: bool,
         at: datetime,
+        *,
+        top_result_id: str | None = None,
+        answer_key: str | None = None,
     ) -> None: ...
+    async def record_feedback(
+        self, guild_id: int, user_id: int, answer_key: str, helpful: bool, looking_for: str | None, at: datetime
+    ) -> bool: ...
+    async def feedback_summary(self, guild_id: int, since: datetime, limit: int) -> FeedbackSummary: ...
     async def question_stats(self, guild_id: int, since: datetime) -> QuestionStats: ...
     async def unanswered_questions(
         self, guild_id: int, limit: int, since: datetime | None = None

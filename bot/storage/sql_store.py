@@ -21,8 +21,11 @@ from types import TracebackType
 from typing import Any, ClassVar, Protocol, Self
 
 from bot.storage.base import (
+    FEEDBACK_TEXT_MAX,
+    FeedbackSummary,
     GuildActivity,
     LoggedQuestion,
+    QuestionFeedback,
     QuestionHistory,
     QuestionStats,
     QuizAttempt,
@@ -217,12 +220,67 @@ class SqlStore:
         top_topic_id: str | None,
         abstained: bool,
         at: datetime,
+        *,
+        top_result_id: str | None = None,
+        answer_key: str | None = None,
     ) -> None:
-        """Keep a question for stats; `abstained` means the tutor found no good answer."""
+        """Keep a question for stats; `abstained` means the tutor found no good answer. `top_result_id` is the
+        entry the answer led with; `answer_key` the key its feedback buttons name it by (`record_feedback`)."""
         await self._execute(
-            "INSERT INTO questions (guild_id, user_id, question, top_topic_id, abstained, "
-            "asked_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (guild_id, user_id, question, top_topic_id, int(abstained), utc(at)),
+            "INSERT INTO questions (guild_id, user_id, question, top_topic_id, abstained, asked_at, top_result_id, "
+            "answer_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (guild_id, user_id, question, top_topic_id, int(abstained), utc(at), top_result_id, answer_key),
+        )
+
+    async def record_feedback(
+        self, guild_id: int, user_id: int, answer_key: str, helpful: bool, looking_for: str | None, at: datetime
+    ) -> bool:
+        """Keep a member's feedback on the answer to their question `answer_key`, replacing any before; what they
+        were looking for is kept with an unhelpful mark (None keeps what they wrote before) and dropped with a
+        helpful one. False when that member asked no such question in that guild (or it was purged)."""
+        text = looking_for[:FEEDBACK_TEXT_MAX] if looking_for else None
+        changed = await self._execute(
+            "UPDATE questions SET feedback = ?, feedback_at = ?, "
+            "feedback_text = CASE WHEN ? = 1 THEN NULL ELSE COALESCE(?, feedback_text) END "
+            "WHERE guild_id = ? AND user_id = ? AND answer_key = ?",
+            ("helpful" if helpful else "unhelpful", utc(at), int(helpful), text, guild_id, user_id, answer_key),
+        )
+        return changed == 1
+
+    async def feedback_summary(self, guild_id: int, since: datetime, limit: int) -> FeedbackSummary:
+        """Since `since`: how many answers were marked helpful and unhelpful and how many questions declined, and
+        the newest `limit` questions that were declined or marked unhelpful."""
+        async with self._session() as session:
+            counts = await session.fetch(
+                "SELECT COALESCE(SUM(CASE WHEN feedback = 'helpful' THEN 1 ELSE 0 END), 0), "
+                "COALESCE(SUM(CASE WHEN feedback = 'unhelpful' THEN 1 ELSE 0 END), 0), "
+                "COALESCE(SUM(abstained), 0) FROM questions WHERE guild_id = ? AND asked_at >= ?",
+                (guild_id, utc(since)),
+            )
+            rows = await session.fetch(
+                "SELECT question, top_result_id, top_topic_id, abstained, feedback, feedback_text, asked_at, "
+                "answer_key FROM questions WHERE guild_id = ? AND asked_at >= ? "
+                "AND (abstained = 1 OR feedback = 'unhelpful') ORDER BY asked_at DESC, id DESC LIMIT ?",
+                (guild_id, utc(since), limit),
+            )
+        ((helpful, unhelpful, declined),) = counts
+        return FeedbackSummary(
+            helpful=int(helpful),
+            unhelpful=int(unhelpful),
+            declined=int(declined),
+            questions=[
+                QuestionFeedback(
+                    question=question,
+                    top_result_id=result_id,
+                    top_topic_id=topic_id,
+                    declined=bool(abstained),
+                    helpful=None if feedback is None else feedback == "helpful",
+                    looking_for=text,
+                    asked_at=_time(at),
+                    answer_key=key,
+                )
+                for question, result_id, topic_id, abstained, feedback, text, at, key in rows
+            ],
         )
 
     async def question_stats(self, guild_id: int, since: datetime) -> QuestionStats:
@@ -590,8 +648,8 @@ class SqlStore:
                 member,
             )
             questions = await session.fetch(
-                "SELECT question, top_topic_id, abstained, asked_at FROM questions "
-                "WHERE guild_id = ? AND user_id = ? ORDER BY asked_at, id",
+                "SELECT question, top_topic_id, abstained, asked_at, top_result_id, feedback, feedback_text, "
+                "feedback_at FROM questions WHERE guild_id = ? AND user_id = ? ORDER BY asked_at, id",
                 member,
             )
             followed = await session.fetch(
@@ -620,8 +678,14 @@ class SqlStore:
                     "top_topic_id": topic_id,
                     "answered": not abstained,
                     "asked_at": _time(at).isoformat(),
+                    "top_result_id": result_id,
+                    "feedback": (
+                        {"helpful": feedback == "helpful", "looking_for": text, "at": _time(feedback_at).isoformat()}
+                        if feedback
+                        else None
+                    ),
                 }
-                for question, topic_id, abstained, at in questions
+                for question, topic_id, abstained, at, result_id, feedback, text, feedback_at in questions
             ],
             "followed_roadmap": (
                 {"roadmap_id": followed[0][0], "chosen_at": _time(followed[0][1]).isoformat()} if followed else None

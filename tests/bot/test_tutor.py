@@ -23,14 +23,16 @@ class RecordingAnswerer:
         self.most_at_once = 0
         self._lock = threading.Lock()
 
-    def answer(self, question: str, k: int | None = None, roadmap: str | None = None) -> Answer:
+    def answer(
+        self, question: str, k: int | None = None, roadmap: str | None = None, guild: int | None = None
+    ) -> Answer:
         with self._lock:
             self.running += 1
             self.most_at_once = max(self.most_at_once, self.running)
             self.threads.add(threading.current_thread().name)
         time.sleep(0.02)  # CPU work would hold the GIL; sleeping shows the overlap without burning the cores
         try:
-            return self.inner.answer(question, k, roadmap)
+            return self.inner.answer(question, k, roadmap, guild)
         finally:
             with self._lock:
                 self.running -= 1

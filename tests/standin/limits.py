@@ -367,13 +367,26 @@ def validate_modal(data: Mapping[str, Any]) -> FormErrors:
     if not isinstance(components, list) or not 1 <= len(components) <= 5:
         errors.add(("data", "components"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 5 in length.")
         return errors
+    labelled = {id(c["component"]) for c in components if isinstance(c, dict) and isinstance(c.get("component"), dict)}
     for index, inner in enumerate(modal_inputs(components)):
         path: Path = ("data", "components", index)
         if inner.get("type") == 4:
             _length_between(errors, (*path, "custom_id"), inner.get("custom_id"), 1, MAX_CUSTOM_ID)
-            _max_len(errors, (*path, "label"), inner.get("label"), 45)
+            if id(inner) in labelled:  # inside a Label (type 18) the label is the Label's
+                _max_len(errors, (*path, "label"), inner.get("label"), 45)
+            else:
+                _length_between(errors, (*path, "label"), inner.get("label"), 1, 45)
+            if inner.get("style") not in (1, 2):
+                errors.add((*path, "style"), "BASE_TYPE_CHOICES", "Value must be one of {1, 2}.")
             _max_len(errors, (*path, "placeholder"), inner.get("placeholder"), 100)
             _max_len(errors, (*path, "value"), inner.get("value"), 4000)
+            low, high = inner.get("min_length", 0), inner.get("max_length", 4000)
+            if not (isinstance(low, int) and 0 <= low <= 4000):
+                errors.add((*path, "min_length"), "NUMBER_TYPE_MAX", "Must be between 0 and 4000.")
+            if not (isinstance(high, int) and 1 <= high <= 4000) or (isinstance(low, int) and high < low):
+                errors.add(
+                    (*path, "max_length"), "NUMBER_TYPE_MAX", "Must be between 1 and 4000, and min_length or more."
+                )
     return errors
 
 

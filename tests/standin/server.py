@@ -357,8 +357,11 @@ class DiscordStandin:
         subcommand: str | None = None,
         *,
         locale: str = "en-US",
+        force: bool = False,
     ) -> InteractionRecord:
-        """The user has typed ``value`` into option ``focused``; the answer is ``record.choices``."""
+        """The user has typed ``value`` into option ``focused``; the answer is ``record.choices``.
+
+        ``force`` skips the client-side checks (permissions, contexts), as a forged request would."""
         typed = {**(options or {}), focused: value}
         payload = self.builder.command(
             InteractionType.AUTOCOMPLETE,
@@ -370,6 +373,7 @@ class DiscordStandin:
             subcommand,
             focused=focused,
             locale=locale,
+            force=force,
         )
         return await self._dispatch_interaction(payload, name)
 

@@ -117,3 +117,29 @@ def test_pings() -> None:
     assert pings(sent("<@123456789012345678>", {"parse": ["users"]}))
     assert not pings(sent("<@123456789012345678>", {"parse": ["users"]}), replied_user_id=123456789012345678)
     assert pings(sent("<@&123456789012345678>", {"parse": [], "roles": ["123456789012345678"]}))
+
+
+def text_input(**extra: Any) -> JSON:
+    return {"type": 4, "custom_id": "why", "style": 2, "label": "Why?", **extra}
+
+
+def test_modal_text_inputs_are_checked_as_discord_does() -> None:
+    def modal(*inputs: JSON) -> JSON:
+        return {"title": "Feedback", "custom_id": "m", "components": [{"type": 1, "components": [i]} for i in inputs]}
+
+    assert not limits.validate_modal(modal(text_input(max_length=200, required=False)))
+    assert "label" in reasons(limits.validate_modal(modal(text_input(label=""))))
+    assert "label" in reasons(limits.validate_modal(modal(text_input(label="x" * 46))))
+    assert "style" in reasons(limits.validate_modal(modal(text_input(style=3))))
+    assert "max_length" in reasons(limits.validate_modal(modal(text_input(max_length=4001))))
+    assert "max_length" in reasons(limits.validate_modal(modal(text_input(min_length=10, max_length=5))))
+    assert "min_length" in reasons(limits.validate_modal(modal(text_input(min_length=-1))))
+    assert "title" in reasons(limits.validate_modal({**modal(text_input()), "title": "t" * 46}))
+    assert "components" in reasons(limits.validate_modal(modal(*[text_input(custom_id=f"i{n}") for n in range(6)])))
+    # Inside a Label (type 18) the text input carries no label of its own.
+    labelled = {
+        "title": "Feedback",
+        "custom_id": "m",
+        "components": [{"type": 18, "label": "Why?", "component": {"type": 4, "custom_id": "why", "style": 1}}],
+    }
+    assert not limits.validate_modal(labelled)

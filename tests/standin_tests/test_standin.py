@@ -18,6 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from tests.standin import CallbackType, DiscordStandin, ErrorCode, Intent, Perm
+from tests.standin.constants import InteractionType
 from tests.standin.harness import running
 from tests.standin.state import Channel, Guild, Member
 
@@ -67,6 +68,22 @@ class Secret(discord.ui.View):
     @discord.ui.button(label="Done", custom_id="secret-done")
     async def done(self, interaction: discord.Interaction, button: discord.ui.Button[Secret]) -> None:
         await interaction.response.edit_message(content="done", view=None)
+
+
+class AskWhy(discord.ui.View):
+    @discord.ui.button(label="Not helpful", custom_id="ask-why")
+    async def why(self, interaction: discord.Interaction, button: discord.ui.Button[AskWhy]) -> None:
+        await interaction.response.send_modal(Feedback())
+
+
+class Again(discord.ui.Modal, title="Again"):
+    text: discord.ui.TextInput[Again] = discord.ui.TextInput(label="Once more", custom_id="again-text")
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        try:
+            await interaction.response.send_modal(Feedback())  # Discord: a modal cannot answer a modal
+        except discord.HTTPException as error:
+            interaction.client.errors.append(error)  # type: ignore[attr-defined]
 
 
 class Menu(discord.ui.View):
@@ -130,6 +147,14 @@ def add_commands(bot: TinyBot) -> None:
     @tree.command(description="Opens a modal")
     async def feedback(interaction: discord.Interaction) -> None:
         await interaction.response.send_modal(Feedback())
+
+    @tree.command(description="Shows a button that opens a modal")
+    async def rate(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("how was it?", view=AskWhy())
+
+    @tree.command(description="Opens a modal that answers with a modal")
+    async def again(interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(Again())
 
     @tree.command(description="Names a member")
     @app_commands.describe(member="Who")
@@ -358,6 +383,31 @@ async def test_modal_is_shown_and_submitted(standin: DiscordStandin, place: Plac
     submit = await standin.submit_modal(run, {"fb-text": "more graphs"})
     assert (await submit.wait_final()).content == "thanks: more graphs"
     standin.assert_clean()
+
+
+async def test_a_button_opens_a_modal_whose_submission_carries_the_message(
+    standin: DiscordStandin, place: Place, bot: TinyBot
+) -> None:
+    shown = await (await standin.slash(place.guild.id, place.channel.id, place.learner.id, "rate")).wait_final()
+    click = await standin.click(shown, "ask-why", place.learner.id)
+    await click.wait_response()
+    assert click.response_type == CallbackType.MODAL and click.modal is not None
+    submit = await standin.submit_modal(click, {"fb-text": "an example"})
+    assert submit.type == InteractionType.MODAL_SUBMIT and submit.payload["message"]["id"] == str(shown.id)
+    assert submit.payload["data"]["components"][0]["components"][0]["value"] == "an example"
+    assert (await submit.wait_final()).content == "thanks: an example"
+    with pytest.raises(ValueError, match="no inputs"):
+        await standin.submit_modal(click, {"fb-text": "y", "not-there": "x"})
+    standin.assert_clean()
+
+
+async def test_a_modal_cannot_answer_a_modal_submission(standin: DiscordStandin, place: Place, bot: TinyBot) -> None:
+    run = await standin.slash(place.guild.id, place.channel.id, place.learner.id, "again")
+    await run.wait_response()
+    submit = await standin.submit_modal(run, {"again-text": "x"})
+    rejection = await submit.wait_rejected()
+    assert rejection.status == 400 and "not valid for interaction type 5" in rejection.reason
+    assert bot.errors and bot.errors[0].status == 400
 
 
 async def test_followup_with_file_is_multipart(standin: DiscordStandin, place: Place, bot: TinyBot) -> None:

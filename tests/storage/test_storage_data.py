@@ -384,7 +384,10 @@ async def test_a_members_roadmap_choice_is_replaced_and_kept_per_guild(store: Sq
 @pytest.mark.asyncio
 async def test_export_holds_only_that_member_in_that_guild(store: SqlStore) -> None:
     await populate_two_members_in_two_guilds(store)
-    await store.log_question(GUILD, ALICE, "unanswered one", None, True, T0 + timedelta(hours=1))
+    await store.log_question(
+        GUILD, ALICE, "unanswered one", None, True, T0 + timedelta(hours=1), top_result_id="l1", answer_key="k1"
+    )
+    assert await store.record_feedback(GUILD, ALICE, "k1", False, "the penalty maths", T0 + timedelta(hours=2))
 
     exported = await store.export_member(GUILD, ALICE)
 
@@ -398,14 +401,22 @@ async def test_export_holds_only_that_member_in_that_guild(store: SqlStore) -> N
             {
                 "question": f"question {GUILD}-{ALICE}",
                 "top_topic_id": f"topic-{GUILD}-{ALICE}",
+                "top_result_id": None,
                 "answered": True,
                 "asked_at": T0.isoformat(),
+                "feedback": None,
             },
             {
                 "question": "unanswered one",
                 "top_topic_id": None,
+                "top_result_id": "l1",
                 "answered": False,
                 "asked_at": (T0 + timedelta(hours=1)).isoformat(),
+                "feedback": {
+                    "helpful": False,
+                    "looking_for": "the penalty maths",
+                    "at": (T0 + timedelta(hours=2)).isoformat(),
+                },
             },
         ],
         "followed_roadmap": {"roadmap_id": f"roadmap-{GUILD}-{ALICE}", "chosen_at": T0.isoformat()},

@@ -90,7 +90,11 @@ async def test_version_one_database_is_upgraded_and_keeps_its_data(store_backend
     # What the first release of the bot left on disk.
     async with store_backend.store(migrations=store_backend.migrations()[:1]) as old:
         await old.mark_done(GUILD, ALICE, "basics", T0)
-        await old.log_question(GUILD, ALICE, "what is a list?", None, True, T0)
+    # Today's log_question writes columns version 1 did not have: the row is written as version 1 wrote it.
+    await store_backend.execute(
+        "INSERT INTO questions (guild_id, user_id, question, top_topic_id, abstained, asked_at) "
+        f"VALUES ({GUILD}, {ALICE}, 'what is a list?', NULL, 1, '{T0.isoformat(timespec='microseconds')}')"
+    )
     assert await store_backend.schema_version() == 1
     assert "weekly_posts" not in await store_backend.table_names()
 
@@ -101,6 +105,9 @@ async def test_version_one_database_is_upgraded_and_keeps_its_data(store_backend
         assert await store.claim_weekly_post(GUILD, "2024-W19", "p1", T0) is True
         # The first release's question ids carry on: a new question is not refused as a duplicate.
         await store.log_question(GUILD, ALICE, "and a tuple?", None, True, T0)
+        questions = (await store.feedback_summary(GUILD, T0, 10)).questions
+        assert {question.question for question in questions} == {"what is a list?", "and a tuple?"}
+        assert {(question.top_result_id, question.answer_key) for question in questions} == {(None, None)}
     assert await store_backend.schema_version() == latest_version()
 
 

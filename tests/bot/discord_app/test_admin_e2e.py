@@ -32,7 +32,7 @@ NOTE_QUESTION = "can I book the forge gpu machine for eight hours"
 NOTE_TITLE = "Booking the community GPU server"
 
 # Enough options to run each subcommand; the schema says which ones a subcommand requires.
-OPTION_VALUES = {"weekday": 0, "time": "09:00", "timezone": "UTC"}
+OPTION_VALUES = {"weekday": 0, "time": "09:00", "timezone": "UTC", "question": "who painted it?", "entry": "docker"}
 
 
 @pytest.fixture
@@ -65,6 +65,7 @@ async def test_plain_members_are_refused_every_admin_command_even_when_they_forc
         names = {name for name, _ in subcommands}
         assert {"weekly set", "weekly on", "weekly off", "weekly show", "reindex", "stats", "unanswered"} <= names
         assert {"ask-channels add", "ask-channels remove", "ask-channels list"} <= names
+        assert {"feedback", "teach", "untaught"} <= names
         for name, options in subcommands:
             values = {
                 o["name"]: world.channel.id if o["type"] == 7 else OPTION_VALUES[o["name"]]
@@ -80,6 +81,7 @@ async def test_plain_members_are_refused_every_admin_command_even_when_they_forc
         assert await bot.store.get_weekly_settings(g) is None
         assert await bot.store.get_ask_channels(g) == set()
         assert bot.tutor.kb is kb_before
+        assert not (bot.settings.data_dir / "taught.yaml").exists() and bot.tutor.teacher.current == []
         assert not [m for m in standin.messages if not m.ephemeral]
     assert not standin.rejections
 

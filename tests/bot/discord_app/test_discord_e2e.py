@@ -44,7 +44,13 @@ async def test_ask_posts_a_public_answer_with_place_resources_and_buttons(
         assert "Step 1" in embed["description"]
         study = next(f for f in embed["fields"] if f["name"] == "Study with")
         assert "](https://" in study["value"]
-        assert set(final.custom_ids()) == {"tutor:done:regularization", "tutor:next"}
+        ids = set(final.custom_ids())
+        feedback = {c for c in ids if c.startswith("tutor:fb:")}
+        assert ids - feedback == {"tutor:done:regularization", "tutor:next"}
+        assert {c.rsplit(":", 2)[0] + ":" + c.rsplit(":", 2)[1] for c in feedback} == {
+            f"tutor:fb:up:{world.alice.id}",
+            f"tutor:fb:down:{world.alice.id}",
+        }
         assert not standin.rejections
 
 
