@@ -58,6 +58,9 @@ class DiscordSettings(_Section):
     """Needs the privileged Message Content intent; lets the bot answer in admin-set ask channels."""
     admin_role_ids: list[int] = Field(default_factory=list)
     ask_cooldown: CooldownSettings = Field(default_factory=CooldownSettings)
+    # A direct message this many minutes or less after the tutor's last answer to that member is read as a
+    # follow-up of it (0: never).
+    follow_up_minutes: Annotated[float, Field(ge=0, le=1440)] = 5.0
 
     @field_validator("api_base_url", "gateway_url")
     @classmethod

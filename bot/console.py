@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TextIO
 
+from bot.answering.followup import AnswerContext
 from bot.config import Settings
 from bot.quiz import Pick, QuizResult, QuizUnavailable, ReviewSchedule
 from bot.storage import StorageError, open_store
@@ -33,9 +34,11 @@ LETTERS = "ABCDE"
 
 @dataclass
 class ConsoleState:
-    """What the console remembers between lines: the question waiting for its answer."""
+    """What the console remembers between lines: the quiz question waiting for its answer, and the last answer,
+    which the next question may follow up ("and L2?", "any book on it?")."""
 
     pending: Pick | None = None
+    last_answer: AnswerContext | None = None
 
 
 def choice_typed(line: str) -> int | None:
@@ -210,7 +213,10 @@ async def handle_line(
                 lines.append(f"Study: {resource.title} — {resource.url}")
             return "\n".join(lines)
         question = rest if command == "ask" else line
-        return (await tutor.ask(member, question)).text
+        answer = await tutor.ask(member, question, state.last_answer if state else None)
+        if state is not None:
+            state.last_answer = answer.context
+        return answer.text
     except (UnknownTopic, UnknownRoadmapChoice, QuizUnavailable, InvalidSchedule) as exc:
         return str(exc)
     except StorageError as exc:

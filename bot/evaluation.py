@@ -90,6 +90,44 @@ class EvalSet(_Strict):
         return self
 
 
+class FollowUpItem(_Strict):
+    """A follow-up pair: `first` is asked and answered, then `q` is asked as a follow-up of that answer.
+    `expect` labels the follow-up read in context, as `EvalItem.expect`; `[]` (or `abstain`) to decline."""
+
+    first: str = Field(min_length=1)
+    q: str = Field(min_length=1)
+    expect: list[Expectation] | None
+
+    @field_validator("expect", mode="before")
+    @classmethod
+    def _list_or_decline(cls, value: Any) -> Any:
+        if value == ABSTAIN or value == []:
+            return None
+        if not isinstance(value, list):
+            raise ValueError(f"expect must be a list of {{step, title_any}}, [] or 'abstain', got {value!r}")
+        return value
+
+    def as_eval_item(self) -> EvalItem:
+        """The follow-up as a question to score (the first question is only its context)."""
+        return EvalItem(q=self.q, expect=self.expect if self.expect is not None else ABSTAIN)
+
+
+class FollowUpSet(_Strict):
+    """The whole follow-up pair file."""
+
+    items: list[FollowUpItem] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _pairs_unique(self) -> FollowUpSet:
+        seen: dict[tuple[str, str], int] = {}
+        for index, item in enumerate(self.items):
+            key = (normalise_question(item.first), normalise_question(item.q))
+            if key in seen:
+                raise ValueError(f"item {index} repeats the pair of item {seen[key]}: {item.first!r} / {item.q!r}")
+            seen[key] = index
+        return self
+
+
 class EvalFileError(ValueError):
     """A question file that cannot be read or does not match the schema."""
 
@@ -114,9 +152,7 @@ def _describe(error: Any, items: Any) -> str:
     return f"{where + ', ' if where else ''}field {path}: {error['msg']}"
 
 
-def load_eval_set(path: str | Path) -> list[EvalItem]:
-    """Read and validate a question file; any problem raises EvalFileError naming file, item and field."""
-    path = Path(path)
+def _read_question_file(path: Path) -> dict[str, Any]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
@@ -125,12 +161,37 @@ def load_eval_set(path: str | Path) -> list[EvalItem]:
         raise EvalFileError(f"{path}: not valid YAML: {error}") from error
     if not isinstance(raw, dict):
         raise EvalFileError(f"{path}: expected a mapping with an `items` list, got {type(raw).__name__}")
+    return raw
+
+
+def _is_follow_up_file(raw: dict[str, Any]) -> bool:
+    """Whether a question file holds follow-up pairs: its items have a `first` question."""
+    items = raw.get("items")
+    return isinstance(items, list) and bool(items) and isinstance(items[0], dict) and "first" in items[0]
+
+
+def _validated(path: Path, raw: dict[str, Any], model: type[EvalSet] | type[FollowUpSet]) -> Any:
     try:
-        return list(EvalSet.model_validate(raw).items)
+        return model.model_validate(raw)
     except ValidationError as error:
         items = raw.get("items")
         problems = "; ".join(_describe(e, items) for e in error.errors())
         raise EvalFileError(f"{path}: {problems}") from error
+
+
+def load_eval_set(path: str | Path) -> list[EvalItem]:
+    """Read and validate a question file; any problem raises EvalFileError naming file, item and field."""
+    path = Path(path)
+    raw = _read_question_file(path)
+    if _is_follow_up_file(raw):
+        raise EvalFileError(f"{path}: holds follow-up pairs (items with `first`): only `roadmap-tutor eval` reads it")
+    return list(_validated(path, raw, EvalSet).items)
+
+
+def load_follow_up_set(path: str | Path) -> list[FollowUpItem]:
+    """Read and validate a follow-up pair file, with errors as `load_eval_set` gives them."""
+    path = Path(path)
+    return list(_validated(path, _read_question_file(path), FollowUpSet).items)
 
 
 # --- What the tutor returns --------------------------------------------------------------------
@@ -320,9 +381,8 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def format_report(report: EvalReport) -> str:
-    """The metrics as a small table, then every miss with the top three results."""
-    rows = [
+def _metric_rows(report: EvalReport) -> list[tuple[str, str]]:
+    return [
         ("items", str(report.total)),
         ("in scope", str(report.in_scope)),
         ("out of scope", str(report.out_of_scope)),
@@ -332,20 +392,87 @@ def format_report(report: EvalReport) -> str:
         ("false-abstain rate", _fmt(report.false_abstain_rate)),
         ("abstain recall", _fmt(report.abstain_recall)),
     ]
-    if report.taught:
-        rows.append(("asked questions", f"{report.taught} (in the knowledge: not held out)"))
-    width = max(len(name) for name, _ in rows)
-    lines = [f"{'metric'.ljust(width)}  value", f"{'-' * width}  -----"]
-    lines += [f"{name.ljust(width)}  {value}" for name, value in rows]
-    lines.append("")
-    lines.append(f"misses ({len(report.misses)})" if report.misses else "no misses")
-    for miss in report.misses:
+
+
+def _miss_lines(title: str, misses: list[Miss]) -> list[str]:
+    lines = [f"{title} ({len(misses)})" if misses else f"no {title}"]
+    for miss in misses:
         lines.append(f"[{miss.index}] {miss.question}  -- {miss.reason}")
         if not miss.top:
             lines.append("      (no results)")
         for rank, shown in enumerate(miss.top, start=1):
             step = "-" if shown.step is None else str(shown.step)
             lines.append(f"    {rank}. {shown.score:.3f}  step {step}  {shown.id}  {shown.title}")
+    return lines
+
+
+def format_report(report: EvalReport) -> str:
+    """The metrics as a small table, then every miss with the top three results."""
+    rows = _metric_rows(report)
+    if report.taught:
+        rows.append(("asked questions", f"{report.taught} (in the knowledge: not held out)"))
+    width = max(len(name) for name, _ in rows)
+    lines = [f"{'metric'.ljust(width)}  value", f"{'-' * width}  -----"]
+    lines += [f"{name.ljust(width)}  {value}" for name, value in rows]
+    lines.append("")
+    return "\n".join(lines + _miss_lines("misses", report.misses))
+
+
+# --- Follow-up pairs ---------------------------------------------------------------------------
+
+
+class AnswerWithContext(AnswerLike, Protocol):
+    """An answer that carries what a follow-up of it leans on."""
+
+    @property
+    def context(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class FollowUpReport:
+    """The follow-ups of a pair set scored twice: read as follow-ups of their first question's answer, and
+    read alone."""
+
+    with_context: EvalReport
+    without_context: EvalReport
+
+    def to_json(self) -> dict[str, Any]:
+        return {"with_context": self.with_context.to_json(), "without_context": self.without_context.to_json()}
+
+
+def evaluate_follow_ups(
+    items: Sequence[FollowUpItem],
+    answer_batch: Callable[[list[str], list[Any] | None], Sequence[AnswerWithContext]],
+    k: int = 5,
+    roadmap: str | None = None,
+) -> FollowUpReport:
+    """Answer every first question, then every follow-up with the context of its first question's answer
+    and without it; misses name the first question before the follow-up."""
+    firsts = list(answer_batch([item.first for item in items], None))
+    contexts = [answer.context for answer in firsts]
+    questions = [item.as_eval_item() for item in items]
+
+    def scored(with_contexts: list[Any] | None) -> EvalReport:
+        report = evaluate(questions, lambda asked: answer_batch(asked, with_contexts), k, roadmap)
+        misses = [replace(m, question=f"{items[m.index].first} → {m.question}") for m in report.misses]
+        return replace(report, misses=misses)
+
+    return FollowUpReport(with_context=scored(contexts), without_context=scored(None))
+
+
+def format_follow_up_report(report: FollowUpReport) -> str:
+    """The metrics with and without context side by side, then the misses with context, then without."""
+    rows = zip(_metric_rows(report.with_context), _metric_rows(report.without_context), strict=True)
+    table = [(name, with_value, without_value) for (name, with_value), (_, without_value) in rows]
+    width = max(len(name) for name, _, _ in table)
+    lines = [f"{'metric'.ljust(width)}  with context  without context", f"{'-' * width}  ------------  ---------------"]
+    lines += [
+        f"{name.ljust(width)}  {with_value.ljust(12)}  {without_value}" for name, with_value, without_value in table
+    ]
+    lines.append("")
+    lines += _miss_lines("misses with context", report.with_context.misses)
+    lines.append("")
+    lines += _miss_lines("misses without context", report.without_context.misses)
     return "\n".join(lines)
 
 
@@ -355,7 +482,8 @@ def format_report(report: EvalReport) -> str:
 def run_eval_command(
     settings: Settings, path: str | Path, as_json: bool = False, mode: str = "hybrid", roadmap: str | None = None
 ) -> int:
-    """`roadmap-tutor eval FILE`: score the tutor on a question file and print the report.
+    """`roadmap-tutor eval FILE`: score the tutor on a question file and print the report. A file of follow-up
+    pairs (items with `first`) is scored with and without the context of the first answer, side by side.
 
     `mode` ranks with both signals (what the tutor serves) or with dense similarity or BM25 alone, to
     show what each adds. A broken question file raises EvalFileError, which the command line reports
@@ -366,10 +494,23 @@ def run_eval_command(
 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    items = load_eval_set(path)
+    path = Path(path)
+    pairs = _is_follow_up_file(_read_question_file(path))
+    items = load_follow_up_set(path) if pairs else load_eval_set(path)
     answerer = open_answerer(settings)
     answerer.retrieval_mode = cast("Mode", mode)  # checked against MODES above
     answerer.kb.check_roadmap(roadmap)
+    if pairs:
+        follow_ups = evaluate_follow_ups(
+            cast("list[FollowUpItem]", items),
+            lambda questions, contexts: answerer.answer_batch(questions, roadmap=roadmap, contexts=contexts),
+            k=answerer.top_k,
+            roadmap=roadmap,
+        )
+        shown = follow_ups.to_json() if as_json else None
+        print(json.dumps(shown, indent=2, ensure_ascii=False) if shown else format_follow_up_report(follow_ups))
+        return 0
+    items = cast("list[EvalItem]", items)
     report = evaluate(items, partial(answerer.answer_batch, roadmap=roadmap), k=answerer.top_k, roadmap=roadmap)
     asked = {normalise_question(question.q) for question in answerer.kb.asked}
     report = replace(report, taught=sum(normalise_question(item.q) in asked for item in items))

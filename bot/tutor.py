@@ -15,10 +15,12 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
 from bot.answering import Answer, Answerer
+from bot.answering.followup import AnswerContext
+from bot.answering.recent import DM_WINDOW, RecentAnswers
 from bot.progress import ProgressReport, Recommendation, TopicFinder, progress_report, recommend_next
 from bot.progress.finder import Choice, resolve_roadmap, roadmap_choices
 from bot.quiz import (
@@ -115,6 +117,7 @@ class Tutor:
         clock: Callable[[], datetime] = utc_now,
         rng: random.Random | None = None,
         teacher: Teacher | None = None,
+        follow_up_window: timedelta = DM_WINDOW,
     ) -> None:
         """`teacher`: the questions admins taught, served by `answerer` (`bot.serving.open_teacher`); None: no
         teaching (the console before it, tests)."""
@@ -122,6 +125,8 @@ class Tutor:
         self.store = store
         self.teacher = teacher
         self.clock = clock
+        # Recent answers, so a member's next message can be read as a follow-up of one (in memory only).
+        self.recent = RecentAnswers(clock, dm_window=follow_up_window)
         self._rng = rng or random.Random()
         self._quiz_sessions = Sessions()
         self.reminder_service = ReminderService(store, lambda: self.kb, clock)
@@ -150,8 +155,9 @@ class Tutor:
 
     # Answering ------------------------------------------------------------------------------------
 
-    async def ask(self, member: Member, question: str) -> Answer:
-        """Answer a member's question; where loaded roadmaps overlap, from the roadmap the member follows."""
+    async def ask(self, member: Member, question: str, context: AnswerContext | None = None) -> Answer:
+        """Answer a member's question; where loaded roadmaps overlap, from the roadmap the member follows.
+        `context`: the answer it may follow up (see `bot.answering.followup`)."""
         roadmap = None
         if len(self.kb.roadmaps) > 1:
             try:
@@ -159,7 +165,7 @@ class Tutor:
             except StorageError as exc:  # answered as a member of no roadmap in particular, rather than not at all
                 log.warning("could not read which roadmap a member follows: %s", exc)
         answer = await self._in_answering_thread(
-            self._answer, question, roadmap.id if roadmap else None, member.guild_id
+            self._answer, question, roadmap.id if roadmap else None, member.guild_id, context
         )
         if answer.reason != "empty":
             # The key the answer's feedback buttons name this question by (`feedback`).
@@ -178,10 +184,10 @@ class Tutor:
             await self._without_holding_up_the_answer(self._quietly(log_it), self._touch(member))
         return answer
 
-    def _answer(self, question: str, roadmap: str | None, guild: int) -> Answer:
+    def _answer(self, question: str, roadmap: str | None, guild: int, context: AnswerContext | None) -> Answer:
         if self.teacher is not None:  # taught questions changed on disk (the CLI, a hand edit): served from now on
             self.teacher.refresh_if_changed()
-        return self.answerer.answer(question, None, roadmap, guild)
+        return self.answerer.answer(question, None, roadmap, guild, context)
 
     async def _in_answering_thread(self, work: Callable[..., T], *args: object) -> T:
         """Model and FAISS work, and changes to what answering serves, one at a time in the answering thread."""
@@ -293,6 +299,7 @@ class Tutor:
         self._completed.pop(member, None)
         self._chosen.pop(member, None)
         self._quiz_sessions.end(member)
+        self.recent.forget_member(member.guild_id, member.user_id)
         return deleted
 
     # Roadmaps -------------------------------------------------------------------------------------

@@ -17,10 +17,13 @@ from bot.evaluation import (
     Expectation,
     asked_questions,
     evaluate,
+    evaluate_follow_ups,
     first_hit_rank,
+    format_follow_up_report,
     format_report,
     is_hit,
     load_eval_set,
+    load_follow_up_set,
     normalise_question,
 )
 from indexer.documents import build_documents
@@ -30,6 +33,7 @@ from tests.fakes import FakeEncoder, write_mini_roadmap
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT / "eval" / "dev.yaml"
 HELDOUT = ROOT / "eval" / "heldout.yaml"
+FOLLOW_UPS_DEV = ROOT / "eval" / "followups-dev.yaml"
 ROADMAP = ROOT / "knowledge" / "roadmaps" / "intermediate.yaml"
 
 
@@ -232,14 +236,124 @@ def test_broken_file_error_names_file_item_and_field(tmp_path: Path) -> None:
         ("items:\n  - q: a\n    expect: [{step: 1, title_any: []}]\n", "field expect.0.title_any"),
         ("items:\n  - q: Same?\n    expect: abstain\n  - q: same\n    expect: abstain\n", "item 1 repeats"),
         ("items: [\n", "not valid YAML"),
+        # Follow-up pair files
+        (
+            "items:\n  - {first: a, q: b, expect: []}\n  - {first: 'A!', q: 'b?', expect: []}\n",
+            "item 1 repeats the pair",
+        ),
+        ("items:\n  - {first: a, q: b, expect: [{step: 1}]}\n", "item 0 ('b'), field expect.0.title_any"),
+        ("items:\n  - {first: '', q: b, expect: []}\n", "field first"),
     ],
 )
 def test_each_kind_of_broken_file_is_reported(tmp_path: Path, body: str, expected: str) -> None:
     path = tmp_path / "eval.yaml"
     path.write_text(body, encoding="utf-8")
+    load = load_follow_up_set if "first:" in body else load_eval_set
     with pytest.raises(EvalFileError, match=r"eval\.yaml") as caught:
-        load_eval_set(path)
+        load(path)
     assert expected in str(caught.value)
+
+
+# --- Follow-up pairs ---------------------------------------------------------------------------
+
+
+PAIRS = """items:
+  - first: what is lasso
+    q: any book on it?
+    expect: [{step: 1, title_any: [hands-on]}]
+  - first: what is dropout
+    q: and GANs?
+    expect: []
+  - first: what is a gan
+    q: how do i train one?
+    expect: abstain
+"""
+
+
+def test_a_pair_file_reads_first_question_follow_up_and_labels_with_an_empty_list_to_decline(tmp_path: Path) -> None:
+    path = tmp_path / "pairs.yaml"
+    path.write_text(PAIRS, encoding="utf-8")
+    book, gans, train = load_follow_up_set(path)
+    assert (book.first, book.q, book.expect[0].title_any) == ("what is lasso", "any book on it?", ["hands-on"])  # type: ignore[index]
+    assert gans.expect is None and train.expect is None
+    assert [i.abstain for i in (book.as_eval_item(), gans.as_eval_item())] == [False, True]
+    with pytest.raises(EvalFileError, match="only `roadmap-tutor eval` reads it"):
+        load_eval_set(path)  # calibrate and asked take question sets, not pairs
+
+
+@dataclass(frozen=True)
+class FakeAnswerInContext:
+    results: list[FakeResult] = field(default_factory=list)
+    abstained: bool = False
+    context: str | None = None
+
+
+def test_follow_ups_are_scored_with_their_first_answers_context_and_without_it(tmp_path: Path) -> None:
+    path = tmp_path / "pairs.yaml"
+    path.write_text(PAIRS, encoding="utf-8")
+    items = load_follow_up_set(path)
+    book = FakeResult("hands-on-ml", "Hands-On Machine Learning", 1)
+    calls: list[tuple[list[str], list[str | None] | None]] = []
+
+    def answer_batch(questions: list[str], contexts: list[str | None] | None) -> list[FakeAnswerInContext]:
+        calls.append((questions, contexts))
+        if contexts is None:  # alone: the book question finds nothing, the rest are answered
+            return [FakeAnswerInContext([FakeResult("x", "Something", 2)], context=f"ctx:{q}") for q in questions]
+        return [  # in context: each answer knows what it followed up
+            FakeAnswerInContext([book] if c == "ctx:what is lasso" else [], abstained=c != "ctx:what is lasso")
+            for c in contexts
+        ]
+
+    report = evaluate_follow_ups(items, answer_batch, k=5)
+    assert calls[0] == (["what is lasso", "what is dropout", "what is a gan"], None)
+    assert calls[1] == ([i.q for i in items], ["ctx:what is lasso", "ctx:what is dropout", "ctx:what is a gan"])
+    assert calls[2] == ([i.q for i in items], None)
+    within, alone = report.with_context, report.without_context
+    assert (within.hit_at_1, within.abstain_recall, within.false_abstain_rate) == (1.0, 1.0, 0.0)
+    assert (alone.hit_at_1, alone.abstain_recall) == (0.0, 0.0)
+    assert [m.question for m in alone.misses][:2] == ["what is lasso → any book on it?", "what is dropout → and GANs?"]
+    text = format_follow_up_report(report)
+    assert "with context  without context" in text
+    assert "hit@1               1.000         0.000" in text
+    assert "misses without context (3)" in text and "no misses with context" in text
+    assert set(report.to_json()) == {"with_context", "without_context"}
+
+
+@pytest.fixture
+def mini_knowledge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A small roadmap's knowledge folder, with `config.yaml` beside it naming it alone and the fake encoder
+    serving (what these commands report does not depend on the model)."""
+    encoder = FakeEncoder()
+    monkeypatch.setattr(serving, "open_encoder", lambda settings, backend=None: encoder)
+    monkeypatch.setattr(serving, "_exporter", lambda settings: None)
+    knowledge = tmp_path / "knowledge"
+    write_mini_roadmap(knowledge)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"data_dir: {tmp_path / 'data'}\nknowledge: {{include_shipped: false, dirs: [{knowledge}]}}\n")
+    return knowledge
+
+
+def test_the_eval_command_scores_a_pair_file_with_and_without_context(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mini_knowledge: Path
+) -> None:
+    config = mini_knowledge.parent / "config.yaml"
+    pairs = tmp_path / "pairs.yaml"
+    pairs.write_text(
+        "items:\n"
+        "  - {first: why do emperor penguins huddle, q: 'and in winter?', expect: [{step: 1, title_any: [penguin]}]}\n"
+        "  - {first: why do emperor penguins huddle, q: what is the capital of peru, expect: []}\n"
+    )
+    assert cli.main(["eval", str(pairs), "--json", "--config", str(config)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["with_context"]["items"] == report["without_context"]["items"] == 2
+    assert cli.main(["eval", str(pairs), "--config", str(config)]) == 0
+    assert "with context  without context" in capsys.readouterr().out
+
+
+def test_the_follow_up_development_set_loads_and_is_big_enough() -> None:
+    items = load_follow_up_set(FOLLOW_UPS_DEV)
+    assert len(items) >= 60
+    assert 10 <= sum(i.expect is None for i in items) < len(items) - 40
 
 
 # --- Asked questions from question sets ----------------------------------------------------------
@@ -267,15 +381,9 @@ def test_asked_questions_are_in_scope_items_with_every_document_that_would_hit_t
 
 
 def test_the_asked_command_writes_knowledge_that_loads_and_that_eval_counts_as_taught(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mini_knowledge: Path
 ) -> None:
-    encoder = FakeEncoder()  # the count of taught questions does not depend on the model
-    monkeypatch.setattr(serving, "open_encoder", lambda settings, backend=None: encoder)
-    monkeypatch.setattr(serving, "_exporter", lambda settings: None)
-    knowledge = tmp_path / "knowledge"
-    write_mini_roadmap(knowledge)
-    config = tmp_path / "config.yaml"
-    config.write_text(f"data_dir: {tmp_path / 'data'}\nknowledge: {{include_shipped: false, dirs: [{knowledge}]}}\n")
+    knowledge, config = mini_knowledge, mini_knowledge.parent / "config.yaml"
     questions = tmp_path / "set.yaml"
     questions.write_text(
         "items:\n"

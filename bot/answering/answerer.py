@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
 from bot.answering.calibration import CALIBRATION_FILE, SHIPPED_CALIBRATION, Calibration, load_calibration
 from bot.answering.compose import Answer, abstain_answer, compose_answer
+from bot.answering.followup import AnswerContext, retrieve_in_context
 from bot.answering.normalise import MAX_QUESTION_CHARS, clean_question
 from bot.answering.retrieval import DEFAULT_MIN_CONFIDENCE, Mode, Retriever
 from bot.answering.taught import TaughtPassages
@@ -76,32 +78,56 @@ class Answerer:
         self._snapshot = self._snapshot_of(kb, index)
 
     def answer(
-        self, question: str, k: int | None = None, roadmap: str | None = None, guild: int | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        roadmap: str | None = None,
+        guild: int | None = None,
+        context: AnswerContext | None = None,
     ) -> Answer:
-        return self.answer_batch([question], k, roadmap, guild)[0]
+        return self.answer_batch([question], k, roadmap, guild, [context])[0]
 
     def answer_batch(
-        self, questions: list[str], k: int | None = None, roadmap: str | None = None, guild: int | None = None
+        self,
+        questions: list[str],
+        k: int | None = None,
+        roadmap: str | None = None,
+        guild: int | None = None,
+        contexts: Sequence[AnswerContext | None] | None = None,
     ) -> list[Answer]:
         """Answer several questions with one encoder call (CPU-bound: call it off the event loop).
 
         `roadmap`: the id of the roadmap the asking member follows; where roadmaps overlap, its entries
         answer first. `guild`: the server asked in, whose taught questions count (with those taught for every
-        server); None outside any server."""
+        server); None outside any server. `contexts`: per question, the context of the answer it may follow up
+        (`Answer.context` of an earlier answer; None for a question of its own)."""
         snapshot = self._snapshot
         k = k or self.top_k
+        contexts = list(contexts) if contexts is not None else [None] * len(questions)
+        if len(contexts) != len(questions):
+            raise ValueError(f"{len(contexts)} contexts for {len(questions)} questions")
         cleaned = [clean_question(q) for q in questions]
         searchable = [i for i, c in enumerate(cleaned) if c.problem != "empty"]
         texts = [cleaned[i].text for i in searchable]
-        retrievals = snapshot.retriever.retrieve(texts, k, self.retrieval_mode, roadmap, self.taught, guild)
-        by_position = dict(zip(searchable, retrievals, strict=True))
+        readings = retrieve_in_context(
+            snapshot.retriever,
+            texts,
+            [contexts[i] for i in searchable],
+            k,
+            self.retrieval_mode,
+            roadmap,
+            taught=self.taught,
+            guild=guild,
+        )
+        by_position = dict(zip(searchable, readings, strict=True))
         answers = []
         for position, question in enumerate(questions):
             clean = cleaned[position]
-            retrieval = by_position.get(position)
-            if retrieval is None or not retrieval.results:
+            reading = by_position.get(position)
+            if reading is None or not reading.retrieval.results:
                 answers.append(abstain_answer(snapshot.kb, question, [], "empty"))
                 continue
+            retrieval = reading.retrieval
             if clean.problem == "not_english":
                 answer = abstain_answer(snapshot.kb, question, retrieval.results, "not_english")
             elif retrieval.confidence < self.min_confidence:
@@ -113,6 +139,12 @@ class Answerer:
                 )
             if clean.truncated:
                 answer.notice = f"Your question was long, so I read its first {MAX_QUESTION_CHARS} characters."
+            answer.context = AnswerContext(
+                question=reading.context_question,
+                document=None if answer.abstained else retrieval.results[0].id,
+                confidence=retrieval.confidence,
+                answered=not answer.abstained,
+            )
             answers.append(answer)
         return answers
 

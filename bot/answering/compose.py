@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from bot.answering.followup import AnswerContext
 from bot.answering.question import Question
 from bot.answering.retrieval import Result
 from indexer.documents import Document, hours_text, symptom
@@ -62,6 +63,7 @@ class Answer:
     reason: str | None = None
     explanation: str | None = None  # why the tutor declined, when it did
     log_key: str | None = None  # the question log's key for this answer: feedback on it is kept with the question
+    context: AnswerContext | None = None  # what a follow-up of this answer leans on (None: no question in it)
 
     @property
     def text(self) -> str:

@@ -144,6 +144,17 @@ class Layout:
     def of_roadmap(self, roadmap: str) -> np.ndarray:
         return self.roadmaps.get(roadmap, np.zeros(len(self.family), dtype=np.float32))
 
+    def around(self, position: int) -> np.ndarray:
+        """1.0 for a document and, when it is in a roadmap topic's family, for that family and the resources and
+        prompts for it; else 0."""
+        mask = np.zeros(len(self.family), dtype=np.float32)
+        mask[position] = 1.0
+        family = int(self.family[position])
+        if family >= 0:
+            mask[self.family == family] = 1.0
+            mask[[i for i, served in enumerate(self.served) if family in served]] = 1.0
+        return mask
+
     @classmethod
     def of(cls, documents: list[Document]) -> Layout:
         numbers: dict[str, int] = {}
@@ -437,6 +448,7 @@ class Retriever:
         self.index = index
         self.encoder = encoder
         self.layout = Layout.of(index.documents)
+        self._positions = {d.id: position for position, d in enumerate(index.documents)}
         self.beyond = NameMatcher([(p, 0) for p in beyond if p not in index.names])
         self.after = after
         self.calibration = calibration or Calibration()
@@ -469,9 +481,11 @@ class Retriever:
             "context_unknown": float(np.mean(around <= NEVER_USED)),
         }
 
-    def read(self, text: str) -> Question:
-        """The question as every signal reads it (see `read_question`)."""
-        return read_question(text, self.index, self.beyond)
+    def read(self, text: str, mode: Mode = "hybrid") -> Question:
+        """The question as every signal reads it (see `read_question`). Shorthand is spelled out and typos
+        corrected before any signal reads the question, so that the encoder and BM25 see "learning rate" for
+        "lr" and "tuning" for "tunning", as names already do. The single-signal modes read it as typed."""
+        return read_question(text, self.index, self.beyond) if mode == "hybrid" else read_question(text)
 
     def retrieve(
         self,
@@ -485,15 +499,26 @@ class Retriever:
         """The k best documents for each question and how sure the ranking is. `roadmap`: the roadmap the
         member follows, whose documents win where roadmaps overlap (`Weights.roadmap_preference`). `taught`:
         the questions admins taught, of which those taught in `guild` (or everywhere) count (hybrid only)."""
-        if not questions:
+        return self.retrieve_read([self.read(q, mode) for q in questions], k, mode, roadmap, taught=taught, guild=guild)
+
+    def retrieve_read(
+        self,
+        read: list[Question],
+        k: int,
+        mode: Mode = "hybrid",
+        roadmap: str | None = None,
+        towards: list[str | None] | None = None,
+        taught: TaughtPassages | None = None,
+        guild: int | None = None,
+    ) -> list[Retrieval]:
+        """`retrieve` for questions already read, with one encoder call. `towards`: per question, the entry
+        that answered the question a follow-up leans on (see `bot.answering.followup`)."""
+        if not read:
             return []
+        towards = towards or [None] * len(read)
         taught_scores = None
-        # Shorthand spelled out and typos corrected before any signal reads the question, so that the encoder
-        # and BM25 see "learning rate" for "lr" and "tuning" for "tunning", as names already do. The single-
-        # signal modes read the question as typed.
-        read = [self.read(q) if mode == "hybrid" else read_question(q) for q in questions]
         if mode == "lexical":
-            dense = whole = np.zeros((len(questions), len(self.index)), dtype=np.float32)
+            dense = whole = np.zeros((len(read), len(self.index)), dtype=np.float32)
         else:
             vectors = self.encoder.encode([q.text for q in read])
             if mode == "hybrid":
@@ -517,6 +542,7 @@ class Retriever:
                 k,
                 mode,
                 roadmap,
+                towards=towards[row],
                 taught=None if taught_scores is None else taught_scores[row],
             )
             for row, question in enumerate(read)
@@ -531,13 +557,16 @@ class Retriever:
         mode: Mode = "hybrid",
         roadmap: str | None = None,
         calibration: Calibration | None = None,
+        towards: str | None = None,
         taught: np.ndarray | None = None,
     ) -> Retrieval:
         """`dense`: each document's best passage with the lift of asked questions (`with_asked`), for
         ranking; `whole`: each document's best passage of its own text, for judging confidence.
-        `calibration` replaces the retriever's own (for fitting one). `taught`: each document's best cosine of
-        the taught questions that apply here (`TaughtPassages.best_per_document`): the entry of a question
-        that reads as a taught one asked again (`TAUGHT_MATCH`) comes first."""
+        `calibration` replaces the retriever's own (for fitting one). `towards`: the id of the entry that
+        answered the question a follow-up leans on; it and its topic family are preferred
+        (`Weights.follow_up_family`), and a follow-up asking what next finished it. `taught`: each document's
+        best cosine of the taught questions that apply here (`TaughtPassages.best_per_document`): the entry of
+        a question that reads as a taught one asked again (`TAUGHT_MATCH`) comes first."""
         calibration = calibration or self.calibration
         weights = calibration.weights
         count = len(self.index)
@@ -549,14 +578,27 @@ class Retriever:
             else np.zeros(count, dtype=np.float32)
         )
         if mode == "hybrid":
-            named = requested_names(question, discount_incidental_names(typed, dense, weights), self.layout)
+            own = discount_incidental_names(typed, dense, weights)
+            answered = self._positions.get(towards) if towards is not None else None
+            # A follow-up's requests ("any book on it?", "done with it, what next?") are about the answered
+            # entry as much as about anything it names itself: their subject, though the follow-up does not
+            # name it.
+            subject, about = typed, own
+            if answered is not None:
+                subject, about = typed.copy(), own.copy()
+                subject[answered] = about[answered] = 1.0
+            named = requested_names(question, about, self.layout)
+            if answered is not None:
+                named[answered] = own[answered]
             prior = kind_prior(question, self.layout, named, weights)
             if roadmap is not None:
                 prior = prior + weights.roadmap_preference * self.layout.of_roadmap(roadmap)
+            if answered is not None:
+                prior = prior + weights.follow_up_family * self.layout.around(answered)
             scores = fuse(dense, lexical, named, prior, self.layout, weights)
             # What a learner compares or says they finished is named however the rest of the question reads.
             scores = siblings_before_topic(question, scores, typed, self.layout)
-            first = follow_ups(question, dense, typed, self.layout, self.after)
+            first = follow_ups(question, dense, subject, self.layout, self.after)
             top = float(scores.max())
             for place, position in enumerate(first):
                 scores[position] = top + 0.01 * (len(first) - place)

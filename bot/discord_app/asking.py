@@ -1,14 +1,19 @@
-"""Questions: /ask, and free text when mentioned, in DMs, or in the ask channels admins choose."""
+"""Questions: /ask, and free text when mentioned, in DMs, or in the ask channels admins choose; free text that
+replies to an answer, is in a thread on one or that the tutor opened, or comes in a DM soon after one, is read
+as a follow-up of that answer."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.answering import Answer
+from bot.answering.followup import AnswerContext
 from bot.discord_app import render
 from bot.discord_app.context import DM_GUILD_ID, member_of
 from bot.discord_app.tree import Refused
@@ -39,11 +44,13 @@ class Asking(commands.Cog):
         self._check_cooldown(member)
         await interaction.response.defer(thinking=True)
         answer = await self.bot.tutor.ask(member, question)
+        answered_at = self.bot.clock()
         view = answer_view(answer, member.user_id)
         kwargs = {"view": view} if view else {}
-        await interaction.followup.send(
-            content=render.quote(question) or None, embed=render.answer_embed(answer), **kwargs
+        sent = await interaction.followup.send(
+            content=render.quote(question) or None, embed=render.answer_embed(answer), wait=True, **kwargs
         )
+        self._remember(answer, sent.id, interaction.channel, member, answered_at)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -59,11 +66,44 @@ class Asking(commands.Cog):
                 f"Slow down a little: you can ask again in {max(1, round(wait))} s.", mention_author=False
             )
             return
-        answer = await self.bot.tutor.ask(member, question)
+        answer = await self.bot.tutor.ask(member, question, self._followed_up(message))
+        answered_at = self.bot.clock()
         view = answer_view(answer, member.user_id)
         kwargs = {"view": view} if view else {}
         # A reply, so the answer points at the question it answers; it pings nobody.
-        await message.reply(embed=render.answer_embed(answer), mention_author=False, **kwargs)
+        sent = await message.reply(embed=render.answer_embed(answer), mention_author=False, **kwargs)
+        self._remember(answer, sent.id, message.channel, member, answered_at)
+
+    def _followed_up(self, message: discord.Message) -> AnswerContext | None:
+        """The answer a message follows up: the one it replies to, the latest in its thread, or in a DM the
+        latest to its author within `discord.follow_up_minutes`."""
+        return self.bot.tutor.recent.following(
+            reply_to=message.reference.message_id if message.reference else None,
+            thread_id=message.channel.id if isinstance(message.channel, discord.Thread) else None,
+            dm_user_id=message.author.id if message.guild is None else None,
+        )
+
+    def _remember(self, answer: Answer, message_id: int, channel: object, member: Member, at: datetime) -> None:
+        """Keep what a follow-up of this answer leans on, by the answer's message, thread and DM member; `at`:
+        when it was answered (the DM window counts from there, not from when Discord took the message)."""
+        if answer.context is None:
+            return
+        self.bot.tutor.recent.answered(
+            answer.context,
+            message_id=message_id,
+            thread_id=channel.id if isinstance(channel, discord.Thread) else None,
+            dm_user_id=member.user_id if member.guild_id == DM_GUILD_ID else None,
+            asker=(member.guild_id, member.user_id),
+            at=at,
+        )
+
+    def _on_an_answer(self, message: discord.Message) -> bool:
+        """Whether a message replies to one of the tutor's answers or is in a thread started on one: talk to
+        the tutor, even unmentioned."""
+        recent = self.bot.tutor.recent
+        replied = message.reference.message_id if message.reference else None
+        in_thread = isinstance(message.channel, discord.Thread) and recent.is_answer(message.channel.id)
+        return in_thread or (replied is not None and recent.is_answer(replied))
 
     async def _question_in(self, message: discord.Message) -> str | None:
         """The question a message asks the bot, or None when the bot should stay quiet."""
@@ -74,6 +114,8 @@ class Asking(commands.Cog):
             for mention in (f"<@{self.bot.user.id}>", f"<@!{self.bot.user.id}>"):
                 text = text.replace(mention, " ")
             return text.strip()[:QUESTION_MAX]
+        if self._on_an_answer(message) and message.content.strip():  # content arrives with the intent only
+            return message.content.strip()[:QUESTION_MAX]
         if not self.bot.settings.discord.message_content:
             return None
         try:

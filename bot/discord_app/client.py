@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import discord
 from discord.ext import commands
@@ -77,7 +77,8 @@ class TutorBot(commands.Bot):
         # The questions admins taught, embedded and served beside the index (data_dir/taught.yaml).
         teacher = await asyncio.to_thread(open_teacher, self.settings, answerer)
         settle_long_lived_objects()  # before any event arrives: the collection pauses the loop once, now
-        self.tutor = Tutor(answerer, self.store, self.clock, teacher=teacher)
+        window = timedelta(minutes=self.settings.discord.follow_up_minutes)
+        self.tutor = Tutor(answerer, self.store, self.clock, teacher=teacher, follow_up_window=window)
         await self.add_cog(Asking(self))
         await self.add_cog(Feedback(self))
         await self.add_cog(Learning(self))

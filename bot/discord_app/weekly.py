@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.answering.followup import AnswerContext
 from bot.discord_app import render
 from bot.discord_app.context import member_of
 from bot.discord_app.tree import Refused
@@ -90,6 +91,8 @@ class Weekly(commands.Cog):
                 auto_archive_duration=THREAD_ARCHIVE_MINUTES,
             )
             thread_id = thread.id
+            # Questions asked in the submissions thread are read as follow-ups of the project.
+            self.bot.tutor.recent.opened_thread(thread.id, AnswerContext.shown(plan.prompt.title, plan.prompt.id))
         except discord.HTTPException as exc:
             thread_problem = (
                 f"the prompt is posted in {where}, but I couldn't open its submissions thread "

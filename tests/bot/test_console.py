@@ -95,3 +95,19 @@ def test_chat_command_in_a_terminal(real_data_dir: Path, tmp_path: Path) -> None
     assert "Marked Activation Functions as done" in result.stdout
     assert "1/21 topics done" in result.stdout
     assert "0 due for review." in result.stdout and "Activation Functions (in 2 days" in result.stdout
+
+
+@pytest.mark.model
+async def test_a_question_is_read_as_a_follow_up_of_the_last_answer(real_answerer: Answerer) -> None:
+    async with SqliteStore(MEMORY) as store:
+        tutor = Tutor(real_answerer, store)
+        try:
+            state = ConsoleState()
+            assert "Regularization" in (await handle_line(tutor, "what is dropout", state=state) or "")
+            assert state.last_answer is not None and state.last_answer.document == "regularization"
+            followed = await handle_line(tutor, "why is that?", state=state)
+            assert followed is not None and followed.startswith("**Regularization**")
+            assert "I don't know" in (await handle_line(tutor, "why is that?") or "")  # no last answer: alone
+            assert "beyond this roadmap" in (await handle_line(tutor, "and GANs?", state=state) or "")
+        finally:
+            tutor.close()

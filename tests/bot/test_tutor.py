@@ -7,6 +7,7 @@ import threading
 import time
 
 from bot.answering import Answer, Answerer
+from bot.answering.followup import AnswerContext
 from bot.storage import MEMORY, SqliteStore
 from bot.tutor import Member, Tutor
 from knowledge.loader import load_knowledge
@@ -24,7 +25,12 @@ class RecordingAnswerer:
         self._lock = threading.Lock()
 
     def answer(
-        self, question: str, k: int | None = None, roadmap: str | None = None, guild: int | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        roadmap: str | None = None,
+        guild: int | None = None,
+        context: AnswerContext | None = None,
     ) -> Answer:
         with self._lock:
             self.running += 1
@@ -32,7 +38,7 @@ class RecordingAnswerer:
             self.threads.add(threading.current_thread().name)
         time.sleep(0.02)  # CPU work would hold the GIL; sleeping shows the overlap without burning the cores
         try:
-            return self.inner.answer(question, k, roadmap, guild)
+            return self.inner.answer(question, k, roadmap, guild, context)
         finally:
             with self._lock:
                 self.running -= 1

@@ -474,6 +474,29 @@ class DiscordStandin:
         await self._delivered(dispatches)
         return message
 
+    async def user_thread(self, message: Message | int, user_id: int, name: str) -> Channel:
+        """A user starts a public thread on a message, as Discord's "Create Thread" on a message does: the
+        thread shares the message's id and the bot gets THREAD_CREATE."""
+        starter = self.world.messages.get(int(getattr(message, "id", message)))
+        if starter is None or starter.deleted:
+            raise LookupError(f"no message {message!r} to start a thread on")
+        channel = self.world.channel(starter.channel_id)
+        if channel.type not in (ChannelType.GUILD_TEXT, ChannelType.GUILD_ANNOUNCEMENT):
+            raise ValueError(f"channel {channel.id} cannot have threads")
+        if Perm.CREATE_PUBLIC_THREADS & ~self.world.channel_permissions(channel, user_id):
+            raise PermissionError(f"user {user_id} cannot create threads in channel {channel.id}")
+        if starter.thread_id is not None:
+            raise ValueError(f"message {starter.id} already has a thread")
+        thread = self.world.add_thread(
+            channel, name, type=ChannelType.PUBLIC_THREAD, owner_id=user_id, thread_id=starter.id
+        )
+        starter.thread_id = thread.id
+        self.threads.append(thread)
+        data = {**self.world.channel_payload(thread), "newly_created": True}  # the bot is not a member of it
+        await self._delivered(self.gateway.dispatch_guild("THREAD_CREATE", thread.guild_id, data))
+        self.signal.notify()
+        return thread
+
     # -- gateway control ------------------------------------------------------------------------
 
     async def drop_gateway(

@@ -556,6 +556,27 @@ async def test_threads_and_dms(standin: DiscordStandin, place: Place, bot: TinyB
     standin.assert_clean()
 
 
+async def test_a_users_reply_and_thread_reach_the_bot_with_their_reference(
+    standin: DiscordStandin, place: Place, bot: TinyBot
+) -> None:
+    said = await text_channel(bot, place).send("an answer")
+    [posted] = standin.messages
+    await standin.user_message(place.channel.id, place.learner.id, "and then?", reply_to=posted.id)
+    await standin.user_message(place.channel.id, place.learner.id, "quietly?", reply_to=posted.id, ping_reply=False)
+    thread = await standin.user_thread(posted, place.learner.id, "about the answer")
+    await standin.user_message(thread.id, place.learner.id, "in the thread", mentions_bot=True)
+    await standin.wait_for(lambda: len(bot.seen) == 3)
+    pinged, quiet, threaded = bot.seen
+    assert pinged.reference is not None and pinged.reference.message_id == said.id
+    assert pinged.content == "and then?" and bot.user in pinged.mentions  # a pinging reply mentions the bot
+    assert quiet.reference is not None and quiet.content == ""  # no ping, no Message Content intent: blank
+    assert thread.id == said.id and thread.owner_id == place.learner.id
+    assert isinstance(threaded.channel, discord.Thread) and threaded.channel.id == said.id
+    with pytest.raises(ValueError, match="already has a thread"):
+        await standin.user_thread(posted, place.learner.id, "again")
+    standin.assert_clean()
+
+
 async def test_dms_are_refused_when_closed_or_without_a_shared_server(
     standin: DiscordStandin, place: Place, bot: TinyBot
 ) -> None:
