@@ -541,6 +541,19 @@ def asked_questions(items: Sequence[EvalItem], documents: Sequence[ResultLike]) 
     return asked
 
 
+def declined_questions(items: Sequence[EvalItem]) -> list[dict[str, Any]]:
+    """The out-of-scope items as declined-question knowledge (`knowledge.schema.DeclinedQuestion`), each
+    question once (as `normalise_question` compares)."""
+    declined: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for item in items:
+        key = normalise_question(item.q)
+        if item.abstain and key not in seen:
+            seen.add(key)
+            declined.append({"q": item.q})
+    return declined
+
+
 def run_asked_command(settings: Settings, paths: Sequence[Path], out: Path | None) -> int:
     """`roadmap-tutor asked FILE...`: write question sets as asked-question knowledge (YAML) to `out` or
     stdout. The answers are found in the knowledge the settings name, with the eval command's hit rule."""
@@ -548,10 +561,18 @@ def run_asked_command(settings: Settings, paths: Sequence[Path], out: Path | Non
     from indexer.documents import build_documents
 
     documents = build_documents(load_settings_knowledge(settings))
-    unique = asked_questions([item for path in paths for item in load_eval_set(path)], documents)
+    items = [item for path in paths for item in load_eval_set(path)]
+    unique = asked_questions(items, documents)
+    declined = declined_questions(items)
     header = "# Asked questions, made by `roadmap-tutor asked` from: " + ", ".join(p.name for p in paths) + "\n"
     # One line per question and per list of answers.
-    body = yaml.safe_dump({"asked": unique}, sort_keys=False, allow_unicode=True, width=1000, default_flow_style=None)
+    body = yaml.safe_dump(
+        {"asked": unique, "declined": declined} if declined else {"asked": unique},
+        sort_keys=False,
+        allow_unicode=True,
+        width=1000,
+        default_flow_style=None,
+    )
     text = header + body
     if out is None:
         sys.stdout.write(text)
@@ -560,5 +581,5 @@ def run_asked_command(settings: Settings, paths: Sequence[Path], out: Path | Non
         out.write_text(text, encoding="utf-8")
     except OSError as error:
         raise EvalFileError(f"{out}: cannot write: {error.strerror or error}") from error
-    print(f"{len(unique)} asked questions written to {out}", file=sys.stderr)
+    print(f"{len(unique)} asked and {len(declined)} declined questions written to {out}", file=sys.stderr)
     return 0

@@ -110,6 +110,14 @@ def quiz_key(topic_id: str, question: str) -> str:
     return hashlib.sha256(f"{topic_id}\n{' '.join(question.split())}".encode()).hexdigest()[:12]
 
 
+@dataclass(frozen=True)
+class DeclinedExample:
+    """A question the roadmap `roadmap` does not answer (a `declined:` entry of an asked-question file)."""
+
+    q: str
+    roadmap: str
+
+
 @dataclass
 class KnowledgeBase:
     """Every roadmap, prompt, note, asked question and quiz question, with lookups by id.
@@ -124,6 +132,8 @@ class KnowledgeBase:
     files: list[Path]
     content_hash: str
     asked: list[AskedQuestion] = field(default_factory=list)
+    # Questions a roadmap does not answer, as learners asked them (`knowledge.schema.DeclinedQuestion`).
+    declined: list[DeclinedExample] = field(default_factory=list)
     # Topic id → its quiz questions, in file order.
     quizzes: dict[str, tuple[QuizEntry, ...]] = field(default_factory=dict)
     topics: dict[str, TopicEntry] = field(default_factory=dict)
@@ -267,6 +277,7 @@ def load_knowledge(dirs: Iterable[Path] = (), include_shipped: bool = True) -> K
     prompts: list[tuple[Path, WeeklyPrompt]] = []
     notes: list[Note] = []
     asked: list[tuple[Path, int, AskedQuestion]] = []
+    asked_sets: list[tuple[Path, AskedSet]] = []
     quizzes: list[tuple[Path, QuizSet]] = []
     digest = hashlib.sha256()
     for path in files:
@@ -276,9 +287,10 @@ def load_knowledge(dirs: Iterable[Path] = (), include_shipped: bool = True) -> K
             notes.append(_read_note(path))
             continue
         data = read_yaml(path)
-        if not isinstance(data, dict) or not ({"steps", "prompts", "asked", "topics"} & data.keys()):
+        if not isinstance(data, dict) or not ({"steps", "prompts", "asked", "declined", "topics"} & data.keys()):
             expected = (
-                "a roadmap (with 'steps'), a prompt set (with 'prompts'), asked questions (with 'asked') "
+                "a roadmap (with 'steps'), a prompt set (with 'prompts'), asked questions (with 'asked' or "
+                "'declined') "
                 "or quizzes (with 'roadmap' and 'topics')"
             )
             raise KnowledgeError(path, "", f"expected {expected}")
@@ -290,7 +302,9 @@ def load_knowledge(dirs: Iterable[Path] = (), include_shipped: bool = True) -> K
             elif "topics" in data:
                 quizzes.append((path, QuizSet.model_validate(data)))
             else:
-                asked.extend((path, i, q) for i, q in enumerate(AskedSet.model_validate(data).asked))
+                asked_set = AskedSet.model_validate(data)
+                asked.extend((path, i, q) for i, q in enumerate(asked_set.asked))
+                asked_sets.append((path, asked_set))
         except ValidationError as exc:
             raise knowledge_error(path, exc) from None
     answerable = _check_references(roadmaps, prompts, notes)
@@ -298,6 +312,7 @@ def load_knowledge(dirs: Iterable[Path] = (), include_shipped: bool = True) -> K
         for j, answer in enumerate(question.answers):
             if answer not in answerable:
                 raise KnowledgeError(path, f"asked[{i}].answers[{j}]", f"unknown entry id {answer!r}")
+    declined = _declined_examples(asked_sets, [r for _, r in roadmaps])
     quiz_entries = check_quizzes([r for _, r in roadmaps], quizzes)
     return KnowledgeBase(
         roadmaps=[r for _, r in roadmaps],
@@ -306,8 +321,43 @@ def load_knowledge(dirs: Iterable[Path] = (), include_shipped: bool = True) -> K
         files=files,
         content_hash=digest.hexdigest(),
         asked=[q for _, _, q in asked],
+        declined=declined,
         quizzes=quiz_entries,
     )
+
+
+def _declined_examples(asked_sets: list[tuple[Path, AskedSet]], roadmaps: list[Roadmap]) -> list[DeclinedExample]:
+    """Each file's declined questions with the roadmap that declines them: the file's `roadmap`, else the
+    roadmap most of its asked questions' answers belong to, else the only roadmap loaded."""
+    loaded = {roadmap.id for roadmap in roadmaps}
+    owner: dict[str, str] = {}
+    for roadmap in roadmaps:
+        owner[roadmap.id] = roadmap.id
+        for step in roadmap.steps:
+            owner[step.id] = roadmap.id
+            owner.update({resource.id: roadmap.id for resource in step.resources})
+            for topic in step.topics:
+                owner[topic.id] = roadmap.id
+                owner.update({concept.id: roadmap.id for concept in topic.concepts})
+    found: list[DeclinedExample] = []
+    for path, asked_set in asked_sets:
+        if not asked_set.declined:
+            continue
+        roadmap = asked_set.roadmap
+        if roadmap is not None and roadmap not in loaded:
+            known = ", ".join(sorted(loaded)) or "none"
+            raise KnowledgeError(path, "roadmap", f"unknown roadmap id {roadmap!r} (loaded: {known})")
+        if roadmap is None:
+            counted = [owner[a] for q in asked_set.asked for a in q.answers if a in owner]
+            if counted:
+                roadmap = max(dict.fromkeys(counted), key=counted.count)
+            elif len(loaded) == 1:
+                roadmap = next(iter(loaded))
+            else:
+                reason = "name the roadmap that declines these questions (several roadmaps are loaded)"
+                raise KnowledgeError(path, "roadmap", reason)
+        found.extend(DeclinedExample(question.q, roadmap) for question in asked_set.declined)
+    return found
 
 
 def check_quizzes(roadmaps: list[Roadmap], quizzes: list[tuple[Path, QuizSet]]) -> dict[str, tuple[QuizEntry, ...]]:

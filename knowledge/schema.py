@@ -233,11 +233,31 @@ class AskedQuestion(_Strict):
     answers: list[str] = Field(min_length=1, max_length=12)
 
 
+class DeclinedQuestion(_Strict):
+    """A question as learners ask it that the roadmap does not answer: a subject beyond it, a word trap on one
+    of its words, something unrelated. The tutor declines a new question that reads more like these than like
+    the asked ones (`bot.answering.retrieval.Evidence.declined`)."""
+
+    q: str = Field(min_length=3, max_length=1000)
+
+
 class AskedSet(_Strict):
     """A file of asked questions: how learners word their questions, so that the next learner who words
-    one the same way finds its answer (see `indexer.documents.Document.asked_passages`)."""
+    one the same way finds its answer (see `indexer.documents.Document.asked_passages`), and of declined
+    ones, questions learners asked that the roadmap does not answer.
 
-    asked: list[AskedQuestion] = Field(min_length=1)
+    `roadmap`: the roadmap that declines the `declined` questions; without it, the roadmap most of the
+    asked questions' answers belong to, or the only roadmap loaded."""
+
+    roadmap: str | None = Field(default=None, min_length=1)
+    asked: list[AskedQuestion] = Field(default_factory=list)
+    declined: list[DeclinedQuestion] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> AskedSet:
+        if not self.asked and not self.declined:
+            raise ValueError("needs at least one question under 'asked' or 'declined'")
+        return self
 
 
 # A taught question's text: what `AskedQuestion.q` allows.

@@ -16,6 +16,7 @@ from bot.evaluation import (
     EvalItem,
     Expectation,
     asked_questions,
+    declined_questions,
     evaluate,
     evaluate_follow_ups,
     first_hit_rank,
@@ -410,14 +411,20 @@ HELD_OUT_OF_ASKED = tuple(f"blind-heldout-{n}.yaml" for n in range(1, 7))
 SHIPPED_ASKED = ROOT / "knowledge" / "asked" / "intermediate.yaml"
 
 
-def test_the_shipped_asked_questions_are_the_named_sets_remade_and_none_held_out() -> None:
+def test_the_shipped_asked_and_declined_questions_are_the_named_sets_remade_and_none_held_out() -> None:
     header = SHIPPED_ASKED.read_text(encoding="utf-8").splitlines()[0]
     sources = [name.strip() for name in header.split(" from: ", 1)[1].split(",")]
     assert not set(sources) & set(HELD_OUT_OF_ASKED)
     assert all((ROOT / "eval" / name).is_file() for name in HELD_OUT_OF_ASKED)
     documents = build_documents(load_knowledge())
     items = [item for name in sources for item in load_eval_set(ROOT / "eval" / name)]
-    assert yaml.safe_load(SHIPPED_ASKED.read_text(encoding="utf-8"))["asked"] == asked_questions(items, documents)
+    shipped = yaml.safe_load(SHIPPED_ASKED.read_text(encoding="utf-8"))
+    assert shipped["asked"] == asked_questions(items, documents)
+    # The declined examples too: the held-out sets' out-of-scope questions are none of them.
+    assert shipped["declined"] == declined_questions(items)
+    held_out = {normalise_question(i.q) for name in HELD_OUT_OF_ASKED for i in load_eval_set(ROOT / "eval" / name)}
+    only_held_out = held_out - {normalise_question(i.q) for i in items}
+    assert not only_held_out & {normalise_question(d["q"]) for d in shipped["declined"]}
 
 
 # --- The shipped question sets -----------------------------------------------------------------
