@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.answering.calibration import SHIPPED_CALIBRATION, Calibration, Scope, Weights, load_calibration
+from bot.answering.calibration import (
+    BASE_FEATURES,
+    SHIPPED_CALIBRATION,
+    Calibration,
+    Scope,
+    Weights,
+    load_calibration,
+)
 from bot.answering.question import Question
 from bot.answering.retrieval import Evidence, Retriever
 from bot.evaluation import EvalItem, first_hit_rank, load_eval_set
@@ -80,10 +87,11 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, weights: np.ndarray, ridge: float
     return theta[:-1], float(theta[-1])
 
 
-def fit_scope(signals: Sequence[Signals]) -> tuple[Scope, dict[str, float]]:
-    """The scope model that best separates in-scope from out-of-scope questions, and what it reaches."""
+def fit_scope(signals: Sequence[Signals], features: Sequence[str] = Scope.FEATURES) -> tuple[Scope, dict[str, float]]:
+    """The scope model over `features` (the others count 0) that best separates in-scope from out-of-scope
+    questions, and what it reaches."""
     usable = [s for s in signals if not s.evidence.beyond]  # declined by their subject whatever the model says
-    x = np.asarray([[s.evidence.features()[f] for f in Scope.FEATURES] for s in usable])
+    x = np.asarray([[s.evidence.features()[f] for f in features] for s in usable]).reshape(len(usable), len(features))
     y = np.asarray([0.0 if s.item.abstain else 1.0 for s in usable])
     inside, outside = y.sum(), len(y) - y.sum()
     balance = np.where(y == 1, 1.0, inside / max(outside, 1.0))
@@ -103,8 +111,30 @@ def fit_scope(signals: Sequence[Signals]) -> tuple[Scope, dict[str, float]]:
         "false_abstain": round(float(((~answered) & (y == 1)).sum() + beyond_in) / max(total_in, 1), 4),
         "abstain_recall": round(float(((~answered) & (y == 0)).sum() + beyond_out) / max(total_out, 1), 4),
     }
-    scope = Scope(tuple(float(c) for c in coefficients), float(intercept))
+    fitted = dict(zip(features, (float(c) for c in coefficients), strict=True))
+    scope = Scope(tuple(fitted.get(name, 0.0) for name in Scope.FEATURES), float(intercept))
     return scope, figures
+
+
+def examples_left_out(
+    sets: Sequence[int], abstain: Sequence[bool], questions: np.ndarray, examples: np.ndarray
+) -> list[dict[str, float]]:
+    """Per item, the examples' evidence (`Evidence.asked`, `Evidence.declined`) from the other sets' items:
+    their in-scope questions as asked ones, their out-of-scope ones as declined. Leave-own-set-out: an item
+    meeting itself, or its set's siblings written by the same hand, would make the features perfect here and
+    worthless on new questions. `questions`: the items as read, encoded; `examples`: the items as written."""
+    sets_ = np.asarray(sets)
+    declined = np.asarray(abstain, dtype=bool)
+    found: list[dict[str, float]] = [{} for _ in sets]
+    for number in np.unique(sets_):
+        rows = np.flatnonzero(sets_ == number)
+        similar = questions[rows] @ examples.T
+        other = sets_ != number
+        for kind, columns in (("asked", other & ~declined), ("declined", other & declined)):
+            best = similar[:, columns].max(axis=1, initial=0.0) if columns.any() else np.zeros(len(rows))
+            for row, value in zip(rows, best, strict=True):
+                found[row][kind] = max(float(value), 0.0)
+    return found
 
 
 def ranking_score(retriever: Retriever, signals: Sequence[Signals], calibration: Calibration, k: int) -> float:
@@ -150,9 +180,12 @@ def run_calibrate_command(settings: Settings, paths: Sequence[Path], out: Path |
     from indexer.build import build_index
     from indexer.search import SearchIndex
 
-    items = [item for path in paths for item in load_eval_set(path)]
+    loaded = [(number, item) for number, path in enumerate(paths) for item in load_eval_set(path)]
+    items = [item for _, item in loaded]
     kb = load_settings_knowledge(settings)
-    kb.asked.clear()  # see the module's docstring
+    # See the module's docstring; the examples' evidence is computed from the sets, leaving each item's own out.
+    kb.asked.clear()
+    kb.declined.clear()
     start = load_calibration(SHIPPED_CALIBRATION)
     encoder = LazyEncoder(settings)
     with tempfile.TemporaryDirectory(prefix="calibrate-") as folder:
@@ -160,13 +193,22 @@ def run_calibrate_command(settings: Settings, paths: Sequence[Path], out: Path |
         index = SearchIndex.load(Path(folder))
         retriever = Retriever(index, encoder.get(), kb.beyond, partial(topics_after, kb), start)
         read = [retriever.read(item.q) for item in items]
-        found = index.dense_scores_for_ranking(retriever.encoder.encode([q.text for q in read]))
+        vectors = retriever.encoder.encode([q.text for q in read])
+        found = index.dense_scores_for_ranking(vectors)
+        examples = examples_left_out(
+            [number for number, _ in loaded],
+            [item.abstain for item in items],
+            vectors,
+            retriever.encoder.encode([item.q for item in items]),
+        )
         k = settings.retrieval.top_k
         signals = []
         for row, (item, question) in enumerate(zip(items, read, strict=True)):
             retrieval = retriever.rank(question, found.ranked[row], found.own[row], k)
-            signals.append(Signals(item, question, found.ranked[row], found.own[row], retrieval.evidence))
+            evidence = replace(retrieval.evidence, **examples[row], examples=True)
+            signals.append(Signals(item, question, found.ranked[row], found.own[row], evidence))
         scope, scope_figures = fit_scope(signals)
+        fallback, fallback_figures = fit_scope(signals, BASE_FEATURES)
         fitted = start.weights
         ranking = None
         if weights:
@@ -178,14 +220,16 @@ def run_calibrate_command(settings: Settings, paths: Sequence[Path], out: Path |
         "in_scope": sum(not i.abstain for i in items),
         "out_of_scope": sum(i.abstain for i in items),
         **scope_figures,
+        **{f"fallback_{name}": value for name, value in fallback_figures.items()},
         **({"ranking_score": round(ranking, 4)} if ranking is not None else {}),
         "model": model_name(settings),
         "fitted_at": datetime.now(UTC).strftime("%Y-%m-%d"),
     }
-    calibration = Calibration(fitted, scope, tuple(p.name for p in paths), figures)
+    calibration = Calibration(fitted, scope, tuple(p.name for p in paths), figures, fallback)
     target = out or SHIPPED_CALIBRATION
     header = (
-        "# Made by `roadmap-tutor calibrate` on the question sets named in fitted_on (asked questions left out).\n"
+        "# Made by `roadmap-tutor calibrate` on the question sets named in fitted_on (asked questions left out;\n"
+        "# the examples' features of each set's questions read from the other sets' questions).\n"
         "# Each index build records the calibration it was built with; see bot/answering/calibration.py.\n"
     )
     write_calibration(calibration, target, header)

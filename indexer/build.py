@@ -21,8 +21,16 @@ import numpy as np
 from indexer.documents import Document, build_documents, distinct_passages
 from indexer.encoders import QUERY_ENCODER_DIR, Encoder, EncoderUnavailable
 from indexer.salience import WORD_SALIENCE_FILE, word_salience
-from indexer.store import FORMAT_VERSION, Manifest, current_path, read_manifest, write_index
-from knowledge.loader import KnowledgeBase
+from indexer.store import (
+    DECLINED_FILE,
+    DECLINED_VECTORS_FILE,
+    FORMAT_VERSION,
+    Manifest,
+    current_path,
+    read_manifest,
+    write_index,
+)
+from knowledge.loader import DeclinedExample, KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +49,17 @@ class BuildReport:
     seconds: float
 
 
-def content_hash(documents: list[Document], model: str, calibration: str = "") -> str:
-    """What the index depends on: the documents, the model, the calibration and the on-disk format."""
+def content_hash(
+    documents: list[Document], model: str, calibration: str = "", declined: list[DeclinedExample] | None = None
+) -> str:
+    """What the index depends on: the documents, the declined examples, the model, the calibration and the
+    on-disk format."""
     digest = hashlib.sha256()
     digest.update(f"format={FORMAT_VERSION}\nmodel={model}\ncalibration={calibration}\n".encode())
     for document in documents:
         digest.update(json.dumps(document.to_json(), sort_keys=True, ensure_ascii=False).encode())
+    if declined:
+        digest.update(json.dumps([[d.q, d.roadmap] for d in declined], ensure_ascii=False).encode())
     return digest.hexdigest()
 
 
@@ -109,7 +122,7 @@ def build_index(
     started = time.monotonic()
     documents = build_documents(kb)
     calibration_text = calibration.read_text(encoding="utf-8") if calibration is not None else ""
-    digest = content_hash(documents, model, calibration_text)
+    digest = content_hash(documents, model, calibration_text, kb.declined)
     with build_lock(index_dir):
         current = read_manifest(index_dir)
         if not force and current is not None and current.content_hash == digest:
@@ -119,6 +132,10 @@ def build_index(
         texts, owners = passages_of(documents)
         log.info("embedding %d passages of %d documents with %s", len(texts), len(documents), encoder.name)
         vectors = encode_once(encoder, texts)
+        declined = [d.q for d in kb.declined]
+        declined_vectors = (
+            encode_once(encoder, declined) if declined else np.zeros((0, encoder.dimension), dtype=np.float32)
+        )
         add_export = None
         if export_query_encoder is not None:
             previous = current_path(index_dir) if current is not None and current.model == model else None
@@ -128,7 +145,11 @@ def build_index(
             _add_knowledge_snapshot(kb.files, build)
             salience = word_salience(" ".join([d.title, d.keywords, *d.own_passages]) for d in documents)
             (build / WORD_SALIENCE_FILE).write_text(json.dumps(salience, sort_keys=True), encoding="utf-8")
-            recorded: dict[str, Any] = {"word_salience": len(salience)}
+            recorded: dict[str, Any] = {"word_salience": len(salience), "declined": len(declined)}
+            examples = [{"q": d.q, "roadmap": d.roadmap} for d in kb.declined]
+            (build / DECLINED_FILE).write_text(json.dumps(examples, ensure_ascii=False), encoding="utf-8")
+            with open(build / DECLINED_VECTORS_FILE, "wb") as handle:
+                np.save(handle, declined_vectors.astype(np.float32), allow_pickle=False)
             if calibration is not None:
                 (build / CALIBRATION_FILE).write_text(calibration_text, encoding="utf-8")
                 recorded["calibration"] = hashlib.sha256(calibration_text.encode()).hexdigest()[:16]

@@ -17,7 +17,7 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import cdist
 
 from indexer.documents import Document, distinct_passages
-from indexer.store import Manifest, StoredIndex, read_index
+from indexer.store import DECLINED_FILE, DECLINED_VECTORS_FILE, Manifest, StoredIndex, read_index
 
 # bm25s sets its own logger to DEBUG when imported, which would print on every index load.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -377,6 +377,14 @@ class SearchIndex:
         self._salience: dict[str, float] = (
             json.loads(salience_file.read_text(encoding="utf-8")) if salience_file.exists() else {}
         )
+        # Questions the roadmaps do not answer, as learners asked them, with the roadmap that declines each
+        # (`DECLINED_FILE`); an index built before them has none.
+        self.declined_roadmaps: list[str] = []
+        self._declined = np.zeros((0, stored.manifest.dimension), dtype=np.float32)
+        if (stored.path / DECLINED_FILE).exists():
+            examples = json.loads((stored.path / DECLINED_FILE).read_text(encoding="utf-8"))
+            self.declined_roadmaps = [example["roadmap"] for example in examples]
+            self._declined = np.load(stored.path / DECLINED_VECTORS_FILE, allow_pickle=False).astype(np.float32)
         self._bm25 = bm25s.BM25()
         # Symptom passages repeat words of their problems; counted twice they would only skew BM25. Asked
         # questions are learners' words, not the knowledge's: they would teach BM25 and the typo corrector
@@ -439,6 +447,11 @@ class SearchIndex:
             own=self._best_per_document(similarities, rows, self._own_rows),
             asked=self._best_per_document(similarities, rows, self._asked_rows),
         )
+
+    def declined_scores(self, query_vectors: np.ndarray) -> np.ndarray:
+        """(queries x declined examples) cosine similarity of each question to each declined example, in the
+        order of `declined_roadmaps`."""
+        return np.ascontiguousarray(query_vectors, dtype=np.float32) @ self._declined.T
 
     def _passage_similarities(self, query_vectors: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
         """(queries x passages) cosine similarities and the passage rows they belong to (-1: none found):

@@ -32,6 +32,9 @@ FORMAT_VERSION = 2  # 2: word salience and the calibration kept with each build
 MANIFEST_FILE = "manifest.json"
 VECTORS_FILE = "index.faiss"
 DOCUMENTS_FILE = "documents.json"
+# The declined examples (`knowledge.loader.DeclinedExample`): their questions and roadmaps, and their vectors.
+DECLINED_FILE = "declined.json"
+DECLINED_VECTORS_FILE = "declined.npy"
 CURRENT_LINK = "current"
 BUILDS_DIR = "builds"
 # Exact search is fast enough below this many passages; above it an HNSW graph keeps search in milliseconds.

@@ -46,6 +46,12 @@ class Weights:
     follow_up_family: float = 0.1
 
 
+# The features read from the roadmaps' examples: the best cosine of an asked (in-scope) question, of a
+# declined one, and the second minus the first. A roadmap without examples cannot give them: its questions
+# are judged by `Calibration.fallback`, fitted without them.
+EXAMPLE_FEATURES = ("asked", "declined", "declined_margin")
+
+
 @dataclass(frozen=True)
 class Scope:
     """Whether a question is about what the knowledge teaches: a logistic model over `Scope.FEATURES`.
@@ -66,10 +72,17 @@ class Scope:
         "context_domain",
         "context_unknown",
         "named_in_domain",
+        *EXAMPLE_FEATURES,
     )
 
-    coefficients: tuple[float, ...] = (14.0, 2.0, 2.0, 0.0, 2.0, 0.7, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    coefficients: tuple[float, ...] = (14.0, 2.0, 2.0, 0.0, 2.0, 0.7, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     intercept: float = -6.5
+
+    def without_examples(self) -> Scope:
+        """This model with the examples' features left out (what a fallback made before them amounts to)."""
+        pairs = zip(self.coefficients, self.FEATURES, strict=True)
+        kept = tuple(0.0 if name in EXAMPLE_FEATURES else c for c, name in pairs)
+        return Scope(kept, self.intercept)
 
     def probability(self, values: dict[str, float]) -> float:
         z = self.intercept + sum(c * values[name] for c, name in zip(self.coefficients, self.FEATURES, strict=True))
@@ -82,16 +95,16 @@ class Calibration:
     scope: Scope = field(default_factory=Scope)
     fitted_on: tuple[str, ...] = ()  # the question sets, by file name
     figures: dict[str, Any] = field(default_factory=dict)  # what the fit reached on them
+    # The scope model without `EXAMPLE_FEATURES`, for questions about roadmaps that have no examples.
+    fallback: Scope = field(default_factory=lambda: Scope().without_examples())
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "fitted_on": list(self.fitted_on),
             "figures": self.figures,
             "weights": {k: round(v, 4) for k, v in asdict(self.weights).items()},
-            "scope": {
-                "coefficients": dict(zip(Scope.FEATURES, (round(c, 4) for c in self.scope.coefficients), strict=True)),
-                "intercept": round(self.scope.intercept, 4),
-            },
+            "scope": _scope_dict(self.scope, Scope.FEATURES),
+            "fallback": _scope_dict(self.fallback, BASE_FEATURES),
         }
 
     @classmethod
@@ -102,20 +115,13 @@ class Calibration:
             unknown = set(weights) - known
             if unknown:
                 raise CalibrationError(f"{source}: weights.{sorted(unknown)[0]}: unknown weight")
-            scope = data.get("scope", {})
-            coefficients = scope.get("coefficients", {})
-            unknown = set(coefficients) - set(Scope.FEATURES)
-            if unknown:
-                raise CalibrationError(f"{source}: scope.coefficients.{sorted(unknown)[0]}: unknown feature")
+            scope = _read_scope(data.get("scope", {}), Scope.FEATURES, f"{source}: scope") or Scope()
+            # A calibration made before the examples' features has no fallback: its scope model is one.
+            fallback = _read_scope(data.get("fallback", {}), BASE_FEATURES, f"{source}: fallback")
             return cls(
                 weights=Weights(**{k: float(v) for k, v in weights.items()}),
-                scope=Scope(
-                    # A feature the file does not name counts 0 (a calibration made before it existed).
-                    coefficients=tuple(float(coefficients.get(name, 0.0)) for name in Scope.FEATURES)
-                    if coefficients
-                    else Scope().coefficients,
-                    intercept=float(scope.get("intercept", Scope().intercept)),
-                ),
+                scope=scope,
+                fallback=fallback or scope.without_examples(),
                 fitted_on=tuple(data.get("fitted_on", ())),
                 figures=dict(data.get("figures", {})),
             )
@@ -123,6 +129,29 @@ class Calibration:
             if isinstance(error, CalibrationError):
                 raise
             raise CalibrationError(f"{source}: {error}") from error
+
+
+BASE_FEATURES = tuple(name for name in Scope.FEATURES if name not in EXAMPLE_FEATURES)
+
+
+def _scope_dict(scope: Scope, names: tuple[str, ...]) -> dict[str, Any]:
+    coefficients = dict(zip(Scope.FEATURES, scope.coefficients, strict=True))
+    return {"coefficients": {n: round(coefficients[n], 4) for n in names}, "intercept": round(scope.intercept, 4)}
+
+
+def _read_scope(data: dict[str, Any], names: tuple[str, ...], where: str) -> Scope | None:
+    """A scope model from its file section; None when the section is missing or empty."""
+    coefficients = data.get("coefficients", {})
+    unknown = set(coefficients) - set(names)
+    if unknown:
+        raise CalibrationError(f"{where}.coefficients.{sorted(unknown)[0]}: unknown feature")
+    if not coefficients:
+        return None
+    # A feature the file does not name counts 0 (a calibration made before it existed).
+    return Scope(
+        tuple(float(coefficients.get(name, 0.0)) for name in Scope.FEATURES),
+        float(data.get("intercept", Scope().intercept)),
+    )
 
 
 def load_calibration(path: Path = SHIPPED_CALIBRATION) -> Calibration:

@@ -43,6 +43,9 @@ DENSE_CUT = 0.40
 LEXICAL_CUT = 3.0
 # How fast confidence moves from 0 to 1 around the cut (in units of the evidence).
 CONFIDENCE_SPREAD = 0.05
+# A question is about the roadmaps of this many of its closest documents (by cosine, with the asked questions'
+# lift, before any roadmap is preferred): only their declined examples count against it.
+CANDIDATE_DOCUMENTS = 3
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,15 @@ class Evidence:
     # Best cosine of a question taught where it was asked (`bot.answering.taught`); not a scope feature: a match
     # decides on its own (`confidence`). `NO_MATCH` when none applies.
     taught: float = NO_MATCH
+    # The roadmaps' examples (`Scope`'s `EXAMPLE_FEATURES`): the best cosine of an asked question and of a
+    # declined one, among the examples of the roadmaps the question is about (the roadmaps of its
+    # `CANDIDATE_DOCUMENTS` closest documents) that have declined examples, of the one most willing to answer
+    # it. `examples`: some such roadmap has them (else the fallback scope model judges); `unexampled`: some
+    # roadmap the question is about has none, and may teach what the others decline (the fallback counts too).
+    asked: float = 0.0
+    declined: float = 0.0
+    examples: bool = False
+    unexampled: bool = False
 
     def features(self) -> dict[str, float]:
         """The scope model's inputs (`Scope.FEATURES`)."""
@@ -107,6 +119,9 @@ class Evidence:
             "named_in_context": self.named * self.context,
             "agree": float(self.agree),
             "lexical": self.lexical / (self.lexical + LEXICAL_FLOOR),
+            "asked": self.asked,
+            "declined": self.declined,
+            "declined_margin": self.declined - self.asked,
         }
 
 
@@ -409,13 +424,15 @@ def follow_ups(
     return [*topics, step] if topics_first else [step, *topics]
 
 
-def confidence(mode: Mode, evidence: Evidence, scope: Scope | None = None) -> float:
+def confidence(mode: Mode, evidence: Evidence, scope: Scope | None = None, fallback: Scope | None = None) -> float:
     """How sure the ranking is that the knowledge answers the question, 0..1 with 0.5 at the cut.
 
     Hybrid: the calibrated scope model (`Scope`) over the evidence: cosine similarity, names matched and
     whether the words around them are the knowledge's ("throw a lasso like a cowboy" is not), the share of
     words the knowledge never uses, agreement of the signals; 0 for a subject beyond the roadmap. A question
     taught where it was asked counts as much as its match (`taught_confidence`), whatever the rest says.
+    The examples' features count only where the roadmaps the question is about have examples; else
+    `fallback` (a model fitted without them) judges, and it is heard too when one of those roadmaps has none.
     Single-signal modes use their own best score against a fixed cut.
     """
     if mode == "dense":
@@ -423,7 +440,14 @@ def confidence(mode: Mode, evidence: Evidence, scope: Scope | None = None) -> fl
     elif mode == "lexical":
         raw, cut = evidence.lexical, LEXICAL_CUT
     else:
-        scoped = 0.0 if evidence.beyond else (scope or Scope()).probability(evidence.features())
+        scope = scope or Scope()
+        fallback = fallback or scope
+        scoped = 0.0
+        if not evidence.beyond:
+            features = evidence.features()
+            scoped = scope.probability(features) if evidence.examples else fallback.probability(features)
+            if evidence.examples and evidence.unexampled:
+                scoped = max(scoped, fallback.probability(features))
         return max(scoped, taught_confidence(evidence.taught))
     return float(1.0 / (1.0 + np.exp(-(raw - cut) / CONFIDENCE_SPREAD)))
 
@@ -453,6 +477,35 @@ class Retriever:
         self.after = after
         self.calibration = calibration or Calibration()
         self.positions = {document.id: position for position, document in enumerate(index.documents)}
+        declined_by = np.asarray(index.declined_roadmaps)
+        self._declined_of = {r: np.flatnonzero(declined_by == r) for r in dict.fromkeys(index.declined_roadmaps)}
+
+    def _examples(self, dense: np.ndarray, asked: np.ndarray | None, declined: np.ndarray | None) -> dict[str, object]:
+        """The examples' evidence of `Evidence` (`asked`, `declined`, `examples`, `unexampled`); nothing when the
+        roadmaps the question is about have no declined examples. `dense`: each document's cosine with the
+        asked questions' lift; `asked`: each document's best asked question; `declined`: each declined example."""
+        if asked is None or declined is None or not len(dense) or not self._declined_of:
+            return {}
+        closest = np.argsort(-dense, kind="stable")[:CANDIDATE_DOCUMENTS]
+        about = {r for r in (self.layout.roadmap[i] for i in closest) if r is not None}
+        exampled = [r for r in sorted(about) if r in self._declined_of]
+        if not exampled:
+            return {}
+        # Of the roadmaps with examples, the one the question reads most like it answers decides.
+        found = [
+            (
+                max(float(declined[self._declined_of[r]].max()), 0.0),
+                max(float(asked[self.layout.of_roadmap(r) > 0].max(initial=-1.0)), 0.0),
+            )
+            for r in exampled
+        ]
+        best_declined, best_asked = min(found, key=lambda pair: pair[0] - pair[1])
+        return {
+            "asked": best_asked,
+            "declined": best_declined,
+            "examples": True,
+            "unexampled": len(exampled) < len(about),
+        }
 
     def _teaches_named(self, question: Question, dense: np.ndarray) -> bool:
         """Whether the question names something the roadmap teaches and reads like it: "fine-tune" in
@@ -517,6 +570,7 @@ class Retriever:
             return []
         towards = towards or [None] * len(read)
         taught_scores = None
+        found = declined = None
         if mode == "lexical":
             dense = whole = np.zeros((len(read), len(self.index)), dtype=np.float32)
         else:
@@ -529,6 +583,7 @@ class Retriever:
                     # A taught question lifts its entry as an asked one does (and more: see `rank`).
                     asked = asked if taught_scores is None else np.maximum(asked, taught_scores)
                 dense = with_asked(found.ranked, asked, self.calibration.weights)
+                declined = self.index.declined_scores(vectors)
                 # Scope is judged on the knowledge's own text, as `roadmap-tutor calibrate` fits it: asked
                 # questions rank, but a word trap close to a short asked one ("lasso??") stays out.
                 whole = found.own
@@ -544,6 +599,8 @@ class Retriever:
                 roadmap,
                 towards=towards[row],
                 taught=None if taught_scores is None else taught_scores[row],
+                asked=None if found is None else found.asked[row],
+                declined=None if declined is None else declined[row],
             )
             for row, question in enumerate(read)
         ]
@@ -559,6 +616,8 @@ class Retriever:
         calibration: Calibration | None = None,
         towards: str | None = None,
         taught: np.ndarray | None = None,
+        asked: np.ndarray | None = None,
+        declined: np.ndarray | None = None,
     ) -> Retrieval:
         """`dense`: each document's best passage with the lift of asked questions (`with_asked`), for
         ranking; `whole`: each document's best passage of its own text, for judging confidence.
@@ -566,7 +625,9 @@ class Retriever:
         answered the question a follow-up leans on; it and its topic family are preferred
         (`Weights.follow_up_family`), and a follow-up asking what next finished it. `taught`: each document's
         best cosine of the taught questions that apply here (`TaughtPassages.best_per_document`): the entry of
-        a question that reads as a taught one asked again (`TAUGHT_MATCH`) comes first."""
+        a question that reads as a taught one asked again (`TAUGHT_MATCH`) comes first. `asked`: each document's
+        best cosine of its asked questions; `declined`: the cosine of each declined example of the index (both
+        for the examples' evidence, `Evidence.asked` and `Evidence.declined`)."""
         calibration = calibration or self.calibration
         weights = calibration.weights
         count = len(self.index)
@@ -622,6 +683,7 @@ class Retriever:
             context=self.index.coverage(question.context_words) if mode == "hybrid" else 1.0,
             taught=taught_best,
             **(self._domain(question) if mode == "hybrid" else {}),
+            **(self._examples(dense, asked, declined) if mode == "hybrid" else {}),
         )
         order = np.argsort(-scores, kind="stable")[:k]
         documents: list[Document] = self.index.documents
@@ -637,4 +699,5 @@ class Retriever:
             )
             for i in order
         ]
-        return Retrieval(results, confidence(mode, evidence, calibration.scope), evidence, question)
+        sure = confidence(mode, evidence, calibration.scope, calibration.fallback)
+        return Retrieval(results, sure, evidence, question)
