@@ -97,8 +97,8 @@ class Evidence:
     # The roadmaps' examples (`Scope`'s `EXAMPLE_FEATURES`): the best cosine of an asked question and of a
     # declined one, among the examples of the roadmaps the question is about (the roadmaps of its
     # `CANDIDATE_DOCUMENTS` closest documents) that have declined examples, of the one most willing to answer
-    # it. `examples`: some such roadmap has them (else the fallback scope model judges); `unexampled`: some
-    # roadmap the question is about has none, and may teach what the others decline (the fallback counts too).
+    # it. `examples`: some such roadmap has them (else the fallback scope model judges); `unexampled`: the
+    # closest roadmap has none, and may teach what the others decline (the fallback is heard too).
     asked: float = 0.0
     declined: float = 0.0
     examples: bool = False
@@ -487,8 +487,8 @@ class Retriever:
         if asked is None or declined is None or not len(dense) or not self._declined_of:
             return {}
         closest = np.argsort(-dense, kind="stable")[:CANDIDATE_DOCUMENTS]
-        about = {r for r in (self.layout.roadmap[i] for i in closest) if r is not None}
-        exampled = [r for r in sorted(about) if r in self._declined_of]
+        about = [r for r in dict.fromkeys(self.layout.roadmap[i] for i in closest) if r is not None]
+        exampled = [r for r in about if r in self._declined_of]
         if not exampled:
             return {}
         # Of the roadmaps with examples, the one the question reads most like it answers decides.
@@ -504,7 +504,8 @@ class Retriever:
             "asked": best_asked,
             "declined": best_declined,
             "examples": True,
-            "unexampled": len(exampled) < len(about),
+            # The closest roadmap has no examples: it may teach what the others decline.
+            "unexampled": about[0] not in self._declined_of,
         }
 
     def _teaches_named(self, question: Question, dense: np.ndarray) -> bool:

@@ -64,6 +64,38 @@ def test_unchanged_knowledge_is_not_embedded_again(mini_kb, tmp_path: Path) -> N
     assert not forced.reused and encoder.calls == 2
 
 
+def test_declined_examples_are_embedded_stored_and_counted_and_a_change_rebuilds(tmp_path: Path) -> None:
+    write_mini_roadmap(tmp_path / "knowledge")
+    asked = tmp_path / "knowledge" / "asked.yaml"
+    asked.write_text("declined:\n  - q: penguin plush toys at the gift shop\n  - q: volcano cocktail recipe\n")
+    kb = load_knowledge([tmp_path / "knowledge"], include_shipped=False)
+    encoder = FakeEncoder()
+    report = _build(kb, tmp_path / "index", encoder)
+    assert report.manifest.extra["declined"] == 2
+    build = tmp_path / "index" / "current"
+    assert json.loads((build / "declined.json").read_text()) == [
+        {"q": "penguin plush toys at the gift shop", "roadmap": "mini"},
+        {"q": "volcano cocktail recipe", "roadmap": "mini"},
+    ]
+    index = SearchIndex.load(tmp_path / "index")
+    assert index.declined_roadmaps == ["mini", "mini"]
+    found = index.declined_scores(encoder.encode(["volcano cocktail recipe", "penguin plush toys at the gift shop"]))
+    assert found.shape == (2, 2) and found[0, 1] == pytest.approx(1.0) and found[1, 0] == pytest.approx(1.0)
+    # The declined examples are part of what the index depends on.
+    asked.write_text("declined:\n  - q: penguin plush toys at the gift shop\n")
+    again = _build(load_knowledge([tmp_path / "knowledge"], include_shipped=False), tmp_path / "index", encoder)
+    assert not again.reused and again.manifest.extra["declined"] == 1
+    assert SearchIndex.load(tmp_path / "index").declined_roadmaps == ["mini"]
+
+
+def test_an_index_without_declined_examples_loads_with_none(mini_kb, tmp_path: Path) -> None:
+    _build(mini_kb, tmp_path / "index", FakeEncoder())
+    for name in (store.DECLINED_FILE, store.DECLINED_VECTORS_FILE):  # as a build made before them
+        (tmp_path / "index" / "current" / name).unlink()
+    index = SearchIndex.load(tmp_path / "index")
+    assert index.declined_roadmaps == [] and index.declined_scores(FakeEncoder().encode(["penguins"])).shape == (1, 0)
+
+
 def test_changed_knowledge_or_model_rebuilds(mini_kb, tmp_path: Path) -> None:
     encoder = FakeEncoder()
     _build(mini_kb, tmp_path / "index", encoder)

@@ -166,6 +166,47 @@ def test_asked_questions_load_with_their_answers_and_an_unknown_answer_is_named(
         load_knowledge([tmp_path], include_shipped=False)
 
 
+def test_declined_questions_load_with_the_roadmap_that_declines_them(tmp_path: Path) -> None:
+    write_mini_roadmap(tmp_path)
+    asked = tmp_path / "asked.yaml"
+    asked.write_text("declined:\n  - q: penguin plush toys at the gift shop\n")
+    kb = load_knowledge([tmp_path], include_shipped=False)  # the only roadmap loaded declines them
+    assert [(d.q, d.roadmap) for d in kb.declined] == [("penguin plush toys at the gift shop", "mini")]
+    assert kb.asked == []
+    write_mini_roadmap(tmp_path, mini_roadmap("other", "o-"), "other.yaml")
+    asked.write_text(
+        "asked:\n  - q: why do the birds stand so close\n    answers: [o-penguins]\n"
+        "declined:\n  - q: penguin plush toys at the gift shop\n"
+    )
+    kb = load_knowledge([tmp_path], include_shipped=False)  # the roadmap the asked questions' answers are in
+    assert [d.roadmap for d in kb.declined] == ["other"]
+    asked.write_text("roadmap: mini\ndeclined:\n  - q: penguin plush toys at the gift shop\n")
+    assert [d.roadmap for d in load_knowledge([tmp_path], include_shipped=False).declined] == ["mini"]
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("declined:\n  - q: ok\n", r"asked\.yaml: declined\[0\]\.q: String should have at least 3 characters"),
+        ("declined:\n  - question: penguin plush toys\n", r"asked\.yaml: declined\[0\]\.q: Field required"),
+        ("declined:\n  - q: penguin plush toys\n    answers: [penguins]\n", r"declined\[0\]\.answers: unknown field"),
+        ("declined:\n  - penguin plush toys\n", r"asked\.yaml: declined\[0\]: Input should be a valid dictionary"),
+        ("declined: []\n", r"asked\.yaml: needs at least one question under 'asked' or 'declined'"),
+        ("roadmap: unicorns\ndeclined:\n  - q: penguin plush toys\n", r"asked\.yaml: roadmap: unknown roadmap id"),
+        # Two roadmaps loaded and nothing in the file says which declines these.
+        ("declined:\n  - q: penguin plush toys\n", r"asked\.yaml: roadmap: name the roadmap that declines"),
+    ],
+    ids=["short", "no-q", "extra-field", "not-a-mapping", "empty", "unknown-roadmap", "which-roadmap"],
+)
+def test_a_broken_declined_entry_is_reported_with_its_file_and_field(tmp_path: Path, text: str, error: str) -> None:
+    write_mini_roadmap(tmp_path)
+    if "which roadmap" in error or "name the roadmap" in error:
+        write_mini_roadmap(tmp_path, mini_roadmap("other", "o-"), "other.yaml")
+    (tmp_path / "asked.yaml").write_text(text)
+    with pytest.raises(KnowledgeError, match=error):
+        load_knowledge([tmp_path], include_shipped=False)
+
+
 def test_the_shipped_asked_questions_answer_with_entries_of_every_step() -> None:
     kb = load_knowledge()
     steps = {entry.step.number for entry in kb.topics.values()}

@@ -1,0 +1,119 @@
+"""Declined examples in the scope model: a question near one is declined, but only for the roadmap that declines
+it; a roadmap without examples is judged by the fallback scope model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.answering.calibration import Calibration, Scope
+from bot.answering.retrieval import Retrieval, Retriever
+from indexer.build import build_index
+from indexer.search import SearchIndex
+from knowledge.loader import load_knowledge
+from tests.fakes import FakeEncoder, mini_roadmap, write_mini_roadmap
+
+
+def scope(intercept: float, **coefficients: float) -> Scope:
+    return Scope(tuple(coefficients.get(name, 0.0) for name in Scope.FEATURES), intercept)
+
+
+# Hand-set, so that each test shows one mechanism: with examples, a question must read like an asked question
+# more than like a declined one; the fallback answers a question whose words are the knowledge's (cosine 0.4).
+CALIBRATION = Calibration(
+    scope=scope(-6.0, dense=10.0, asked=5.0, declined_margin=-10.0),
+    fallback=scope(-4.0, dense=10.0),
+)
+# Questions the mini roadmap (penguins, volcanoes) has been asked, and declined.
+EXAMPLES = {
+    "roadmap": "mini",
+    "asked": [
+        {"q": "what do emperor penguins eat", "answers": ["emperor-penguin"]},
+        {"q": "why do volcanoes erupt", "answers": ["volcanoes"]},
+    ],
+    "declined": [
+        {"q": "where can i buy penguins plush toys at the zoo gift shop"},
+        {"q": "how do glaciers carve valleys"},
+    ],
+}
+TRAP = "where do i buy penguins plush toys at a zoo gift shop"
+
+
+def glaciers_roadmap() -> dict:
+    """A roadmap that teaches glaciers and tides: what the mini roadmap's examples decline in part."""
+    text = yaml.safe_dump(mini_roadmap("ice", "i-"), sort_keys=False)
+    for old, new in [
+        ("Penguins", "Glaciers"),
+        ("penguins", "glaciers"),
+        ("Penguin", "Glacier"),
+        ("penguin", "glacier"),
+        ("Volcanoes", "Tides"),
+        ("volcanoes", "tides"),
+        ("Magma", "Moon"),
+        ("magma", "moon"),
+        ("Albatross", "Icebergs"),
+        ("albatross", "icebergs"),
+    ]:
+        text = text.replace(old, new)
+    return yaml.safe_load(text)
+
+
+def retriever(tmp_path: Path, *, mini: bool = True, examples: bool = True, ice: bool = False) -> Retriever:
+    folder = tmp_path / "knowledge"
+    if mini:
+        write_mini_roadmap(folder)
+    if examples:
+        (folder / "asked.yaml").write_text(yaml.safe_dump(EXAMPLES), encoding="utf-8")
+    if ice:
+        write_mini_roadmap(folder, glaciers_roadmap(), "ice.yaml")
+    kb = load_knowledge([folder], include_shipped=False)
+    encoder = FakeEncoder()
+    build_index(kb, tmp_path / "index", encoder.name, lambda: encoder)
+    return Retriever(SearchIndex.load(tmp_path / "index"), encoder, calibration=CALIBRATION)
+
+
+def ask(retriever: Retriever, question: str) -> Retrieval:
+    [found] = retriever.retrieve([question], k=3)
+    return found
+
+
+def test_a_word_trap_near_a_declined_example_is_declined(tmp_path: Path) -> None:
+    without = ask(retriever(tmp_path / "without", examples=False), TRAP)
+    assert without.confidence >= 0.5  # close enough to the penguins' text: answered, as before the examples
+    examples = retriever(tmp_path / "with")
+    trap = ask(examples, TRAP)
+    assert trap.evidence.examples and trap.evidence.declined > 0.8 > trap.evidence.asked
+    assert trap.confidence < 0.5
+    # A question worded like an asked one is still answered.
+    answered = ask(examples, "what do the emperor penguins eat")
+    assert answered.evidence.asked > answered.evidence.declined and answered.confidence >= 0.5
+    assert answered.results[0].id == "emperor-penguin"
+
+
+def test_a_roadmap_without_examples_is_answered_by_the_fallback_scope(tmp_path: Path) -> None:
+    alone = retriever(tmp_path / "alone", mini=False, examples=False, ice=True)
+    found = ask(alone, "how do icebergs float")
+    assert not found.evidence.examples and found.confidence >= 0.5
+    assert found.results[0].roadmap == "ice"
+    # Beside a roadmap with examples, a question about the one without is still judged by the fallback.
+    beside = ask(retriever(tmp_path / "beside", ice=True), "how do icebergs float")
+    assert beside.confidence >= 0.5 and beside.results[0].roadmap == "ice"
+
+
+def test_what_one_roadmap_declines_and_another_teaches_is_answered_from_the_one_that_teaches_it(
+    tmp_path: Path,
+) -> None:
+    both = retriever(tmp_path, ice=True)
+    found = ask(both, "how do glaciers carve valleys")  # a declined example of the mini roadmap, word for word
+    assert found.confidence >= 0.5
+    assert found.results[0].roadmap == "ice"
+    # The mini roadmap's own word trap is still declined beside the other roadmap.
+    assert ask(both, TRAP).confidence < 0.5
+
+
+@pytest.mark.parametrize("mode", ["dense", "lexical"])
+def test_single_signal_modes_read_no_examples(tmp_path: Path, mode: str) -> None:
+    [found] = retriever(tmp_path).retrieve([TRAP], k=3, mode=mode)
+    assert not found.evidence.examples
