@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from bot.answering.calibration import (
+    BASE_FEATURES,
+    EXAMPLE_FEATURES,
     Calibration,
     CalibrationError,
     Scope,
@@ -17,7 +19,7 @@ from bot.answering.calibration import (
 )
 from bot.answering.question import read_question
 from bot.answering.retrieval import Evidence
-from bot.calibrate import Signals, fit_logistic, fit_scope
+from bot.calibrate import Signals, examples_left_out, fit_logistic, fit_scope
 from bot.evaluation import EvalItem, Expectation, is_hit
 from indexer.build import CALIBRATION_FILE, build_index
 from knowledge.loader import load_knowledge
@@ -51,13 +53,61 @@ def test_the_scope_model_learns_to_decline_a_name_among_words_the_knowledge_neve
     assert all(scope.probability(s.evidence.features()) < 0.5 for s in outside)
 
 
+def test_each_sets_questions_read_the_examples_of_the_other_sets_only() -> None:
+    # Set 0 holds a question and its near twin; set 1 holds the question again, declined there.
+    encoder = FakeEncoder()
+    texts = ["penguin plush toys", "penguin plush toys please", "penguin plush toys", "volcano facts"]
+    sets, abstain = [0, 0, 1, 1], [True, True, True, False]
+    vectors = encoder.encode(texts)
+    found = examples_left_out(sets, abstain, vectors, vectors)
+    # The first question meets neither itself nor its twin of the same set, only set 1's copy and question.
+    assert found[0]["declined"] == pytest.approx(1.0)
+    assert found[1]["declined"] == pytest.approx(float(vectors[1] @ vectors[2]))
+    assert found[0]["asked"] == pytest.approx(max(float(vectors[0] @ vectors[3]), 0.0))
+    # Set 1's questions read set 0's only: its in-scope question has no asked example left to meet.
+    assert found[3]["asked"] == 0.0
+    assert found[2]["declined"] == pytest.approx(1.0)  # set 0 declined it word for word
+    alone = examples_left_out([0, 0], [True, False], vectors[:2], vectors[:2])
+    assert alone == [{"asked": 0.0, "declined": 0.0}, {"asked": 0.0, "declined": 0.0}]
+
+
+def test_the_fallback_is_fitted_without_the_examples_features() -> None:
+    inside = [_signal(f"in {i}", False, dense=0.5 + i / 100, asked=0.9, declined=0.3) for i in range(20)]
+    outside = [_signal(f"out {i}", True, dense=0.5 + i / 100, asked=0.3, declined=0.9) for i in range(20)]
+    scope, figures = fit_scope([*inside, *outside])
+    assert figures["abstain_recall"] == 1.0  # the examples separate these, dense alone cannot
+    fallback, fallback_figures = fit_scope([*inside, *outside], BASE_FEATURES)
+    weights = dict(zip(Scope.FEATURES, fallback.coefficients, strict=True))
+    assert all(weights[name] == 0.0 for name in EXAMPLE_FEATURES)
+    assert fallback_figures["abstain_recall"] < 1.0 or fallback_figures["false_abstain"] > 0.0
+
+
+def test_a_calibration_made_before_the_examples_features_loads_with_its_scope_as_fallback(tmp_path: Path) -> None:
+    (tmp_path / "c.yaml").write_text("scope:\n  coefficients:\n    dense: 12.0\n    named: 1.0\n  intercept: -5.0\n")
+    read = load_calibration(tmp_path / "c.yaml")
+    assert read.scope == read.fallback
+    assert dict(zip(Scope.FEATURES, read.scope.coefficients, strict=True)) == {
+        **dict.fromkeys(Scope.FEATURES, 0.0),
+        "dense": 12.0,
+        "named": 1.0,
+    }
+    (tmp_path / "c.yaml").write_text("fallback:\n  coefficients:\n    declined: 1.0\n")
+    with pytest.raises(CalibrationError, match=r"fallback\.coefficients\.declined: unknown feature"):
+        load_calibration(tmp_path / "c.yaml")
+
+
 def test_a_calibration_survives_its_file(tmp_path: Path) -> None:
     calibration = Calibration(
-        Weights(lexical=0.4), Scope(tuple(range(len(Scope.FEATURES))), -3.0), ("set.yaml",), {"items": 3}
+        Weights(lexical=0.4),
+        Scope(tuple(range(len(Scope.FEATURES))), -3.0),
+        ("set.yaml",),
+        {"items": 3},
+        Scope(tuple(float(i) for i in range(len(BASE_FEATURES))) + (0.0,) * len(EXAMPLE_FEATURES), -2.0),
     )
     write_calibration(calibration, tmp_path / "c.yaml")
     read = load_calibration(tmp_path / "c.yaml")
     assert read.weights == calibration.weights and read.scope == calibration.scope
+    assert read.fallback == calibration.fallback
     assert read.fitted_on == ("set.yaml",) and read.figures == {"items": 3}
 
 

@@ -60,7 +60,16 @@ def glaciers_roadmap() -> dict:
     return yaml.safe_load(text)
 
 
-def retriever(tmp_path: Path, *, mini: bool = True, examples: bool = True, ice: bool = False) -> Retriever:
+ICE_EXAMPLES = {
+    "roadmap": "ice",
+    "asked": [{"q": "why do glaciers move downhill", "answers": ["i-glaciers"]}],
+    "declined": [{"q": "best ski resorts for a winter holiday"}],
+}
+
+
+def retriever(
+    tmp_path: Path, *, mini: bool = True, examples: bool = True, ice: bool = False, ice_examples: bool = False
+) -> Retriever:
     folder = tmp_path / "knowledge"
     if mini:
         write_mini_roadmap(folder)
@@ -68,6 +77,8 @@ def retriever(tmp_path: Path, *, mini: bool = True, examples: bool = True, ice: 
         (folder / "asked.yaml").write_text(yaml.safe_dump(EXAMPLES), encoding="utf-8")
     if ice:
         write_mini_roadmap(folder, glaciers_roadmap(), "ice.yaml")
+    if ice_examples:
+        (folder / "ice-asked.yaml").write_text(yaml.safe_dump(ICE_EXAMPLES), encoding="utf-8")
     kb = load_knowledge([folder], include_shipped=False)
     encoder = FakeEncoder()
     build_index(kb, tmp_path / "index", encoder.name, lambda: encoder)
@@ -111,6 +122,11 @@ def test_what_one_roadmap_declines_and_another_teaches_is_answered_from_the_one_
     assert found.results[0].roadmap == "ice"
     # The mini roadmap's own word trap is still declined beside the other roadmap.
     assert ask(both, TRAP).confidence < 0.5
+    # With examples of its own, the teaching roadmap's examples judge it; the other's declined ones do not count.
+    exampled = ask(retriever(tmp_path / "exampled", ice=True, ice_examples=True), "how do glaciers carve valleys")
+    assert exampled.evidence.examples and not exampled.evidence.unexampled
+    assert exampled.evidence.declined < 0.5 and exampled.confidence >= 0.5
+    assert exampled.results[0].roadmap == "ice"
 
 
 @pytest.mark.parametrize("mode", ["dense", "lexical"])
