@@ -36,7 +36,7 @@ def confidence(answerer: Answerer, question: str, guild: int | None) -> tuple[fl
     return found.confidence, found.evidence.taught
 
 
-def test_a_declined_question_taught_in_a_server_is_answered_there_with_its_entry_and_nowhere_else(
+def test_a_question_taught_in_a_server_is_answered_there_with_its_entry_and_nowhere_else(
     answerer: Answerer, tmp_path: Path
 ) -> None:
     before = {
@@ -44,7 +44,9 @@ def test_a_declined_question_taught_in_a_server_is_answered_there_with_its_entry
         for q in [DECLINED, *PARAPHRASES, *UNRELATED]
         for guild in (HERE, ELSEWHERE, None)
     }
-    assert before[DECLINED, HERE].abstained and before[DECLINED, HERE].results[0].id != ENTRY
+    # Declined until the declined examples (issue 13) placed it among the asked questions about cloud GPUs;
+    # it is answered with Cloud Platforms since. Either way, not with the entry taught below.
+    assert before[DECLINED, HERE].results[0].id != ENTRY
 
     Teacher(tmp_path / "taught.yaml", lambda: answerer.kb, answerer).teach(DECLINED, ENTRY, HERE, datetime.now(UTC))
 
