@@ -74,7 +74,7 @@ def test_each_sets_questions_read_the_examples_of_the_other_sets_only() -> None:
 def test_the_fallback_is_fitted_without_the_examples_features() -> None:
     inside = [_signal(f"in {i}", False, dense=0.5 + i / 100, asked=0.9, declined=0.3) for i in range(20)]
     outside = [_signal(f"out {i}", True, dense=0.5 + i / 100, asked=0.3, declined=0.9) for i in range(20)]
-    scope, figures = fit_scope([*inside, *outside])
+    _, figures = fit_scope([*inside, *outside])
     assert figures["abstain_recall"] == 1.0  # the examples separate these, dense alone cannot
     fallback, fallback_figures = fit_scope([*inside, *outside], BASE_FEATURES)
     weights = dict(zip(Scope.FEATURES, fallback.coefficients, strict=True))
