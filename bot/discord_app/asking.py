@@ -14,9 +14,10 @@ from discord.ext import commands
 
 from bot.answering import Answer
 from bot.answering.followup import AnswerContext
+from bot.config import Settings
 from bot.discord_app import render
-from bot.discord_app.context import DM_GUILD_ID, member_of
-from bot.discord_app.tree import Refused
+from bot.discord_app.context import DM_GUILD_ID, bot_of, member_of
+from bot.discord_app.tree import slow_down
 from bot.discord_app.views import answer_view
 from bot.storage.errors import StorageError
 from bot.tutor import Member
@@ -28,20 +29,30 @@ log = logging.getLogger(__name__)
 QUESTION_MAX = 1000
 
 
+def question_cooldowns(settings: Settings) -> commands.CooldownMapping[Member]:
+    """Each member's allowance of questions (`discord.ask_cooldown`), one bucket per member and server, shared by
+    /ask and free text so that asking both ways does not double it."""
+    cooldown = settings.discord.ask_cooldown
+    return commands.CooldownMapping.from_cooldown(cooldown.rate, cooldown.per_seconds, lambda member: member)
+
+
+def _ask_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown | None:
+    """The asker's bucket in the bot's `question_cooldowns`, the one their free-text questions use too. discord.py
+    keeps the bucket this returns per member (`key`) until its window has passed; being the same object as the
+    mapping's, both ways of asking draw on one allowance."""
+    return bot_of(interaction).question_cooldowns.get_bucket(member_of(interaction), interaction.created_at.timestamp())
+
+
 class Asking(commands.Cog):
     def __init__(self, bot: TutorBot) -> None:
         self.bot = bot
 
-    def _check_cooldown(self, member: Member) -> None:
-        wait = self.bot.question_cooldown.hit((member.guild_id, member.user_id))
-        if wait:
-            raise Refused(f"Slow down a little: you can ask again in {max(1, round(wait))} s.")
-
     @app_commands.command(name="ask", description="Ask the tutor a question about the roadmap")
     @app_commands.describe(question="What you want to know, in your own words")
+    # Over the limit, the tree's error handler tells the member how long to wait (CommandOnCooldown).
+    @app_commands.checks.dynamic_cooldown(_ask_cooldown, key=member_of)
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, QUESTION_MAX]) -> None:
         member = member_of(interaction)
-        self._check_cooldown(member)
         await interaction.response.defer(thinking=True)
         answer = await self.bot.tutor.ask(member, question)
         answered_at = self.bot.clock()
@@ -60,11 +71,9 @@ class Asking(commands.Cog):
         if question is None:
             return
         member = Member(message.guild.id if message.guild else DM_GUILD_ID, message.author.id)
-        wait = self.bot.question_cooldown.hit((member.guild_id, member.user_id))
-        if wait:
-            await message.reply(
-                f"Slow down a little: you can ask again in {max(1, round(wait))} s.", mention_author=False
-            )
+        wait = self.bot.question_cooldowns.update_rate_limit(member, message.created_at.timestamp())
+        if wait is not None:
+            await message.reply(slow_down(wait), mention_author=False)
             return
         answer = await self.bot.tutor.ask(member, question, self._followed_up(message))
         answered_at = self.bot.clock()

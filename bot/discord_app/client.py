@@ -9,9 +9,8 @@ import discord
 from discord.ext import commands
 
 from bot.config import Settings
-from bot.cooldown import Cooldown
 from bot.discord_app.admin import Admin
-from bot.discord_app.asking import Asking
+from bot.discord_app.asking import Asking, question_cooldowns
 from bot.discord_app.feedback import FEEDBACK_BUTTONS, Feedback
 from bot.discord_app.learning import Learning
 from bot.discord_app.privacy import Privacy
@@ -57,7 +56,7 @@ class TutorBot(commands.Bot):
         self.tutor = tutor
         self.weekly = weekly
         self.clock = tutor.clock
-        self.question_cooldown = Cooldown(settings.discord.ask_cooldown.rate, settings.discord.ask_cooldown.per_seconds)
+        self.question_cooldowns = question_cooldowns(settings)
         self._ask_channels: dict[int, set[int]] = {}
         # How often the loops that follow the clock look at it: weekly posts due, the daily question purge.
         self.clock_tick_seconds = clock_tick_seconds
