@@ -17,6 +17,7 @@ from bot.answering.followup import AnswerContext
 from bot.config import Settings
 from bot.discord_app import render
 from bot.discord_app.context import DM_GUILD_ID, bot_of, member_of
+from bot.discord_app.markup import without_markup
 from bot.discord_app.tree import slow_down
 from bot.discord_app.views import answer_view
 from bot.storage.errors import StorageError
@@ -54,7 +55,7 @@ class Asking(commands.Cog):
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, QUESTION_MAX]) -> None:
         member = member_of(interaction)
         await interaction.response.defer(thinking=True)
-        answer = await self.bot.tutor.ask(member, question)
+        answer = await self.bot.tutor.ask(member, without_markup(question))
         answered_at = self.bot.clock()
         view = answer_view(answer, member.user_id)
         kwargs = {"view": view} if view else {}
@@ -119,12 +120,9 @@ class Asking(commands.Cog):
         assert self.bot.user is not None
         mentioned = self.bot.user in message.mentions
         if message.guild is None or mentioned:
-            text = message.content
-            for mention in (f"<@{self.bot.user.id}>", f"<@!{self.bot.user.id}>"):
-                text = text.replace(mention, " ")
-            return text.strip()[:QUESTION_MAX]
+            return without_markup(message.content)[:QUESTION_MAX]
         if self._on_an_answer(message) and message.content.strip():  # content arrives with the intent only
-            return message.content.strip()[:QUESTION_MAX]
+            return without_markup(message.content)[:QUESTION_MAX]
         if not self.bot.settings.discord.message_content:
             return None
         try:
@@ -133,5 +131,5 @@ class Asking(commands.Cog):
             log.warning("cannot read the ask channels of guild %s: %s", message.guild.id, exc)
             return None
         if message.channel.id in channels and message.content.strip():
-            return message.content.strip()[:QUESTION_MAX]
+            return without_markup(message.content)[:QUESTION_MAX]
         return None

@@ -72,8 +72,8 @@ class TutorBot(commands.Bot):
         # The weekly scheduler, the review reminders and the question purge are loops owned by their cogs:
         # Bot.close() removes the cogs, and their cog_unload cancels the loops.
         await self.add_cog(Quizzes(self))
-        await self.add_cog(Weekly(self))
         await self.add_cog(Admin(self))
+        await self.add_cog(Weekly(self))  # after Admin: it adds /admin weekly to the /admin group
         await self.add_cog(Privacy(self))
         self.add_dynamic_items(DoneButton, NextButton, *QUIZ_BUTTONS, *FEEDBACK_BUTTONS, *TEACHING_BUTTONS)
         await self.sync_commands()

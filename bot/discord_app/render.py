@@ -7,10 +7,10 @@ import unicodedata
 import discord
 
 from bot.answering import Answer
+from bot.discord_app.markup import timestamp
 from bot.progress import ProgressReport, Recommendation
 from bot.quiz import TopicKnowledge
 from bot.tutor import TopicCard, TopicStatus
-from bot.weekly.schedule import discord_timestamp
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -194,12 +194,12 @@ STATE_MARKS = {"mastered": "🏆", "due": "🔁", "done": "✅", "learning": "�
 def _knowledge_line(known: TopicKnowledge) -> str:
     title = known.topic.topic.title
     if known.state == "due" and known.due is not None:
-        return f"🔁 {title} · due for review {discord_timestamp(known.due, 'R')}"
+        return f"🔁 {title} · due for review {timestamp(known.due, 'R')}"
     if known.state == "mastered":
         return f"🏆 {title} · mastered"
     if known.state in ("done", "learning") and known.due is not None:
         what = "done" if known.state == "done" else "learning"
-        return f"{STATE_MARKS[known.state]} {title} · {what}, review {discord_timestamp(known.due, 'R')}"
+        return f"{STATE_MARKS[known.state]} {title} · {what}, review {timestamp(known.due, 'R')}"
     return f"{STATE_MARKS[known.state]} {title}" + (" · done" if known.state == "done" else "")
 
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bot.answering.normalise import MAX_QUESTION_CHARS, clean_question
 from bot.discord_app import render
+from bot.discord_app.markup import without_markup
 from tests.standin import limits
 from tests.standin.state import EVERYONE_MENTION, ROLE_MENTION, USER_MENTION
 
@@ -152,5 +153,14 @@ def test_clean_question_never_raises_is_idempotent_and_leaves_only_visible_text(
     assert again.text == cleaned.text
     assert len(cleaned.text) <= MAX_QUESTION_CHARS
     assert not any(unicodedata.category(c) in INVISIBLE for c in cleaned.text), ascii(cleaned.text)
-    assert not any(p.search(cleaned.text) for p in (USER_MENTION, ROLE_MENTION, EVERYONE_MENTION))
     assert cleaned.text == cleaned.text.strip() and "  " not in cleaned.text
+
+
+@HYPOTHESIS
+@given(raw=questions)
+@example(raw="@every\u200bone what is relu")
+@example(raw="<@\u200b123> <#\u20661>")
+def test_what_the_tutor_reads_from_discord_has_no_mention_left_in_it(raw: str) -> None:
+    read = clean_question(without_markup(raw)).text
+    assert not any(p.search(read) for p in (USER_MENTION, ROLE_MENTION, EVERYONE_MENTION)), ascii(read)
+    assert without_markup(without_markup(raw)) == without_markup(raw)
