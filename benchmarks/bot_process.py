@@ -30,7 +30,7 @@ from bot.config import Settings, load_settings
 from bot.discord_app.client import TutorBot
 from bot.discord_app.main import open_tutor, point_discord_py_at, token_of, weekly_service
 from bot.storage import open_store
-from tests.standin import DiscordStandin
+from standin import DiscordStandin
 
 log = logging.getLogger(__name__)
 

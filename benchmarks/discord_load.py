@@ -26,8 +26,8 @@ from benchmarks.standin_load import ACK_LIMIT_SECONDS, Room, ask_burst
 from bot.discord_app.client import TutorBot
 from bot.discord_app.main import open_tutor, weekly_service
 from bot.storage import open_store
-from tests.standin import DiscordStandin
-from tests.standin.harness import running
+from standin import DiscordStandin
+from standin.harness import running
 
 log = logging.getLogger(__name__)
 

@@ -31,8 +31,8 @@ from bot.discord_app.main import open_tutor, weekly_service
 from bot.progress.card import CARD_MAX_BYTES, CardStep, ProgressCard, render_card
 from bot.storage import open_store
 from knowledge.loader import KnowledgeBase, load_knowledge
-from tests.standin import DiscordStandin, InteractionRecord, Message
-from tests.standin.harness import running
+from standin import DiscordStandin, InteractionRecord, Message
+from standin.harness import running
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,9 @@ as a follow-up of that answer."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 QUESTION_MAX = 1000
+SendMessage = Callable[..., Awaitable[discord.Message]]
 
 
 def question_cooldowns(settings: Settings) -> commands.CooldownMapping[Member]:
@@ -56,13 +58,14 @@ class Asking(commands.Cog):
         member = member_of(interaction)
         await interaction.response.defer(thinking=True)
         answer = await self.bot.tutor.ask(member, without_markup(question))
-        answered_at = self.bot.clock()
-        view = answer_view(answer, member.user_id)
-        kwargs = {"view": view} if view else {}
-        sent = await interaction.followup.send(
-            content=render.quote(question) or None, embed=render.answer_embed(answer), wait=True, **kwargs
+        await self._send_answer(
+            answer,
+            member,
+            interaction.channel,
+            interaction.followup.send,
+            content=render.quote(question) or None,
+            wait=True,  # for the sent message's id
         )
-        self._remember(answer, sent.id, interaction.channel, member, answered_at)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -77,12 +80,20 @@ class Asking(commands.Cog):
             await message.reply(slow_down(wait), mention_author=False)
             return
         answer = await self.bot.tutor.ask(member, question, self._followed_up(message))
+        # A reply, so the answer points at the question it answers; it pings nobody.
+        await self._send_answer(answer, member, message.channel, message.reply, mention_author=False)
+
+    async def _send_answer(
+        self, answer: Answer, member: Member, channel: object, send: SendMessage, **message: Any
+    ) -> None:
+        """Send an answer as an embed with its buttons, through `send` (the followup of /ask, or a reply to the
+        question's message) with `message`'s other arguments, and remember it for follow-ups."""
         answered_at = self.bot.clock()
         view = answer_view(answer, member.user_id)
-        kwargs = {"view": view} if view else {}
-        # A reply, so the answer points at the question it answers; it pings nobody.
-        sent = await message.reply(embed=render.answer_embed(answer), mention_author=False, **kwargs)
-        self._remember(answer, sent.id, message.channel, member, answered_at)
+        if view is not None:
+            message["view"] = view
+        sent = await send(embed=render.answer_embed(answer), **message)
+        self._remember(answer, sent.id, channel, member, answered_at)
 
     def _followed_up(self, message: discord.Message) -> AnswerContext | None:
         """The answer a message follows up: the one it replies to, the latest in its thread, or in a DM the

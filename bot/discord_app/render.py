@@ -52,24 +52,6 @@ def inline_quote(text: str, limit: int = 150) -> str:
     return "“" + clip(flat, limit) + "”"
 
 
-def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Split text into messages of at most `limit` characters, at paragraph, line or word breaks."""
-    chunks: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        window = rest[:limit]
-        cut = max(window.rfind("\n\n"), window.rfind("\n"))
-        if cut < limit // 2:
-            cut = window.rfind(" ")
-        if cut < limit // 2:
-            cut = limit
-        chunks.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        chunks.append(rest)
-    return chunks
-
-
 def fit(embed: discord.Embed) -> discord.Embed:
     """Clip every part to its limit, then shorten the description, then drop trailing fields until the whole
     embed fits; fields that had to go are counted in a last field rather than dropped silently."""

@@ -12,18 +12,14 @@ from hypothesis import strategies as st
 from bot.answering.normalise import MAX_QUESTION_CHARS, clean_question
 from bot.discord_app import render
 from bot.discord_app.markup import without_markup
-from tests.standin import limits
-from tests.standin.state import EVERYONE_MENTION, ROLE_MENTION, USER_MENTION
+from standin import limits
+from standin.state import EVERYONE_MENTION, ROLE_MENTION, USER_MENTION
 
 ELLIPSIS = "…"
 # Plain words and spaces, plus everything else Unicode has: limits and cuts are hit both ways.
 words = st.text(st.sampled_from("abc xyz\n"), max_size=300) | st.text(max_size=300)
 long_text = st.builds(lambda t, n: t * n, words, st.integers(1, 40))
 HYPOTHESIS = settings(max_examples=300, deadline=None)
-
-
-def whitespace_free(text: str) -> str:
-    return "".join(text.split())
 
 
 # clip ---------------------------------------------------------------------------------------------
@@ -39,20 +35,6 @@ def test_clip_fits_and_only_drops_a_marked_tail(text: str, limit: int) -> None:
     else:
         assert clipped.endswith(ELLIPSIS)
         assert text.strip().startswith(clipped[: -len(ELLIPSIS)])
-
-
-# split_message ------------------------------------------------------------------------------------
-
-
-@HYPOTHESIS
-@given(text=long_text, limit=st.integers(1, 2000))
-@example(text="word " * 1000, limit=2000)
-@example(text="para\n\n" * 800, limit=2000)
-def test_split_message_chunks_fit_and_rejoin_to_the_original(text: str, limit: int) -> None:
-    chunks = render.split_message(text, limit)
-    assert all(0 < len(chunk) <= limit for chunk in chunks)
-    assert all(chunk == chunk.strip() for chunk in chunks)
-    assert whitespace_free("".join(chunks)) == whitespace_free(text)
 
 
 # fit ----------------------------------------------------------------------------------------------

@@ -21,10 +21,10 @@ from bot.tutor import utc_now
 from indexer.encoders import Encoder
 from indexer.search import SearchIndex
 from knowledge.loader import KnowledgeBase
+from standin import DiscordStandin, Perm
+from standin.harness import running
+from standin.state import Channel, Guild, Member
 from tests.fakes import with_test_quizzes
-from tests.standin import DiscordStandin, Perm
-from tests.standin.harness import running
-from tests.standin.state import Channel, Guild, Member
 
 MANAGE_GUILD = 1 << 5
 

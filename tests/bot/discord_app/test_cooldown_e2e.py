@@ -8,8 +8,8 @@ import re
 
 import pytest
 
+from standin import DiscordStandin
 from tests.bot.discord_app.conftest import BotFactory, World
-from tests.standin import DiscordStandin
 
 pytestmark = [pytest.mark.model]
 

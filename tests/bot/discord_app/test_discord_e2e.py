@@ -8,8 +8,8 @@ import json
 import pytest
 
 from bot.discord_app.main import StartupError, serve
+from standin import DiscordStandin
 from tests.bot.discord_app.conftest import BotFactory, World, bot_settings
-from tests.standin import DiscordStandin
 
 pytestmark = [pytest.mark.model]
 
