@@ -21,7 +21,6 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from benchmarks.lag import LagProbe
@@ -29,10 +28,9 @@ from benchmarks.measure import ROOT, Workspace, stop_child, tail
 from benchmarks.standin_load import Room, ask_burst
 from bot.config import Settings, load_settings
 from bot.discord_app.client import TutorBot
-from bot.discord_app.main import point_discord_py_at, token_of
-from bot.serving import open_answerer
+from bot.discord_app.main import open_tutor, point_discord_py_at, token_of, weekly_service
 from bot.storage import open_store
-from tests.standin import DiscordStandin
+from standin import DiscordStandin
 
 log = logging.getLogger(__name__)
 
@@ -103,26 +101,25 @@ async def bot_process(
             await asyncio.to_thread(stop_child, process)
 
 
-class ProbedTutorBot(TutorBot):
-    """The product's bot with a lag probe running on its event loop from the start."""
-
-    probe = LagProbe()
-
-    async def setup_hook(self) -> None:
-        self.probe.start()
-        await super().setup_hook()
+probe = LagProbe()
+"""Loop lag of the bot's process, probed from before the tutor loads."""
 
 
 async def _serve(settings: Settings) -> None:
-    # bot.discord_app.main.serve, with the probed bot.
+    # bot.discord_app.main.serve, with a lag probe running on its event loop from the start.
+    probe.start()
     token = token_of(settings)
     point_discord_py_at(settings)
     store = open_store(str(settings.database_path))
     await store.open()
+    tutor = None
     try:
-        async with ProbedTutorBot(settings, store, partial(open_answerer, settings)) as bot:
+        tutor = await open_tutor(settings, store)
+        async with TutorBot(settings, store, tutor, weekly_service(tutor)) as bot:
             await bot.start(token)
     finally:
+        if tutor is not None:
+            tutor.close()
         await store.close()
 
 
@@ -137,7 +134,7 @@ def main() -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        args.samples.write_text(json.dumps(ProbedTutorBot.probe.samples))
+        args.samples.write_text(json.dumps(probe.samples))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from benchmarks.answering import dev_questions
 from benchmarks.bot_process import bot_process
 from benchmarks.measure import JSON, Workspace, mb, proc_status_kib, roadmap_tutor, run_child, target
 from benchmarks.standin_load import Room, ask_burst
-from tests.standin import DiscordStandin
+from standin import DiscordStandin
 
 log = logging.getLogger(__name__)
 

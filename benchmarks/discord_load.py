@@ -24,9 +24,10 @@ from benchmarks.lag import LagProbe, lag_summary
 from benchmarks.measure import JSON, Workspace, target
 from benchmarks.standin_load import ACK_LIMIT_SECONDS, Room, ask_burst
 from bot.discord_app.client import TutorBot
+from bot.discord_app.main import open_tutor, weekly_service
 from bot.storage import open_store
-from tests.standin import DiscordStandin
-from tests.standin.harness import running
+from standin import DiscordStandin
+from standin.harness import running
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +47,16 @@ async def bot_in_process(workspace: Workspace, standin: DiscordStandin, room: Ro
     answerer = workspace.answerer()
     store = open_store(str(settings.database_path))
     await store.open()
-    bot = BenchTutorBot(settings, store, lambda: answerer, guild_ready_timeout=0.05, chunk_guilds_at_startup=False)
+    tutor = await open_tutor(settings, store, answerer)
+    bot = BenchTutorBot(
+        settings, store, tutor, weekly_service(tutor), guild_ready_timeout=0.05, chunk_guilds_at_startup=False
+    )
     try:
         async with running(bot, standin, ready_timeout=120):
             await bot.commands_synced.wait()
             yield bot
     finally:
+        tutor.close()
         await store.close()
 
 

@@ -27,11 +27,12 @@ from benchmarks.lag import LagProbe, lag_summary
 from benchmarks.measure import JSON, ROOT, Workspace, ms, percentile, target
 from benchmarks.standin_load import ACK_LIMIT_SECONDS, Room
 from bot.discord_app.client import TutorBot
+from bot.discord_app.main import open_tutor, weekly_service
 from bot.progress.card import CARD_MAX_BYTES, CardStep, ProgressCard, render_card
 from bot.storage import open_store
 from knowledge.loader import KnowledgeBase, load_knowledge
-from tests.standin import DiscordStandin, InteractionRecord, Message
-from tests.standin.harness import running
+from standin import DiscordStandin, InteractionRecord, Message
+from standin.harness import running
 
 log = logging.getLogger(__name__)
 
@@ -123,12 +124,16 @@ async def _bot_here(
     answerer = await asyncio.to_thread(open_answerer, settings)
     store = open_store(str(settings.database_path))
     await store.open()
-    bot = BenchTutorBot(settings, store, lambda: answerer, guild_ready_timeout=0.05, chunk_guilds_at_startup=False)
+    tutor = await open_tutor(settings, store, answerer)
+    bot = BenchTutorBot(
+        settings, store, tutor, weekly_service(tutor), guild_ready_timeout=0.05, chunk_guilds_at_startup=False
+    )
     try:
         async with running(bot, standin, ready_timeout=120):
             await bot.commands_synced.wait()
             yield bot
     finally:
+        tutor.close()
         await store.close()
 
 

@@ -39,8 +39,8 @@ from typing import Any
 import yaml
 
 from knowledge.loader import load_knowledge
-from tests.standin import DiscordStandin, InteractionRecord, Message
-from tests.standin.state import Member as StandinMember
+from standin import DiscordStandin, InteractionRecord, Message
+from standin.state import Member as StandinMember
 
 log = logging.getLogger("benchmarks.soak")
 
@@ -369,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bot-log", type=Path, help="keep the bot's log here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s")
-    logging.getLogger("tests.standin").setLevel(logging.ERROR)
+    logging.getLogger("standin").setLevel(logging.ERROR)
     total = args.quick or 10_000
     with tempfile.TemporaryDirectory(prefix="roadmap-tutor-soak-") as scratch:
         data_dir = args.data_dir or Path(scratch) / "data"

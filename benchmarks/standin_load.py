@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from benchmarks.measure import JSON, ms, percentile
-from tests.standin import DiscordStandin, InteractionRecord
-from tests.standin.state import Channel, Guild, Member
+from standin import DiscordStandin, InteractionRecord
+from standin.state import Channel, Guild, Member
 
 ACK_LIMIT_SECONDS = 1.0
 ANSWER_TIMEOUT = 600.0

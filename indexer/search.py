@@ -487,10 +487,6 @@ class SearchIndex:
         """The document names a question contains (see `NameMatcher.matches`)."""
         return self.names.matches(query)
 
-    def name_scores(self, query: str) -> np.ndarray:
-        """Per document, how well the question names it: 1.0 typed exactly, less with typos, else 0."""
-        return name_scores(self.name_matches(query), len(self.documents))
-
     def _near_words(self, unknown: list[str]) -> np.ndarray:
         """(unknown words x vocabulary) edit distances, 99 where a word is not a typo of a known word:
         too many edits for its length, or a different first letter (typos rarely hit the first)."""

@@ -1,4 +1,5 @@
-"""Clean a learner's question before it is searched: invisible characters, mentions, length, script."""
+"""Clean a learner's question before it is searched: invisible characters, length, script. (Discord's mention
+markup is taken out by the Discord layer, `bot.discord_app.markup`.)"""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ MAX_QUESTION_CHARS = 500
 # and overrides, soft hyphens, tags) are dropped, so "drop\u200bout" is "dropout", and so are lone
 # surrogates, which no UTF-8 encoder (logs, JSON, Discord) accepts.
 _SPACED = {"Cc": " ", "Zl": " ", "Zp": " ", "Cf": "", "Cs": ""}
-_DISCORD_MARKUP = re.compile(r"<(?:@[!&]?|#)\d+>|<a?:\w+:\d+>|@(?:everyone|here)\b")
 _SPACE = re.compile(r"\s+")
 
 Problem = Literal["empty", "not_english"]
@@ -30,12 +30,16 @@ def _is_latin_letter(char: str) -> bool:
     return unicodedata.name(char, "").startswith("LATIN")
 
 
-def clean_question(raw: str) -> CleanQuestion:
-    """Normalise Unicode, drop control and invisible characters and Discord mentions, cap the length."""
+def visible_text(raw: str) -> str:
+    """`raw` in Unicode's compatibility form (NFKC), with controls and line breaks as spaces and invisible
+    characters dropped."""
     text = unicodedata.normalize("NFKC", raw or "")
-    text = "".join(_SPACED.get(unicodedata.category(c), c) for c in text)
-    text = _DISCORD_MARKUP.sub(" ", text)
-    text = _SPACE.sub(" ", text).strip()
+    return "".join(_SPACED.get(unicodedata.category(c), c) for c in text)
+
+
+def clean_question(raw: str) -> CleanQuestion:
+    """Normalise Unicode, drop control and invisible characters, cap the length."""
+    text = _SPACE.sub(" ", visible_text(raw)).strip()
     letters = [c for c in text if c.isalpha()]
     if not letters and not any(c.isdigit() for c in text):
         return CleanQuestion("", "empty")

@@ -1,11 +1,12 @@
-"""`/admin`: weekly prompt settings, reindexing, server stats, unanswered questions, ask channels, and teaching the
-tutor from members' feedback (`/admin feedback`, `/admin teach`, `/admin untaught`).
+"""`/admin`: reindexing, server stats, unanswered questions, ask channels, and teaching the tutor from members'
+feedback (`/admin feedback`, `/admin teach`, `/admin untaught`). `/admin weekly` is the weekly cog's
+(`bot.discord_app.weekly`), a subgroup it adds here.
 
 Discord hides these commands from members without Manage Server (`default_permissions`), but a
 server can change that and a forged request skips it, so `interaction_check` decides again on every
-command: Manage Server, or a role listed in `discord.admin_role_ids`. (Members with an admin role but
-without Manage Server see the commands once the server allows that role under Server Settings →
-Integrations.)
+command: Manage Server, or a role listed in `discord.admin_role_ids` (`context.require_admin`). (Members
+with an admin role but without Manage Server see the commands once the server allows that role under
+Server Settings → Integrations.)
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from discord.ext import commands
 
 from bot.admin import GuildStats, UnansweredGroup, group_unanswered, guild_stats
 from bot.discord_app import render
-from bot.discord_app.context import member_is_admin, roadmap_autocomplete, time_zone_autocomplete
+from bot.discord_app.context import require_admin
+from bot.discord_app.markup import timestamp, without_markup
 from bot.discord_app.render import inline_quote as quote
 from bot.discord_app.teaching import (
     entry_autocomplete,
@@ -34,11 +36,9 @@ from bot.discord_app.teaching import (
     taught_message,
 )
 from bot.discord_app.tree import Refused
-from bot.discord_app.weekly import problem_text, status_embed
+from bot.discord_app.weekly import problem_text
 from bot.serving import rebuild
 from bot.teaching import TaughtFileError, TeachingError
-from bot.weekly.schedule import discord_timestamp
-from bot.weekly.service import WEEKDAYS, parse_schedule
 from indexer.build import BuildInProgress
 from knowledge.loader import KnowledgeError
 
@@ -60,79 +60,13 @@ MESSAGE_CONTENT_OFF = (
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class Admin(commands.GroupCog, group_name="admin", group_description="Server admin: weekly prompts, index, stats"):
-    weekly = app_commands.Group(name="weekly", description="The weekly project prompt: where and when it is posted")
     ask_channels = app_commands.Group(name="ask-channels", description="Channels where I answer plain messages")
 
     def __init__(self, bot: TutorBot) -> None:
         self.bot = bot
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if not member_is_admin(interaction, self.bot.settings.discord.admin_role_ids):
-            raise Refused("Only server admins (Manage Server, or an admin role set in my config) can use /admin.")
-        return True
-
-    # /admin weekly --------------------------------------------------------------------------------
-
-    @weekly.command(name="set", description="Where and when to post the weekly project prompt; turns it on")
-    @app_commands.describe(
-        channel="The channel to post in (I open a thread on each post for submissions)",
-        weekday="The day to post on",
-        time="Time of day on a 24-hour clock, HH:MM, e.g. 09:00",
-        timezone="IANA time zone the time is in, e.g. Europe/Berlin (start typing to search)",
-        roadmap="Post only this roadmap's prompts (default: every roadmap's prompts take turns)",
-    )
-    @app_commands.choices(weekday=[app_commands.Choice(name=day, value=n) for n, day in enumerate(WEEKDAYS)])
-    @app_commands.autocomplete(timezone=time_zone_autocomplete, roadmap=roadmap_autocomplete)
-    async def weekly_set(
-        self,
-        interaction: discord.Interaction,
-        channel: discord.TextChannel,
-        weekday: app_commands.Choice[int],
-        time: app_commands.Range[str, 1, 10],
-        timezone: app_commands.Range[str, 1, 64],
-        roadmap: app_commands.Range[str, 1, 120] | None = None,
-    ) -> None:
-        assert interaction.guild_id is not None
-        roadmap_id = self.bot.tutor.find_roadmap(roadmap).id if roadmap is not None else None
-        settings = parse_schedule(channel.id, weekday.value, time, timezone, enabled=True, roadmap_id=roadmap_id)
-        await self.bot.weekly.save(interaction.guild_id, settings)
-        status = await self.bot.weekly.status(interaction.guild_id)
-        notes = ["Saved. Weekly prompts are on."]
-        missing = _missing_post_permissions(channel)
-        if missing:
-            notes.append(
-                f"⚠️ I'm missing {', '.join(missing)} in {channel.mention}; "
-                "I need it to post the prompt and open its submissions thread."
-            )
-        await interaction.response.send_message(
-            "\n".join(notes), embed=status_embed(status, interaction.guild_id), ephemeral=True
-        )
-
-    @weekly.command(name="on", description="Resume posting the weekly project prompt")
-    async def weekly_on(self, interaction: discord.Interaction) -> None:
-        await self._switch(interaction, True)
-
-    @weekly.command(name="off", description="Pause the weekly project prompt (settings are kept)")
-    async def weekly_off(self, interaction: discord.Interaction) -> None:
-        await self._switch(interaction, False)
-
-    async def _switch(self, interaction: discord.Interaction, enabled: bool) -> None:
-        assert interaction.guild_id is not None
-        saved = await self.bot.weekly.set_enabled(interaction.guild_id, enabled)
-        if saved is None:
-            raise Refused("Weekly prompts aren't set up yet: choose a channel and time with /admin weekly set.")
-        status = await self.bot.weekly.status(interaction.guild_id)
-        await interaction.response.send_message(
-            f"Weekly prompts are {'on' if enabled else 'off'}.",
-            embed=status_embed(status, interaction.guild_id),
-            ephemeral=True,
-        )
-
-    @weekly.command(name="show", description="The weekly prompt settings, the next post and any problem")
-    async def weekly_show(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild_id is not None
-        status = await self.bot.weekly.status(interaction.guild_id)
-        await interaction.response.send_message(embed=status_embed(status, interaction.guild_id), ephemeral=True)
+        return require_admin(interaction)
 
     # /admin reindex -------------------------------------------------------------------------------
 
@@ -238,7 +172,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
             )
             return
         try:
-            taught = await self.bot.tutor.teach(interaction.guild_id, text, entry)
+            taught = await self.bot.tutor.teach(interaction.guild_id, without_markup(text), entry)
         except TeachingError as exc:
             await interaction.followup.send(str(exc), ephemeral=True)
             return
@@ -306,17 +240,6 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
         await interaction.response.send_message(render.clip("\n".join(lines), render.MESSAGE_LIMIT), ephemeral=True)
 
 
-def _missing_post_permissions(channel: discord.TextChannel) -> list[str]:
-    granted = channel.permissions_for(channel.guild.me)
-    needed = {
-        "View Channel": granted.view_channel,
-        "Send Messages": granted.send_messages,
-        "Embed Links": granted.embed_links,
-        "Create Public Threads": granted.create_public_threads,
-    }
-    return [name for name, ok in needed.items() if not ok]
-
-
 def knowledge_error_embed(error: KnowledgeError) -> discord.Embed:
     embed = discord.Embed(
         title="Reindex failed: a knowledge file is broken",
@@ -376,7 +299,7 @@ def unanswered_embed(groups: list[UnansweredGroup], days: int) -> discord.Embed:
         room = min(render.FIELD_VALUE_LIMIT, budget - len(name))
         lines, used = [], 0
         for question in group.questions:
-            line = f"• {quote(question.question)} {discord_timestamp(question.at, 'R')}"
+            line = f"• {quote(question.question)} {timestamp(question.at, 'R')}"
             if used + len(line) + 1 > room:
                 break
             lines.append(line)

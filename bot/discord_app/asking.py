@@ -5,8 +5,9 @@ as a follow-up of that answer."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -14,9 +15,11 @@ from discord.ext import commands
 
 from bot.answering import Answer
 from bot.answering.followup import AnswerContext
+from bot.config import Settings
 from bot.discord_app import render
-from bot.discord_app.context import DM_GUILD_ID, member_of
-from bot.discord_app.tree import Refused
+from bot.discord_app.context import DM_GUILD_ID, bot_of, member_of
+from bot.discord_app.markup import without_markup
+from bot.discord_app.tree import slow_down
 from bot.discord_app.views import answer_view
 from bot.storage.errors import StorageError
 from bot.tutor import Member
@@ -26,31 +29,43 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 QUESTION_MAX = 1000
+SendMessage = Callable[..., Awaitable[discord.Message]]
+
+
+def question_cooldowns(settings: Settings) -> commands.CooldownMapping[Member]:
+    """Each member's allowance of questions (`discord.ask_cooldown`), one bucket per member and server, shared by
+    /ask and free text so that asking both ways does not double it."""
+    cooldown = settings.discord.ask_cooldown
+    return commands.CooldownMapping.from_cooldown(cooldown.rate, cooldown.per_seconds, lambda member: member)
+
+
+def _ask_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown | None:
+    """The asker's bucket in the bot's `question_cooldowns`, the one their free-text questions use too. discord.py
+    keeps the bucket this returns per member (`key`) until its window has passed; being the same object as the
+    mapping's, both ways of asking draw on one allowance."""
+    return bot_of(interaction).question_cooldowns.get_bucket(member_of(interaction), interaction.created_at.timestamp())
 
 
 class Asking(commands.Cog):
     def __init__(self, bot: TutorBot) -> None:
         self.bot = bot
 
-    def _check_cooldown(self, member: Member) -> None:
-        wait = self.bot.question_cooldown.hit((member.guild_id, member.user_id))
-        if wait:
-            raise Refused(f"Slow down a little: you can ask again in {max(1, round(wait))} s.")
-
     @app_commands.command(name="ask", description="Ask the tutor a question about the roadmap")
     @app_commands.describe(question="What you want to know, in your own words")
+    # Over the limit, the tree's error handler tells the member how long to wait (CommandOnCooldown).
+    @app_commands.checks.dynamic_cooldown(_ask_cooldown, key=member_of)
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, QUESTION_MAX]) -> None:
         member = member_of(interaction)
-        self._check_cooldown(member)
         await interaction.response.defer(thinking=True)
-        answer = await self.bot.tutor.ask(member, question)
-        answered_at = self.bot.clock()
-        view = answer_view(answer, member.user_id)
-        kwargs = {"view": view} if view else {}
-        sent = await interaction.followup.send(
-            content=render.quote(question) or None, embed=render.answer_embed(answer), wait=True, **kwargs
+        answer = await self.bot.tutor.ask(member, without_markup(question))
+        await self._send_answer(
+            answer,
+            member,
+            interaction.channel,
+            interaction.followup.send,
+            content=render.quote(question) or None,
+            wait=True,  # for the sent message's id
         )
-        self._remember(answer, sent.id, interaction.channel, member, answered_at)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -60,19 +75,25 @@ class Asking(commands.Cog):
         if question is None:
             return
         member = Member(message.guild.id if message.guild else DM_GUILD_ID, message.author.id)
-        wait = self.bot.question_cooldown.hit((member.guild_id, member.user_id))
-        if wait:
-            await message.reply(
-                f"Slow down a little: you can ask again in {max(1, round(wait))} s.", mention_author=False
-            )
+        wait = self.bot.question_cooldowns.update_rate_limit(member, message.created_at.timestamp())
+        if wait is not None:
+            await message.reply(slow_down(wait), mention_author=False)
             return
         answer = await self.bot.tutor.ask(member, question, self._followed_up(message))
+        # A reply, so the answer points at the question it answers; it pings nobody.
+        await self._send_answer(answer, member, message.channel, message.reply, mention_author=False)
+
+    async def _send_answer(
+        self, answer: Answer, member: Member, channel: object, send: SendMessage, **message: Any
+    ) -> None:
+        """Send an answer as an embed with its buttons, through `send` (the followup of /ask, or a reply to the
+        question's message) with `message`'s other arguments, and remember it for follow-ups."""
         answered_at = self.bot.clock()
         view = answer_view(answer, member.user_id)
-        kwargs = {"view": view} if view else {}
-        # A reply, so the answer points at the question it answers; it pings nobody.
-        sent = await message.reply(embed=render.answer_embed(answer), mention_author=False, **kwargs)
-        self._remember(answer, sent.id, message.channel, member, answered_at)
+        if view is not None:
+            message["view"] = view
+        sent = await send(embed=render.answer_embed(answer), **message)
+        self._remember(answer, sent.id, channel, member, answered_at)
 
     def _followed_up(self, message: discord.Message) -> AnswerContext | None:
         """The answer a message follows up: the one it replies to, the latest in its thread, or in a DM the
@@ -110,12 +131,9 @@ class Asking(commands.Cog):
         assert self.bot.user is not None
         mentioned = self.bot.user in message.mentions
         if message.guild is None or mentioned:
-            text = message.content
-            for mention in (f"<@{self.bot.user.id}>", f"<@!{self.bot.user.id}>"):
-                text = text.replace(mention, " ")
-            return text.strip()[:QUESTION_MAX]
+            return without_markup(message.content)[:QUESTION_MAX]
         if self._on_an_answer(message) and message.content.strip():  # content arrives with the intent only
-            return message.content.strip()[:QUESTION_MAX]
+            return without_markup(message.content)[:QUESTION_MAX]
         if not self.bot.settings.discord.message_content:
             return None
         try:
@@ -124,5 +142,5 @@ class Asking(commands.Cog):
             log.warning("cannot read the ask channels of guild %s: %s", message.guild.id, exc)
             return None
         if message.channel.id in channels and message.content.strip():
-            return message.content.strip()[:QUESTION_MAX]
+            return without_markup(message.content)[:QUESTION_MAX]
         return None

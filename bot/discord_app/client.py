@@ -1,20 +1,16 @@
-"""The Discord bot: collaborators come in through the constructor; slow start-up work runs off the loop."""
+"""The Discord bot: its collaborators (tutor, store, weekly service) are built first, in `main`, and passed in."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from datetime import datetime, timedelta
 
 import discord
 from discord.ext import commands
 
-from bot.answering import Answerer
 from bot.config import Settings
-from bot.cooldown import Cooldown
 from bot.discord_app.admin import Admin
-from bot.discord_app.asking import Asking
+from bot.discord_app.asking import Asking, question_cooldowns
 from bot.discord_app.feedback import FEEDBACK_BUTTONS, Feedback
 from bot.discord_app.learning import Learning
 from bot.discord_app.privacy import Privacy
@@ -23,9 +19,8 @@ from bot.discord_app.teaching import TEACHING_BUTTONS, FeedbackQuestions
 from bot.discord_app.tree import TutorTree
 from bot.discord_app.views import DoneButton, NextButton
 from bot.discord_app.weekly import Weekly
-from bot.serving import open_teacher, settle_long_lived_objects
 from bot.storage.base import Store
-from bot.tutor import Tutor, utc_now
+from bot.tutor import Tutor
 from bot.weekly.service import WeeklyService
 
 log = logging.getLogger(__name__)
@@ -42,8 +37,8 @@ class TutorBot(commands.Bot):
         self,
         settings: Settings,
         store: Store,
-        open_answerer: Callable[[], Answerer],
-        clock: Callable[[], datetime] = utc_now,
+        tutor: Tutor,
+        weekly: WeeklyService,
         clock_tick_seconds: float = 30.0,
         **options: object,
     ) -> None:
@@ -58,12 +53,11 @@ class TutorBot(commands.Bot):
         )
         self.settings = settings
         self.store = store
-        self.clock = clock
-        self._open_answerer = open_answerer
-        self.question_cooldown = Cooldown(settings.discord.ask_cooldown.rate, settings.discord.ask_cooldown.per_seconds)
+        self.tutor = tutor
+        self.weekly = weekly
+        self.clock = tutor.clock
+        self.question_cooldowns = question_cooldowns(settings)
         self._ask_channels: dict[int, set[int]] = {}
-        self.tutor: Tutor  # set in setup_hook, before any event arrives
-        self.weekly = WeeklyService(store, lambda: self.tutor.kb, clock)
         # How often the loops that follow the clock look at it: weekly posts due, the daily question purge.
         self.clock_tick_seconds = clock_tick_seconds
         # One /admin reindex at a time in this process (indexer.build's file lock covers other processes).
@@ -72,21 +66,14 @@ class TutorBot(commands.Bot):
         self.feedback_questions = FeedbackQuestions()  # what /admin teach offers, per server, from memory
 
     async def setup_hook(self) -> None:
-        # Loading the model and index is CPU work: keep it off the event loop.
-        answerer = await asyncio.to_thread(self._open_answerer)
-        # The questions admins taught, embedded and served beside the index (data_dir/taught.yaml).
-        teacher = await asyncio.to_thread(open_teacher, self.settings, answerer)
-        settle_long_lived_objects()  # before any event arrives: the collection pauses the loop once, now
-        window = timedelta(minutes=self.settings.discord.follow_up_minutes)
-        self.tutor = Tutor(answerer, self.store, self.clock, teacher=teacher, follow_up_window=window)
         await self.add_cog(Asking(self))
         await self.add_cog(Feedback(self))
         await self.add_cog(Learning(self))
         # The weekly scheduler, the review reminders and the question purge are loops owned by their cogs:
         # Bot.close() removes the cogs, and their cog_unload cancels the loops.
         await self.add_cog(Quizzes(self))
-        await self.add_cog(Weekly(self))
         await self.add_cog(Admin(self))
+        await self.add_cog(Weekly(self))  # after Admin: it adds /admin weekly to the /admin group
         await self.add_cog(Privacy(self))
         self.add_dynamic_items(DoneButton, NextButton, *QUIZ_BUTTONS, *FEEDBACK_BUTTONS, *TEACHING_BUTTONS)
         await self.sync_commands()
@@ -114,11 +101,6 @@ class TutorBot(commands.Bot):
     async def set_ask_channel(self, guild_id: int, channel_id: int, enabled: bool) -> None:
         await self.store.set_ask_channel(guild_id, channel_id, enabled)
         self._ask_channels.pop(guild_id, None)
-
-    async def close(self) -> None:
-        await super().close()
-        if hasattr(self, "tutor"):  # not set when start-up failed before the answerer loaded
-            self.tutor.close()
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d server(s)", self.user, len(self.guilds))

@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.admin import is_admin
+from bot.discord_app.tree import Refused
 from bot.tutor import Member
 from bot.weekly.service import find_time_zones
 
@@ -44,3 +45,10 @@ def member_is_admin(interaction: discord.Interaction, admin_role_ids: list[int])
     permissions = interaction.permissions
     manage = permissions.manage_guild or permissions.administrator or user.guild_permissions.manage_guild
     return is_admin(manage, [role.id for role in user.roles], admin_role_ids)
+
+
+def require_admin(interaction: discord.Interaction) -> bool:
+    """Every /admin command's check: true for an admin, else `Refused` with what the member is told."""
+    if not member_is_admin(interaction, bot_of(interaction).settings.discord.admin_role_ids):
+        raise Refused("Only server admins (Manage Server, or an admin role set in my config) can use /admin.")
+    return True

@@ -1,15 +1,19 @@
-"""`roadmap-tutor run`: check the token, point discord.py at the configured endpoints, run the bot."""
+"""`roadmap-tutor run`: check the token, open the store, build the tutor and the weekly service, then run the bot
+with them (as discord.py's `examples/advanced_startup.py` builds its collaborators before the bot)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sys
-from functools import partial
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import discord
 import yarl
 
+from bot import serving
+from bot.answering import Answerer
 from bot.config import DISCORD_API_BASE, DISCORD_GATEWAY, Settings
 from bot.discord_app.client import TutorBot
 from bot.storage import (
@@ -21,6 +25,9 @@ from bot.storage import (
     StoreLockedError,
     open_store,
 )
+from bot.storage.base import Store
+from bot.tutor import Tutor, utc_now
+from bot.weekly.service import WeeklyService
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +53,44 @@ def token_of(settings: Settings) -> str:
     return settings.discord.token.get_secret_value().strip()
 
 
-async def serve(settings: Settings) -> None:
-    from bot.serving import open_answerer
+async def check_token(token: str) -> None:
+    """Ask Discord who the token belongs to, so a rejected token stops the bot before the slow loading, not after.
 
+    Raises `discord.LoginFailure` for a token Discord rejects."""
+    http = discord.http.HTTPClient(asyncio.get_running_loop())
+    try:
+        await http.static_login(token)
+    finally:
+        await http.close()
+
+
+async def open_tutor(
+    settings: Settings, store: Store, answerer: Answerer | None = None, clock: Callable[[], datetime] = utc_now
+) -> Tutor:
+    """The tutor on the configured index (or on `answerer`) with the questions admins taught. Loading the model
+    and the index is CPU work: it runs off the event loop."""
+    if answerer is None:
+        answerer = await asyncio.to_thread(serving.open_answerer, settings)
+    # The questions admins taught, embedded and served beside the index (data_dir/taught.yaml).
+    teacher = await asyncio.to_thread(serving.open_teacher, settings, answerer)
+    serving.settle_long_lived_objects()  # before any event arrives: the collection pauses the loop once, now
+    window = timedelta(minutes=settings.discord.follow_up_minutes)
+    return Tutor(answerer, store, clock, teacher=teacher, follow_up_window=window)
+
+
+def weekly_service(tutor: Tutor) -> WeeklyService:
+    """The weekly prompt's scheduler on the tutor's store and clock; it reads the knowledge the tutor serves now
+    (a reindex replaces it)."""
+    return WeeklyService(tutor.store, lambda: tutor.kb, tutor.clock)
+
+
+async def serve(settings: Settings) -> None:
     token = token_of(settings)
     point_discord_py_at(settings)
+    try:
+        await check_token(token)
+    except discord.LoginFailure:
+        raise StartupError("Discord rejected the token: check DISCORD_TOKEN") from None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     reopening: asyncio.Task[None] | None = None
     try:
@@ -76,9 +116,10 @@ async def serve(settings: Settings) -> None:
             raise StartupError(f"cannot open the database: {exc}") from None
     except StorageError as exc:
         raise StartupError(f"cannot open the database: {exc}") from None
+    tutor: Tutor | None = None
     try:
-        bot = TutorBot(settings, store, partial(open_answerer, settings))
-        async with bot:
+        tutor = await open_tutor(settings, store)
+        async with TutorBot(settings, store, tutor, weekly_service(tutor)) as bot:
             try:
                 await bot.start(token)
             except discord.LoginFailure:
@@ -91,6 +132,8 @@ async def serve(settings: Settings) -> None:
     finally:
         if reopening is not None:
             reopening.cancel()
+        if tutor is not None:
+            tutor.close()
         await store.close()
 
 

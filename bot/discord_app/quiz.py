@@ -20,13 +20,13 @@ from discord.ext import commands, tasks
 
 from bot.discord_app import render
 from bot.discord_app.context import bot_of, member_of, time_zone_autocomplete
+from bot.discord_app.markup import timestamp
 from bot.discord_app.tree import Refused
 from bot.quiz.picking import Pick
 from bot.quiz.reminders import PlannedReminder
 from bot.quiz.results import QuizResult, QuizUnavailable, ReviewSchedule
 from bot.storage.base import ReminderSettings
 from bot.storage.errors import StorageError
-from bot.weekly.schedule import discord_timestamp
 
 if TYPE_CHECKING:
     from bot.discord_app.client import TutorBot
@@ -342,11 +342,11 @@ class Quizzes(commands.Cog):
 def _why_line(pick: Pick) -> str:
     title = pick.topic.topic.title
     if pick.why == "due" and pick.due is not None:
-        return f"🔁 **{title}** is due for review ({discord_timestamp(pick.due, 'R')})."
+        return f"🔁 **{title}** is due for review ({timestamp(pick.due, 'R')})."
     if pick.why == "current":
         return f"📍 **{title}** is your current topic."
     if pick.why == "scheduled" and pick.due is not None:
-        return f"⏩ Nothing is due; **{title}** comes back next ({discord_timestamp(pick.due, 'R')})."
+        return f"⏩ Nothing is due; **{title}** comes back next ({timestamp(pick.due, 'R')})."
     return f"📚 **{title}**"
 
 
@@ -380,7 +380,7 @@ def _schedule_line(result: QuizResult) -> str:
         return "You already answered this one in this session; it counted the first time."
     if result.card is None:
         return ""
-    when = f"{discord_timestamp(result.card.due, 'R')} ({discord_timestamp(result.card.due, 'D')})"
+    when = f"{timestamp(result.card.due, 'R')} ({timestamp(result.card.due, 'D')})"
     if not result.counted:
         return f"Practice: your next review of **{title}** stays {when}."
     if result.correct:
@@ -448,9 +448,7 @@ def reminder_text(reminder: ReminderSettings | None) -> str:
 def review_embed(schedule: ReviewSchedule) -> discord.Embed:
     embed = discord.Embed(title="Your reviews", colour=render.COLOUR)
     if schedule.due:
-        lines = [
-            f"🔁 **{s.topic.topic.title}** · due {discord_timestamp(s.card.due, 'R')}" for s in schedule.due[:DUE_SHOWN]
-        ]
+        lines = [f"🔁 **{s.topic.topic.title}** · due {timestamp(s.card.due, 'R')}" for s in schedule.due[:DUE_SHOWN]]
         if len(schedule.due) > DUE_SHOWN:
             lines.append(f"…and {len(schedule.due) - DUE_SHOWN} more")
         embed.description = f"**{len(schedule.due)} due now**, most overdue first:\n" + "\n".join(lines)
@@ -462,7 +460,7 @@ def review_embed(schedule: ReviewSchedule) -> discord.Embed:
         )
     if schedule.upcoming:
         lines = [
-            f"**{s.topic.topic.title}** · {discord_timestamp(s.card.due, 'R')} ({discord_timestamp(s.card.due, 'd')})"
+            f"**{s.topic.topic.title}** · {timestamp(s.card.due, 'R')} ({timestamp(s.card.due, 'd')})"
             for s in schedule.upcoming[:UPCOMING_SHOWN]
         ]
         embed.add_field(name="Coming up", value="\n".join(lines), inline=False)
@@ -480,7 +478,7 @@ def review_view(user_id: int, schedule: ReviewSchedule) -> discord.ui.View:
 def reminder_embed(plan: PlannedReminder, guild_name: str | None) -> discord.Embed:
     where = f"in **{discord.utils.escape_markdown(guild_name)}**" if guild_name else "here"
     count = len(plan.due)
-    lines = [f"• **{topic.topic.title}** · due {discord_timestamp(due, 'R')}" for topic, due in plan.due[:DUE_SHOWN]]
+    lines = [f"• **{topic.topic.title}** · due {timestamp(due, 'R')}" for topic, due in plan.due[:DUE_SHOWN]]
     if count > DUE_SHOWN:
         lines.append(f"…and {count - DUE_SHOWN} more")
     embed = discord.Embed(

@@ -7,10 +7,10 @@ import unicodedata
 import discord
 
 from bot.answering import Answer
+from bot.discord_app.markup import timestamp
 from bot.progress import ProgressReport, Recommendation
 from bot.quiz import TopicKnowledge
 from bot.tutor import TopicCard, TopicStatus
-from bot.weekly.schedule import discord_timestamp
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -50,24 +50,6 @@ def inline_quote(text: str, limit: int = 150) -> str:
     flat = " ".join(text.split())
     flat = discord.utils.escape_mentions(discord.utils.escape_markdown(flat))
     return "“" + clip(flat, limit) + "”"
-
-
-def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Split text into messages of at most `limit` characters, at paragraph, line or word breaks."""
-    chunks: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        window = rest[:limit]
-        cut = max(window.rfind("\n\n"), window.rfind("\n"))
-        if cut < limit // 2:
-            cut = window.rfind(" ")
-        if cut < limit // 2:
-            cut = limit
-        chunks.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        chunks.append(rest)
-    return chunks
 
 
 def fit(embed: discord.Embed) -> discord.Embed:
@@ -194,12 +176,12 @@ STATE_MARKS = {"mastered": "🏆", "due": "🔁", "done": "✅", "learning": "�
 def _knowledge_line(known: TopicKnowledge) -> str:
     title = known.topic.topic.title
     if known.state == "due" and known.due is not None:
-        return f"🔁 {title} · due for review {discord_timestamp(known.due, 'R')}"
+        return f"🔁 {title} · due for review {timestamp(known.due, 'R')}"
     if known.state == "mastered":
         return f"🏆 {title} · mastered"
     if known.state in ("done", "learning") and known.due is not None:
         what = "done" if known.state == "done" else "learning"
-        return f"{STATE_MARKS[known.state]} {title} · {what}, review {discord_timestamp(known.due, 'R')}"
+        return f"{STATE_MARKS[known.state]} {title} · {what}, review {timestamp(known.due, 'R')}"
     return f"{STATE_MARKS[known.state]} {title}" + (" · done" if known.state == "done" else "")
 
 

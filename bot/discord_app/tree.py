@@ -19,11 +19,16 @@ class Refused(app_commands.CheckFailure):
     """A check said no; its message is shown to the member as it is."""
 
 
+def slow_down(retry_after: float) -> str:
+    """What a member over the question cooldown is told: how long to wait, in whole seconds (at least one)."""
+    return f"Slow down a little: you can ask again in {max(1, round(retry_after))} s."
+
+
 class TutorTree(app_commands.CommandTree):
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         original = getattr(error, "original", error)
         if isinstance(error, app_commands.CommandOnCooldown):
-            message = f"Slow down a little: you can ask again in {error.retry_after:.0f} s."
+            message = slow_down(error.retry_after)
         elif isinstance(error, Refused):
             message = str(error)
         elif isinstance(error, app_commands.CheckFailure):

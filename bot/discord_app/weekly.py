@@ -1,4 +1,5 @@
-"""The weekly project prompt in Discord: the loop that posts due prompts, /project, and their embeds.
+"""The weekly project prompt in Discord: the loop that posts due prompts, /project, `/admin weekly` (where and
+when to post) and their embeds.
 
 When and what to post is decided by `bot.weekly.service.WeeklyService`; this module only sends. A
 post that Discord refuses (deleted channel, missing permissions) is handed back to the service, which
@@ -17,11 +18,11 @@ from discord.ext import commands, tasks
 
 from bot.answering.followup import AnswerContext
 from bot.discord_app import render
-from bot.discord_app.context import member_of
+from bot.discord_app.context import member_of, require_admin, roadmap_autocomplete, time_zone_autocomplete
+from bot.discord_app.markup import timestamp
 from bot.discord_app.tree import Refused
 from bot.storage.base import WeeklyProblem
-from bot.weekly.schedule import discord_timestamp
-from bot.weekly.service import CurrentProject, PlannedPost, WeeklyStatus
+from bot.weekly.service import WEEKDAYS, CurrentProject, PlannedPost, WeeklyStatus, parse_schedule
 
 if TYPE_CHECKING:
     from bot.discord_app.client import TutorBot
@@ -34,17 +35,28 @@ THREAD_NAME_LIMIT = 100
 
 
 class Weekly(commands.Cog):
+    """The scheduler loop and /project; `/admin weekly` (`WeeklySettings`) joins the Admin cog's /admin group, so
+    the Admin cog is added first."""
+
     def __init__(self, bot: TutorBot) -> None:
         self.bot = bot
         self.ticks = 0  # completed scheduler ticks, for tests and logs
         self.tick.change_interval(seconds=bot.clock_tick_seconds)
+        self.settings_group = WeeklySettings(bot)
 
     async def cog_load(self) -> None:
+        admin = self.bot.tree.get_command("admin")
+        if not isinstance(admin, app_commands.Group):
+            raise RuntimeError("add the Admin cog before the Weekly cog: /admin weekly is a subgroup of /admin")
+        admin.add_command(self.settings_group)
         await self.bot.weekly.restore()  # problems from before a restart: a failed post still waits its hour
         self.tick.start()
 
     async def cog_unload(self) -> None:
         self.tick.cancel()
+        admin = self.bot.tree.get_command("admin")
+        if isinstance(admin, app_commands.Group):
+            admin.remove_command(self.settings_group.name)
 
     # The scheduler --------------------------------------------------------------------------------
 
@@ -113,6 +125,90 @@ class Weekly(commands.Cog):
         await interaction.response.send_message(embed=project_embed(current, member.guild_id), ephemeral=True)
 
 
+class WeeklySettings(app_commands.Group):
+    """`/admin weekly`: where and when the prompt is posted. Its commands are bound to this group, not to the Admin
+    cog, so the group checks the member itself, with the same rule as the rest of /admin."""
+
+    def __init__(self, bot: TutorBot) -> None:
+        super().__init__(name="weekly", description="The weekly project prompt: where and when it is posted")
+        self.bot = bot
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return require_admin(interaction)
+
+    @app_commands.command(name="set", description="Where and when to post the weekly project prompt; turns it on")
+    @app_commands.describe(
+        channel="The channel to post in (I open a thread on each post for submissions)",
+        weekday="The day to post on",
+        time="Time of day on a 24-hour clock, HH:MM, e.g. 09:00",
+        timezone="IANA time zone the time is in, e.g. Europe/Berlin (start typing to search)",
+        roadmap="Post only this roadmap's prompts (default: every roadmap's prompts take turns)",
+    )
+    @app_commands.choices(weekday=[app_commands.Choice(name=day, value=n) for n, day in enumerate(WEEKDAYS)])
+    @app_commands.autocomplete(timezone=time_zone_autocomplete, roadmap=roadmap_autocomplete)
+    async def weekly_set(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel,
+        weekday: app_commands.Choice[int],
+        time: app_commands.Range[str, 1, 10],
+        timezone: app_commands.Range[str, 1, 64],
+        roadmap: app_commands.Range[str, 1, 120] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        roadmap_id = self.bot.tutor.find_roadmap(roadmap).id if roadmap is not None else None
+        settings = parse_schedule(channel.id, weekday.value, time, timezone, enabled=True, roadmap_id=roadmap_id)
+        await self.bot.weekly.save(interaction.guild_id, settings)
+        status = await self.bot.weekly.status(interaction.guild_id)
+        notes = ["Saved. Weekly prompts are on."]
+        missing = _missing_post_permissions(channel)
+        if missing:
+            notes.append(
+                f"⚠️ I'm missing {', '.join(missing)} in {channel.mention}; "
+                "I need it to post the prompt and open its submissions thread."
+            )
+        await interaction.response.send_message(
+            "\n".join(notes), embed=status_embed(status, interaction.guild_id), ephemeral=True
+        )
+
+    @app_commands.command(name="on", description="Resume posting the weekly project prompt")
+    async def weekly_on(self, interaction: discord.Interaction) -> None:
+        await self._switch(interaction, True)
+
+    @app_commands.command(name="off", description="Pause the weekly project prompt (settings are kept)")
+    async def weekly_off(self, interaction: discord.Interaction) -> None:
+        await self._switch(interaction, False)
+
+    async def _switch(self, interaction: discord.Interaction, enabled: bool) -> None:
+        assert interaction.guild_id is not None
+        saved = await self.bot.weekly.set_enabled(interaction.guild_id, enabled)
+        if saved is None:
+            raise Refused("Weekly prompts aren't set up yet: choose a channel and time with /admin weekly set.")
+        status = await self.bot.weekly.status(interaction.guild_id)
+        await interaction.response.send_message(
+            f"Weekly prompts are {'on' if enabled else 'off'}.",
+            embed=status_embed(status, interaction.guild_id),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="show", description="The weekly prompt settings, the next post and any problem")
+    async def weekly_show(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        status = await self.bot.weekly.status(interaction.guild_id)
+        await interaction.response.send_message(embed=status_embed(status, interaction.guild_id), ephemeral=True)
+
+
+def _missing_post_permissions(channel: discord.TextChannel) -> list[str]:
+    granted = channel.permissions_for(channel.guild.me)
+    needed = {
+        "View Channel": granted.view_channel,
+        "Send Messages": granted.send_messages,
+        "Embed Links": granted.embed_links,
+        "Create Public Threads": granted.create_public_threads,
+    }
+    return [name for name, ok in needed.items() if not ok]
+
+
 # Embeds ---------------------------------------------------------------------------------------------
 
 
@@ -178,9 +274,9 @@ def status_embed(status: WeeklyStatus, guild_id: int) -> discord.Embed:
 
 
 def problem_text(problem: WeeklyProblem) -> str:
-    text = f"{discord_timestamp(problem.at, 'R')}: {problem.reason}"
+    text = f"{timestamp(problem.at, 'R')}: {problem.reason}"
     if problem.retry_at is not None:
-        text += f"\nI'll try again {discord_timestamp(problem.retry_at, 'R')}, or as soon as you change the settings."
+        text += f"\nI'll try again {timestamp(problem.retry_at, 'R')}, or as soon as you change the settings."
     return text
 
 
@@ -199,4 +295,4 @@ def add_list_fields(embed: discord.Embed, name: str, items: list[str]) -> None:
 
 
 def _when(moment: datetime) -> str:
-    return f"{discord_timestamp(moment, 'F')} ({discord_timestamp(moment, 'R')})"
+    return f"{timestamp(moment, 'F')} ({timestamp(moment, 'R')})"

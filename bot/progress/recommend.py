@@ -59,7 +59,3 @@ def topics_after(kb: KnowledgeBase, finished: Collection[str], limit: int = 2) -
     following = own[own.index(last) + 1 : own.index(last) + 2]
     picks = [pick.entry.topic.id for pick in recommend_next(kb, done, limit)]
     return list(dict.fromkeys([*following, *picks]))[:limit]
-
-
-def roadmap_finished(kb: KnowledgeBase, completed: Collection[str]) -> bool:
-    return all(topic_id in completed for topic_id in kb.topics)

@@ -5,7 +5,6 @@ from bot.weekly.rotation import choose_prompt
 from bot.weekly.schedule import (
     WeeklySlot,
     deadline_for,
-    discord_timestamp,
     due_post,
     next_slot_after,
     slot_datetime_for_week,
@@ -17,7 +16,6 @@ __all__ = [
     "WeeklySlot",
     "choose_prompt",
     "deadline_for",
-    "discord_timestamp",
     "due_post",
     "next_slot_after",
     "prompt_readiness",

@@ -26,7 +26,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 __all__ = [
     "WeeklySlot",
     "deadline_for",
-    "discord_timestamp",
     "due_post",
     "next_slot_after",
     "slot_datetime_for_week",
@@ -107,13 +106,6 @@ def due_post(slot: WeeklySlot, now_utc: datetime, already_posted_week_keys: Coll
 def deadline_for(slot: WeeklySlot, week_key: str) -> datetime:
     """One minute before the next week's slot, in UTC; stays on local wall time across DST."""
     return slot_datetime_for_week(slot, _shift_week(week_key, 1)) - timedelta(minutes=1)
-
-
-def discord_timestamp(moment: datetime, style: str = "F") -> str:
-    """Discord's timestamp markup, e.g. '<t:1764576000:F>', which each reader sees in their own zone."""
-    if style not in {"t", "T", "d", "D", "f", "F", "R"}:
-        raise ValueError(f"unknown Discord timestamp style {style!r}")
-    return f"<t:{int(_as_utc(moment).timestamp())}:{style}>"
 
 
 def _load_zone(name: str) -> ZoneInfo:

@@ -26,10 +26,10 @@ from bot.storage import SqliteStore, Store
 from indexer.build import build_index
 from indexer.search import SearchIndex
 from knowledge.loader import KnowledgeBase
+from standin import DiscordStandin, InteractionRecord, Message
+from standin.harness import pointed_at
 from tests.bot.discord_app.conftest import World, bot_settings, connected_bot, standin, world
 from tests.fakes import FakeEncoder, without_asked
-from tests.standin import DiscordStandin, InteractionRecord, Message
-from tests.standin.harness import pointed_at
 
 __all__ = ["standin", "world"]  # fixtures shared with tests/bot/discord_app
 

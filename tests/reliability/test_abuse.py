@@ -7,9 +7,9 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
+from standin import DiscordStandin, InteractionRecord
 from tests.bot.discord_app.conftest import World
 from tests.reliability.conftest import BotFactory, messages_of
-from tests.standin import DiscordStandin, InteractionRecord
 
 
 async def test_thirty_questions_a_minute_from_one_member_meet_the_cooldown_while_others_are_served(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import copy
 
+from standin import DiscordStandin, InteractionRecord, Message
+from standin.constants import InteractionType
 from tests.bot.discord_app.conftest import World
 from tests.reliability.conftest import BotFactory, messages_of
-from tests.standin import DiscordStandin, InteractionRecord, Message
-from tests.standin.constants import InteractionType
 
 NASTY = {
     "blank": "   ",

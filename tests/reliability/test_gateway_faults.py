@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from standin import DiscordStandin
 from tests.bot.discord_app.conftest import World
 from tests.reliability.conftest import BotFactory, messages_of
-from tests.standin import DiscordStandin
 
 DROPS = {
     "clean-close-resumable": {"abrupt": False, "resumable": True},

@@ -11,18 +11,15 @@ from hypothesis import strategies as st
 
 from bot.answering.normalise import MAX_QUESTION_CHARS, clean_question
 from bot.discord_app import render
-from tests.standin import limits
-from tests.standin.state import EVERYONE_MENTION, ROLE_MENTION, USER_MENTION
+from bot.discord_app.markup import without_markup
+from standin import limits
+from standin.state import EVERYONE_MENTION, ROLE_MENTION, USER_MENTION
 
 ELLIPSIS = "…"
 # Plain words and spaces, plus everything else Unicode has: limits and cuts are hit both ways.
 words = st.text(st.sampled_from("abc xyz\n"), max_size=300) | st.text(max_size=300)
 long_text = st.builds(lambda t, n: t * n, words, st.integers(1, 40))
 HYPOTHESIS = settings(max_examples=300, deadline=None)
-
-
-def whitespace_free(text: str) -> str:
-    return "".join(text.split())
 
 
 # clip ---------------------------------------------------------------------------------------------
@@ -38,20 +35,6 @@ def test_clip_fits_and_only_drops_a_marked_tail(text: str, limit: int) -> None:
     else:
         assert clipped.endswith(ELLIPSIS)
         assert text.strip().startswith(clipped[: -len(ELLIPSIS)])
-
-
-# split_message ------------------------------------------------------------------------------------
-
-
-@HYPOTHESIS
-@given(text=long_text, limit=st.integers(1, 2000))
-@example(text="word " * 1000, limit=2000)
-@example(text="para\n\n" * 800, limit=2000)
-def test_split_message_chunks_fit_and_rejoin_to_the_original(text: str, limit: int) -> None:
-    chunks = render.split_message(text, limit)
-    assert all(0 < len(chunk) <= limit for chunk in chunks)
-    assert all(chunk == chunk.strip() for chunk in chunks)
-    assert whitespace_free("".join(chunks)) == whitespace_free(text)
 
 
 # fit ----------------------------------------------------------------------------------------------
@@ -152,5 +135,14 @@ def test_clean_question_never_raises_is_idempotent_and_leaves_only_visible_text(
     assert again.text == cleaned.text
     assert len(cleaned.text) <= MAX_QUESTION_CHARS
     assert not any(unicodedata.category(c) in INVISIBLE for c in cleaned.text), ascii(cleaned.text)
-    assert not any(p.search(cleaned.text) for p in (USER_MENTION, ROLE_MENTION, EVERYONE_MENTION))
     assert cleaned.text == cleaned.text.strip() and "  " not in cleaned.text
+
+
+@HYPOTHESIS
+@given(raw=questions)
+@example(raw="@every\u200bone what is relu")
+@example(raw="<@\u200b123> <#\u20661>")
+def test_what_the_tutor_reads_from_discord_has_no_mention_left_in_it(raw: str) -> None:
+    read = clean_question(without_markup(raw)).text
+    assert not any(p.search(read) for p in (USER_MENTION, ROLE_MENTION, EVERYONE_MENTION)), ascii(read)
+    assert without_markup(without_markup(raw)) == without_markup(raw)

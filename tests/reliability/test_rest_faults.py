@@ -7,9 +7,9 @@ import time
 
 import pytest
 
+from standin import DiscordStandin
 from tests.bot.discord_app.conftest import World
 from tests.reliability.conftest import BotFactory, messages_of
-from tests.standin import DiscordStandin
 
 RATE_LIMITED = {"message": "You are being rate limited.", "retry_after": 0.4, "global": False}
 

@@ -14,10 +14,10 @@ import pytest_asyncio
 import yaml
 
 from bot.config import ConfigError, load_settings
+from standin import DiscordStandin
+from standin.constants import InteractionType
 from tests.bot.discord_app.conftest import World
 from tests.reliability.conftest import BotFactory, ServeFactory, run_settings
-from tests.standin import DiscordStandin
-from tests.standin.constants import InteractionType
 
 SECRET = "MTE5ODc2NTQzMjEwOTg3NjU0.GxYz12.s3cr3t-t0k3n-n3v3r-l0gg3d_abcdefghijkl"
 

@@ -15,10 +15,10 @@ import pytest
 import yaml
 
 from bot import serving
+from standin import DiscordStandin
 from tests.bot.discord_app.conftest import World
 from tests.fakes import FakeEncoder, mini_roadmap, write_mini_roadmap
 from tests.reliability.conftest import BotFactory, ServeFactory, child_env, roadmap_tutor, run_settings
-from tests.standin import DiscordStandin
 
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
 

@@ -21,9 +21,9 @@ import pytest
 from bot.discord_app import main as discord_main
 from bot.storage import SqliteStore
 from bot.storage.errors import StorageBusy, StorageUnavailable
+from standin import DiscordStandin, InteractionRecord
 from tests.bot.discord_app.conftest import World
 from tests.reliability.conftest import BotFactory, ServeFactory, run_settings
-from tests.standin import DiscordStandin, InteractionRecord
 from tests.store_backends import PostgresBackend
 
 BUSY = StorageBusy.user_message

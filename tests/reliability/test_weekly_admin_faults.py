@@ -21,11 +21,11 @@ from bot.answering import Answerer
 from bot.discord_app.client import TutorBot
 from bot.storage import SqliteStore
 from bot.storage.errors import StorageBusy
+from standin import DiscordStandin, Message
 from tests.bot.discord_app.conftest import SimClock, World, bot_settings, connected_bot
 from tests.bot.discord_app.test_weekly_e2e import TICK, admin_weekly_set, ticks, utc
 from tests.reliability.test_gateway_faults import DROPS
 from tests.reliability.test_security import SECRET, debug_log
-from tests.standin import DiscordStandin, Message
 
 __all__ = ["debug_log"]  # a fixture shared with test_security
 

@@ -7,9 +7,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.standin import limits
-from tests.standin.records import pings
-from tests.standin.state import Message
+from standin import limits
+from standin.records import pings
+from standin.state import Message
 
 JSON = dict[str, Any]
 

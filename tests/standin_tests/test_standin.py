@@ -17,10 +17,10 @@ import pytest_asyncio
 from discord import app_commands
 from discord.ext import commands
 
-from tests.standin import CallbackType, DiscordStandin, ErrorCode, Intent, Perm
-from tests.standin.constants import InteractionType
-from tests.standin.harness import running
-from tests.standin.state import Channel, Guild, Member
+from standin import CallbackType, DiscordStandin, ErrorCode, Intent, Perm
+from standin.constants import InteractionType
+from standin.harness import running
+from standin.state import Channel, Guild, Member
 
 pytestmark = pytest.mark.asyncio
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from bot.weekly.schedule import (
     WeeklySlot,
     deadline_for,
-    discord_timestamp,
     due_post,
     next_slot_after,
     slot_datetime_for_week,
@@ -284,14 +283,6 @@ def test_deadline_keeps_local_time_across_dst() -> None:
     deadline = deadline_for(MONDAY_9_BERLIN, "2026-W13")  # slot 2026-03-23 09:00 CET
     assert deadline.astimezone(BERLIN) == datetime(2026, 3, 30, 8, 59, tzinfo=BERLIN)
     assert deadline - slot_datetime_for_week(MONDAY_9_BERLIN, "2026-W13") == timedelta(days=7, hours=-1, minutes=-1)
-
-
-def test_discord_timestamp_renders_the_unix_instant() -> None:
-    assert discord_timestamp(utc(2026, 11, 30, 7, 59)) == "<t:1796025540:F>"
-    same_instant_in_cet = datetime(2026, 11, 30, 8, 59, tzinfo=timezone(timedelta(hours=1)))
-    assert discord_timestamp(same_instant_in_cet, "R") == "<t:1796025540:R>"
-    with pytest.raises(ValueError, match="style"):
-        discord_timestamp(utc(2026, 11, 30), "X")
 
 
 def test_slot_describes_itself_for_humans() -> None:

@@ -108,7 +108,6 @@ def test_the_first_result_is_what_the_question_is_about(
         ("", "empty"),
         ("   \n\t ", "empty"),
         ("\u200b\u200f\u202e", "empty"),
-        ("<@123> @everyone", "empty"),
         ("什么是正则化", "not_english"),
         ("что такое регуляризация", "not_english"),
     ],

@@ -15,15 +15,16 @@ import pytest_asyncio
 from bot.answering import Answerer
 from bot.config import Settings
 from bot.discord_app.client import TutorBot
+from bot.discord_app.main import open_tutor, weekly_service
 from bot.storage import SqliteStore, Store
 from bot.tutor import utc_now
 from indexer.encoders import Encoder
 from indexer.search import SearchIndex
 from knowledge.loader import KnowledgeBase
+from standin import DiscordStandin, Perm
+from standin.harness import running
+from standin.state import Channel, Guild, Member
 from tests.fakes import with_test_quizzes
-from tests.standin import DiscordStandin, Perm
-from tests.standin.harness import running
-from tests.standin.state import Channel, Guild, Member
 
 MANAGE_GUILD = 1 << 5
 
@@ -107,19 +108,24 @@ async def connected_bot(
     clock: Callable[[], datetime] | None = None,
     clock_tick: float = 30.0,
 ) -> AsyncIterator[TutorBot]:
-    """The product's bot on an open store, logged in to the stand-in with its commands synced."""
+    """The product's bot on an open store, logged in to the stand-in with its commands synced: its collaborators
+    built first, as `bot.discord_app.main.serve` builds them."""
+    tutor = await open_tutor(settings, store, answerer, clock or utc_now)
     bot = FastTutorBot(
         settings,
         store,
-        lambda: answerer,
-        clock=clock or utc_now,
+        tutor,
+        weekly_service(tutor),
         clock_tick_seconds=clock_tick,
         guild_ready_timeout=0.05,
         chunk_guilds_at_startup=False,
     )
-    async with running(bot, standin, ready_timeout=60):
-        await bot.commands_synced.wait()
-        yield bot
+    try:
+        async with running(bot, standin, ready_timeout=60):
+            await bot.commands_synced.wait()
+            yield bot
+    finally:
+        tutor.close()
 
 
 @pytest.fixture

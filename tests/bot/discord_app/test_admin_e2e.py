@@ -14,8 +14,8 @@ from indexer.documents import build_documents
 from indexer.encoders import Encoder
 from indexer.search import SearchIndex
 from knowledge.loader import KnowledgeBase
+from standin import DiscordStandin
 from tests.bot.discord_app.conftest import MANAGE_GUILD, BotFactory, SimClock, World
-from tests.standin import DiscordStandin
 
 pytestmark = [pytest.mark.model]
 

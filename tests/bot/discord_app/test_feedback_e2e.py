@@ -13,8 +13,8 @@ import pytest
 
 from bot.discord_app.client import TutorBot
 from bot.storage.base import FeedbackSummary
+from standin import CallbackType, DiscordStandin, Message
 from tests.bot.discord_app.conftest import BotFactory, World
-from tests.standin import CallbackType, DiscordStandin, Message
 
 pytestmark = [pytest.mark.model]
 

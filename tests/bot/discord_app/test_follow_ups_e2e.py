@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from standin import DiscordStandin, Message
 from tests.bot.discord_app.conftest import BotFactory, SimClock, World
 from tests.bot.discord_app.test_weekly_e2e import TICK, admin_weekly_set, prompt_of, wait_posts
-from tests.standin import DiscordStandin, Message
 
 pytestmark = [pytest.mark.model]
 

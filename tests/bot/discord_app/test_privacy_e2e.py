@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from standin import DiscordStandin, InteractionRecord, Message
 from tests.bot.discord_app.conftest import BotFactory, SimClock, World
-from tests.standin import DiscordStandin, InteractionRecord, Message
 
 pytestmark = [pytest.mark.model]
 

@@ -14,8 +14,8 @@ from bot.answering import Answerer
 from bot.discord_app.client import TutorBot
 from bot.discord_app.quiz import NOT_YOURS
 from bot.tutor import Member
+from standin import CallbackType, DiscordStandin, InteractionRecord, Message
 from tests.bot.discord_app.conftest import BotFactory, SimClock, World
-from tests.standin import CallbackType, DiscordStandin, InteractionRecord, Message
 
 pytestmark = [pytest.mark.model]
 

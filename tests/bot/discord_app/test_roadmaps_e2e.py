@@ -12,9 +12,9 @@ from bot.answering import Answerer
 from indexer.build import build_index
 from indexer.search import SearchIndex
 from knowledge.loader import load_knowledge
+from standin import DiscordStandin
 from tests.bot.discord_app.conftest import BotFactory, World
 from tests.fakes import FakeEncoder, without_asked, write_second_roadmap
-from tests.standin import DiscordStandin
 
 
 @pytest.fixture

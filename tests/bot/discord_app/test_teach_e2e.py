@@ -11,9 +11,9 @@ from bot.answering import Answerer
 from indexer.encoders import Encoder
 from indexer.search import SearchIndex
 from knowledge.loader import KnowledgeBase
+from standin import DiscordStandin, InteractionRecord
+from standin.state import Member
 from tests.bot.discord_app.conftest import BotFactory, World
-from tests.standin import DiscordStandin, InteractionRecord
-from tests.standin.state import Member
 
 pytestmark = [pytest.mark.model]
 

@@ -8,8 +8,8 @@ import pytest
 
 from bot.discord_app.client import TutorBot
 from bot.weekly.rotation import choose_prompt
+from standin import DiscordStandin, Message
 from tests.bot.discord_app.conftest import BotFactory, SimClock, World
-from tests.standin import DiscordStandin, Message
 
 pytestmark = [pytest.mark.model]
 

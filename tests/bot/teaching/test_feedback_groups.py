@@ -13,7 +13,7 @@ from bot.storage.base import QuestionFeedback
 from bot.teaching import group_feedback
 from bot.teaching.feedback import DECLINED
 from knowledge.loader import Entry
-from tests.standin import limits
+from standin import limits
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
 ENTRIES = {"adam": Entry("adam", "concept", "Adam"), "docker": Entry("docker", "concept", "Docker")}

@@ -4,7 +4,7 @@ It owns the aiohttp server, the world model, the records tests assert on, and th
 as Discord's users (slash commands, clicks, messages). Point discord.py at it with
 ``discord.http.Route.BASE = standin.api_base_url`` and
 ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(standin.gateway_url)``
-(or ``tests.standin.harness.pointed_at``).
+(or ``standin.harness.pointed_at``).
 """
 
 from __future__ import annotations
