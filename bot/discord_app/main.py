@@ -11,7 +11,7 @@ import discord
 import yarl
 
 from bot.config import DISCORD_API_BASE, DISCORD_GATEWAY, Settings
-from bot.discord_app.client import TutorBot
+from bot.discord_app.client import build_bot
 from bot.storage import (
     SchemaTooNewError,
     SqlStore,
@@ -77,7 +77,7 @@ async def serve(settings: Settings) -> None:
     except StorageError as exc:
         raise StartupError(f"cannot open the database: {exc}") from None
     try:
-        bot = TutorBot(settings, store, partial(open_answerer, settings))
+        bot = build_bot(settings, store, partial(open_answerer, settings))
         async with bot:
             try:
                 await bot.start(token)
