@@ -213,3 +213,14 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from None
     return settings
+
+
+def with_shard_ids(settings: Settings, text: str) -> Settings:
+    """`settings` with `discord.shard_ids` from the command line (`0`, `2,3` or `auto`), validated like the file's."""
+    value: str | list[str] = "auto" if text.strip() == "auto" else [part.strip() for part in text.split(",")]
+    raw = settings.model_dump()
+    raw["discord"]["shard_ids"] = value
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, "--shard-ids")) from None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, load_settings, with_shard_ids
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,3 +75,14 @@ def test_shard_settings_choose_this_process_shards(tmp_path: Path) -> None:
     assert auto.sharded and auto.own_shard_ids is None  # discord.py asks Discord how many
     unsharded = load_settings(None, environ={}).discord
     assert not unsharded.sharded and unsharded.own_shard_ids is None
+
+
+def test_shard_ids_from_the_command_line_are_validated_like_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("discord:\n  shard_count: 2\n")
+    settings = load_settings(path, environ={"DISCORD_TOKEN": "secret"})
+    second = with_shard_ids(settings, "1")
+    assert second.discord.own_shard_ids == [1] and second.discord.token.get_secret_value() == "secret"
+    assert with_shard_ids(settings, "auto").discord.own_shard_ids == [0, 1]
+    with pytest.raises(ConfigError, match=r"--shard-ids: discord.shard_ids: Value error, shard id 2 is outside 0..1"):
+        with_shard_ids(settings, "0,2")

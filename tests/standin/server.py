@@ -775,9 +775,8 @@ class DiscordStandin:
 
     async def _dispatch_interaction(self, payload: JSON, name: str) -> InteractionRecord:
         guild_id = int(payload["guild_id"]) if payload.get("guild_id") else None
-        sessions = [
-            s for s in self.gateway.live_sessions() if (_receives_dms(s) if guild_id is None else s.owns_guild(guild_id))
-        ]
+        live = self.gateway.live_sessions()
+        sessions = [s for s in live if (_receives_dms(s) if guild_id is None else s.owns_guild(guild_id))]
         if not sessions:
             raise RuntimeError("the bot has no gateway session; nothing would receive this interaction")
         user = payload.get("member", {}).get("user") or payload["user"]
