@@ -91,7 +91,7 @@ class Soak:
     topics: dict[str, str]  # id -> title
     rng: random.Random
     done: dict[int, set[str]] = field(default_factory=dict)  # the model: member -> finished topics
-    answers: list[Message] = field(default_factory=list)  # answers with buttons, for clicks
+    answers: dict[int, list[Message]] = field(default_factory=dict)  # answers with buttons by guild, for clicks
     counts: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     acks: list[float] = field(default_factory=list)
@@ -123,6 +123,7 @@ async def act(soak: Soak, kind: str, member: StandinMember) -> None:
     standin = soak.standin
     g, c = soak.places[member.id]
     done = soak.done.setdefault(member.id, set())
+    answers = soak.answers.setdefault(g, [])  # a member clicks answers in their own guild
     rng = soak.rng
     if kind == "ask":
         run = await standin.slash(g, c, member.id, "ask", {"question": rng.choice(QUESTIONS)})
@@ -132,8 +133,8 @@ async def act(soak: Soak, kind: str, member: StandinMember) -> None:
         elif not final.embeds or run.ephemeral:
             soak.error(kind, f"no public answer: {final.content!r}")
         elif any(cid.startswith("tutor:done:") for cid in final.custom_ids()):
-            soak.answers.append(final)
-            del soak.answers[:-200]
+            answers.append(final)
+            del answers[:-200]
     elif kind in ("mention", "dm"):
         channel = c if kind == "mention" else standin.dm_channel(member).id
         question = await standin.user_message(channel, member.id, rng.choice(QUESTIONS), mentions_bot=kind == "mention")
@@ -143,8 +144,8 @@ async def act(soak: Soak, kind: str, member: StandinMember) -> None:
         elif not reply.embeds:
             soak.error(kind, f"reply without an answer: {reply.content!r}")
     elif kind in ("done", "click_done"):
-        if kind == "click_done" and soak.answers:
-            answer = rng.choice(soak.answers)
+        if kind == "click_done" and answers:
+            answer = rng.choice(answers)
             button = next(cid for cid in answer.custom_ids() if cid.startswith("tutor:done:"))
             topic = button.removeprefix("tutor:done:")
             run = await standin.click(answer, button, member.id)
@@ -170,8 +171,8 @@ async def act(soak: Soak, kind: str, member: StandinMember) -> None:
         if not fields.get("Topics done", "").startswith(f"{len(done)} of "):
             soak.error(kind, f"model has {len(done)} done, the bot says {fields.get('Topics done')!r}")
     elif kind in ("next", "click_next", "roadmap", "topic"):
-        if kind == "click_next" and soak.answers:
-            run = await standin.click(rng.choice(soak.answers), "tutor:next", member.id)
+        if kind == "click_next" and answers:
+            run = await standin.click(rng.choice(answers), "tutor:next", member.id)
         elif kind == "roadmap":
             run = await standin.slash(g, c, member.id, "roadmap")
         elif kind == "topic":
