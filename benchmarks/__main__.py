@@ -16,7 +16,16 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import answering, cold_start, discord_load, faiss_scale, index_build, quiz_load, teach_latency
+from benchmarks import (
+    answering,
+    cold_start,
+    discord_load,
+    faiss_scale,
+    index_build,
+    quiz_load,
+    store_ops,
+    teach_latency,
+)
 from benchmarks.machine import machine_info
 from benchmarks.measure import JSON, ROOT, Workspace, run_child
 
@@ -31,6 +40,7 @@ BENCHMARKS: dict[str, Callable[[Workspace, bool], JSON]] = {
     "cold_start": cold_start.run,
     "faiss_scale": lambda _workspace, quick: faiss_scale.run(quick),
     "teach_latency": teach_latency.run,
+    "store_ops": store_ops.run,
 }
 ENCODER_BACKENDS = ROOT / "benchmarks" / "encoder_backends.py"
 

@@ -2,12 +2,18 @@
 
     python -m benchmarks.soak              # 10,000 interactions
     python -m benchmarks.soak --quick 500  # a short run
+    python -m benchmarks.soak --postgres --processes 2  # two shard processes on one PostgreSQL database
 
 The bot runs as `roadmap-tutor run` in a process of its own, talking to the local Discord stand-in in this
 process, with the real model and the shipped knowledge. Workers act as members: /ask, free text (mentions
 and DMs), /done, /undo, /next, /progress, /roadmap, /topic, autocomplete and the buttons under answers. Each
 worker owns its members and waits for each answer before the member's next action, so an in-memory model
 knows what every member has done; every reply is checked against it, and at the end the database is too.
+
+With `--postgres --processes N` a throw-away PostgreSQL server (as tests/store_backends.py starts it) holds
+the data, the stand-in runs N shards with one guild on each, and N bot processes each run one shard
+(`roadmap-tutor run --shard-ids i`); members of every guild act at once, and the check at the end reads
+every guild's progress from PostgreSQL.
 
 Prints one JSON object on stdout (progress goes to stderr): errors (must be 0), lost progress (must be 0),
 the bot's resident memory at start, end and its maximum, duration and rate. Exit status 1 if either is not 0.
@@ -81,12 +87,11 @@ MIX = {
 @dataclass
 class Soak:
     standin: DiscordStandin
-    guild_id: int
-    channel_id: int
+    places: dict[int, tuple[int, int]]  # member id -> (guild id, channel id) where they act
     topics: dict[str, str]  # id -> title
     rng: random.Random
     done: dict[int, set[str]] = field(default_factory=dict)  # the model: member -> finished topics
-    answers: list[Message] = field(default_factory=list)  # answers with buttons, for clicks
+    answers: dict[int, list[Message]] = field(default_factory=dict)  # answers with buttons by guild, for clicks
     counts: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     acks: list[float] = field(default_factory=list)
@@ -115,8 +120,10 @@ async def final_of(soak: Soak, run: InteractionRecord) -> Message:
 
 
 async def act(soak: Soak, kind: str, member: StandinMember) -> None:
-    standin, g, c = soak.standin, soak.guild_id, soak.channel_id
+    standin = soak.standin
+    g, c = soak.places[member.id]
     done = soak.done.setdefault(member.id, set())
+    answers = soak.answers.setdefault(g, [])  # a member clicks answers in their own guild
     rng = soak.rng
     if kind == "ask":
         run = await standin.slash(g, c, member.id, "ask", {"question": rng.choice(QUESTIONS)})
@@ -126,8 +133,8 @@ async def act(soak: Soak, kind: str, member: StandinMember) -> None:
         elif not final.embeds or run.ephemeral:
             soak.error(kind, f"no public answer: {final.content!r}")
         elif any(cid.startswith("tutor:done:") for cid in final.custom_ids()):
-            soak.answers.append(final)
-            del soak.answers[:-200]
+            answers.append(final)
+            del answers[:-200]
     elif kind in ("mention", "dm"):
         channel = c if kind == "mention" else standin.dm_channel(member).id
         question = await standin.user_message(channel, member.id, rng.choice(QUESTIONS), mentions_bot=kind == "mention")
@@ -137,8 +144,8 @@ async def act(soak: Soak, kind: str, member: StandinMember) -> None:
         elif not reply.embeds:
             soak.error(kind, f"reply without an answer: {reply.content!r}")
     elif kind in ("done", "click_done"):
-        if kind == "click_done" and soak.answers:
-            answer = rng.choice(soak.answers)
+        if kind == "click_done" and answers:
+            answer = rng.choice(answers)
             button = next(cid for cid in answer.custom_ids() if cid.startswith("tutor:done:"))
             topic = button.removeprefix("tutor:done:")
             run = await standin.click(answer, button, member.id)
@@ -164,8 +171,8 @@ async def act(soak: Soak, kind: str, member: StandinMember) -> None:
         if not fields.get("Topics done", "").startswith(f"{len(done)} of "):
             soak.error(kind, f"model has {len(done)} done, the bot says {fields.get('Topics done')!r}")
     elif kind in ("next", "click_next", "roadmap", "topic"):
-        if kind == "click_next" and soak.answers:
-            run = await standin.click(rng.choice(soak.answers), "tutor:next", member.id)
+        if kind == "click_next" and answers:
+            run = await standin.click(rng.choice(answers), "tutor:next", member.id)
         elif kind == "roadmap":
             run = await standin.slash(g, c, member.id, "roadmap")
         elif kind == "topic":
@@ -232,49 +239,83 @@ async def wait_until(check: Callable[[], object], timeout: float, what: str, pro
 
 
 async def soak(
-    total: int, members_count: int, workers: int, seed: int, data_dir: Path, scratch: Path
+    total: int,
+    members_count: int,
+    workers: int,
+    seed: int,
+    data_dir: Path,
+    scratch: Path,
+    postgres_url: str | None = None,
+    processes: int = 1,
 ) -> dict[str, Any]:
     kb = load_knowledge()
     topics = {topic_id: entry.topic.title for topic_id, entry in kb.topics.items()}
-    async with DiscordStandin() as standin:
-        guild = standin.add_guild("Soak")
-        channel = standin.add_channel(guild.id, "study")
-        members = [standin.add_member(guild.id, f"learner{i}") for i in range(members_count)]
+    sharded = processes > 1
+    async with DiscordStandin(shard_count=processes) as standin:
+        # One guild on each shard: a guild's shard is (guild_id >> 22) % shard_count.
+        guilds = [
+            standin.add_guild(f"Soak {i}", guild_id=(7000 + i) << 22 if sharded else None) for i in range(processes)
+        ]
+        channels = [standin.add_channel(guild.id, "study") for guild in guilds]
+        members = [standin.add_member(guilds[i % processes].id, f"learner{i}") for i in range(members_count)]
+        places = {m.id: (guilds[i % processes].id, channels[i % processes].id) for i, m in enumerate(members)}
+        settings: dict[str, Any] = {
+            "data_dir": str(data_dir),
+            "discord": {
+                "api_base_url": standin.api_base_url,
+                "gateway_url": standin.gateway_url,
+                "guild_ids": [guild.id for guild in guilds],
+                # Many members share the work, but a member may still ask often: the soak is about
+                # the bot holding up, not about the cooldown (tests/reliability proves that).
+                "ask_cooldown": {"rate": 100, "per_seconds": 60},
+            },
+        }
+        if postgres_url is not None:
+            settings["storage"] = {"url": postgres_url}
+        if sharded:
+            settings["discord"]["shard_count"] = processes
         config = scratch / "soak-config.yaml"
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "data_dir": str(data_dir),
-                    "discord": {
-                        "api_base_url": standin.api_base_url,
-                        "gateway_url": standin.gateway_url,
-                        "guild_ids": [guild.id],
-                        # Many members share the work, but a member may still ask often: the soak is about
-                        # the bot holding up, not about the cooldown (tests/reliability proves that).
-                        "ask_cooldown": {"rate": 100, "per_seconds": 60},
-                    },
-                }
-            )
-        )
-        log_path = scratch / "bot.log"
+        config.write_text(yaml.safe_dump(settings))
         env = {**os.environ, "DISCORD_TOKEN": standin.valid_token}
         started = time.monotonic()
-        with open(log_path, "wb") as bot_log:
-            process = subprocess.Popen(
-                [*roadmap_tutor(), "run", "--config", str(config)], stdout=bot_log, stderr=bot_log, env=env, cwd=ROOT
-            )
+        bots: list[subprocess.Popen[bytes]] = []
+        log_paths = [scratch / f"bot-{i}.log" for i in range(processes)]
+        for i, log_path in enumerate(log_paths):
+            shard = ["--shard-ids", str(i)] if sharded else []
+            with open(log_path, "wb") as bot_log:
+                bots.append(
+                    subprocess.Popen(
+                        [*roadmap_tutor(), "run", "--config", str(config), *shard],
+                        stdout=bot_log,
+                        stderr=bot_log,
+                        env=env,
+                        cwd=ROOT,
+                    )
+                )
+            if i == 0 and sharded:  # the first start builds the index; the others find it built
+                await wait_until(lambda: standin.connected, START_TIMEOUT, "the first bot", bots[0])
+        process = bots[0]
         samples: list[float] = []
         sampler: asyncio.Task[None] | None = None
         try:
-            log.info("starting the bot (the first start builds the index)")
-            await wait_until(
-                lambda: standin.commands.get(guild.id) and standin.connected, START_TIMEOUT, "the bot", process
-            )
+            log.info("starting %d bot process(es) (the first start builds the index)", processes)
+            for bot in bots:
+                await wait_until(
+                    lambda: (
+                        all(standin.commands.get(g.id) for g in guilds)
+                        and len([s for s in standin.gateway.live_sessions() if s.connection is not None]) >= processes
+                    ),
+                    START_TIMEOUT,
+                    "the bots",
+                    bot,
+                )
             await asyncio.sleep(0.5)  # GUILD_CREATE handled
             startup = time.monotonic() - started
-            state = Soak(standin, guild.id, channel.id, topics, random.Random(seed))
-            warm = await standin.slash(guild.id, channel.id, members[0].id, "ask", {"question": "what is relu"})
-            await warm.wait_final(timeout=ANSWER_TIMEOUT)
+            state = Soak(standin, places, topics, random.Random(seed))
+            for guild, channel in zip(guilds, channels, strict=True):
+                member = next(m for m in members if places[m.id][0] == guild.id)
+                warm = await standin.slash(guild.id, channel.id, member.id, "ask", {"question": "what is relu"})
+                await warm.wait_final(timeout=ANSWER_TIMEOUT)
             rss_start = rss_mb(process.pid)
             sampler = asyncio.create_task(sample_memory(process.pid, samples))
 
@@ -301,17 +342,23 @@ async def soak(
                 sampler.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sampler
-            stopped = await stop(process)
+            exits = await asyncio.gather(*(stop(bot) for bot in bots))
+            stopped = next((code for code in exits if code != 0), 0)
         problems = standin.problems()
 
-    log_text = log_path.read_text(errors="replace")
+    log_text = "\n".join(path.read_text(errors="replace") for path in log_paths)
     bot_errors = [line for line in log_text.splitlines() if " ERROR " in line or line.startswith("Traceback")]
-    lost, phantom = compare(data_dir / "tutor.sqlite3", guild.id, state.done)
+    if postgres_url is not None:
+        lost, phantom = await compare_postgres(postgres_url, state.done)
+    else:
+        lost, phantom = compare(data_dir / "tutor.sqlite3", guilds[0].id, state.done)
     errors = len(state.errors) + len(problems) + len(bot_errors) + (stopped != 0)
     acks = sorted(state.acks)
     return {
         "interactions": sum(state.counts.values()),
         "by_kind": dict(sorted(state.counts.items())),
+        "store": "postgresql" if postgres_url is not None else "sqlite",
+        "processes": processes,
         "members": members_count,
         "workers": workers,
         "errors": errors,
@@ -359,6 +406,20 @@ def compare(database: Path, guild_id: int, model: dict[int, set[str]]) -> tuple[
     return expected - stored, stored - expected
 
 
+async def compare_postgres(url: str, model: dict[int, set[str]]) -> tuple[set[Any], set[Any]]:
+    """`compare` for every guild of a PostgreSQL database (each member acts in one guild)."""
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        rows = await connection.fetch("SELECT user_id, topic_id FROM progress")
+    finally:
+        await connection.close()
+    stored = {(row["user_id"], row["topic_id"]) for row in rows}
+    expected = {(user, topic) for user, topics in model.items() for topic in topics}
+    return expected - stored, stored - expected
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", type=int, metavar="N", help="run N interactions instead of 10,000")
@@ -366,11 +427,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=16, help="members acting at once (default 16)")
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--data-dir", type=Path, help="reuse this data directory (and its index) between runs")
-    parser.add_argument("--bot-log", type=Path, help="keep the bot's log here")
+    parser.add_argument("--bot-log", type=Path, help="keep the (first) bot's log here")
+    parser.add_argument("--postgres", action="store_true", help="keep the data in a throw-away PostgreSQL server")
+    parser.add_argument("--processes", type=int, default=1, help="bot processes, one shard each (needs --postgres)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("standin").setLevel(logging.ERROR)
     total = args.quick or 10_000
+    if args.processes > 1 and not args.postgres:
+        parser.error("--processes needs --postgres: several processes cannot share a SQLite file")
+    with contextlib.ExitStack() as stack:
+        postgres_url = None
+        if args.postgres:
+            from tests.store_backends import running_postgres_server
+
+            server = stack.enter_context(running_postgres_server())
+            postgres_url = server.url(stack.enter_context(server.fresh_database()))
+        return _main(args, total, postgres_url)
+
+
+def _main(args: argparse.Namespace, total: int, postgres_url: str | None) -> int:
     with tempfile.TemporaryDirectory(prefix="roadmap-tutor-soak-") as scratch:
         data_dir = args.data_dir or Path(scratch) / "data"
         if args.data_dir is not None:
@@ -379,10 +455,21 @@ def main(argv: list[str] | None = None) -> int:
                 (data_dir / f"tutor.sqlite3{suffix}").unlink(missing_ok=True)
         data_dir.mkdir(parents=True, exist_ok=True)
         try:
-            report = run(soak(total, args.members, args.workers, args.seed, data_dir, Path(scratch)))
+            report = run(
+                soak(
+                    total,
+                    args.members,
+                    args.workers,
+                    args.seed,
+                    data_dir,
+                    Path(scratch),
+                    postgres_url,
+                    args.processes,
+                )
+            )
         finally:
-            if args.bot_log is not None and (Path(scratch) / "bot.log").exists():
-                args.bot_log.write_bytes((Path(scratch) / "bot.log").read_bytes())
+            if args.bot_log is not None and (Path(scratch) / "bot-0.log").exists():
+                args.bot_log.write_bytes((Path(scratch) / "bot-0.log").read_bytes())
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0 if report["errors"] == 0 and report["lost_progress"] == 0 and report["phantom_progress"] == 0 else 1
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.answering.calibration import CalibrationError
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings, with_shard_ids
 from bot.evaluation import EvalFileError
 from indexer.build import BuildInProgress
 from indexer.encoders import EncoderUnavailable
@@ -44,7 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     index_commands.add_parser("info", parents=[common], help="show the current index's manifest")
 
     commands.add_parser("chat", parents=[common], help="use the tutor in this terminal, without Discord")
-    commands.add_parser("run", parents=[common], help="run the Discord bot")
+    run = commands.add_parser("run", parents=[common], help="run the Discord bot")
+    run.add_argument(
+        "--shard-ids",
+        metavar="IDS",
+        help="the shards this process runs, e.g. 0 or 2,3 or auto (overrides discord.shard_ids; docs/DEPLOY.md)",
+    )
 
     evaluate = commands.add_parser("eval", parents=[common], help="measure retrieval on a question file")
     evaluate.add_argument("file", type=Path, help="YAML question set (items: q, expect)")
@@ -258,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             from bot.discord_app.main import run_bot
 
+            if args.shard_ids is not None:
+                settings = with_shard_ids(settings, args.shard_ids)
             return run_bot(settings)
         if args.command == "eval":
             from bot.evaluation import run_eval_command

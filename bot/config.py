@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 DEFAULT_CONFIG_FILE = Path("config.yaml")
@@ -61,6 +61,10 @@ class DiscordSettings(_Section):
     # A direct message this many minutes or less after the tutor's last answer to that member is read as a
     # follow-up of it (0: never).
     follow_up_minutes: Annotated[float, Field(ge=0, le=1440)] = 5.0
+    shard_count: Annotated[int, Field(ge=1, le=65536)] | None = None
+    """How many shards the bot runs over in all (every process alike); empty: one process, no sharding."""
+    shard_ids: list[Annotated[int, Field(ge=0)]] | Literal["auto"] | None = None
+    """The shards this process runs, each in 0..shard_count-1; `auto` (or empty with shard_count): all of them."""
 
     @field_validator("api_base_url", "gateway_url")
     @classmethod
@@ -68,6 +72,38 @@ class DiscordSettings(_Section):
         if not value.startswith(("http://", "https://", "ws://", "wss://")):
             raise ValueError("must start with http://, https://, ws:// or wss://")
         return value.rstrip("/")
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards_in_range(cls, value: list[int] | str | None, info: ValidationInfo) -> list[int] | str | None:
+        if not isinstance(value, list):
+            return value
+        if not value:
+            raise ValueError("must list at least one shard id, or be auto")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a shard id twice")
+        count = info.data.get("shard_count")
+        if count is None:
+            raise ValueError("needs discord.shard_count too (how many shards the bot runs over in all)")
+        outside = [i for i in value if i >= count]
+        if outside:
+            listed = ", ".join(map(str, outside))
+            raise ValueError(f"shard id {listed} is outside 0..{count - 1} (discord.shard_count is {count})")
+        return value
+
+    @property
+    def sharded(self) -> bool:
+        """Whether to run as an AutoShardedBot (any shard key set)."""
+        return self.shard_count is not None or self.shard_ids is not None
+
+    @property
+    def own_shard_ids(self) -> list[int] | None:
+        """The shards this process runs; None: every shard (`auto`, or discord.py asks Discord how many)."""
+        if isinstance(self.shard_ids, list):
+            return sorted(self.shard_ids)
+        if self.shard_count is not None:
+            return list(range(self.shard_count))
+        return None
 
 
 class PrivacySettings(_Section):
@@ -177,3 +213,14 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from None
     return settings
+
+
+def with_shard_ids(settings: Settings, text: str) -> Settings:
+    """`settings` with `discord.shard_ids` from the command line (`0`, `2,3` or `auto`), validated like the file's."""
+    value: str | list[str] = "auto" if text.strip() == "auto" else [part.strip() for part in text.split(",")]
+    raw = settings.model_dump()
+    raw["discord"]["shard_ids"] = value
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, "--shard-ids")) from None

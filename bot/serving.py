@@ -12,7 +12,7 @@ from bot.answering import Answerer
 from bot.answering.calibration import SHIPPED_CALIBRATION
 from bot.config import Settings
 from bot.teaching import Teacher, taught_path
-from indexer.build import BuildReport, build_index, snapshot_dir
+from indexer.build import BuildInProgress, BuildReport, build_index, snapshot_dir
 from indexer.encoders import Encoder, display_name, load_encoder
 from indexer.onnx_export import export_onnx
 from indexer.search import SearchIndex
@@ -126,17 +126,35 @@ def open_teacher(settings: Settings, answerer: Answerer) -> Teacher:
     return teacher
 
 
+BUILD_WAIT_SECONDS = 2.0
+"""How often a starting process looks again while another process builds the index it shares."""
+
+
 def current_index(settings: Settings, kb: KnowledgeBase, encoder: LazyEncoder) -> SearchIndex:
     """The index of `kb`: reused when up to date, built when missing, changed or damaged."""
     if read_manifest(settings.index_dir) is None:
         log.warning("no index in %s yet: building it now (a one-off of about half a minute)", settings.index_dir)
-    build(settings, kb, encoder)
+    build_when_free(settings, kb, encoder)
     try:
         return SearchIndex.load(settings.index_dir)
     except IndexUnavailable as exc:
         log.warning("rebuilding the index: %s", exc)
-        build(settings, kb, encoder, force=True)
+        build_when_free(settings, kb, encoder, force=True)
         return SearchIndex.load(settings.index_dir)
+
+
+def build_when_free(settings: Settings, kb: KnowledgeBase, encoder: LazyEncoder, force: bool = False) -> BuildReport:
+    """`build`, waiting while another process builds the same index directory (shard processes sharing a data
+    volume start together: the first builds, the others then find it current). Blocks: call it off the loop."""
+    waiting = False
+    while True:
+        try:
+            return build(settings, kb, encoder, force=force)
+        except BuildInProgress:
+            if not waiting:
+                log.warning("another process is building the index in %s; waiting for it", settings.index_dir)
+            waiting = True
+            time.sleep(BUILD_WAIT_SECONDS)
 
 
 def last_good_build(settings: Settings, error: KnowledgeError) -> tuple[KnowledgeBase, SearchIndex]:

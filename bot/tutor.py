@@ -212,11 +212,15 @@ class Tutor:
     async def teach(self, guild_id: int | None, question: str, entry: str) -> Taught:
         """Teach that `question`, asked in `guild_id` (None: anywhere), is answered with `entry`; answered so from
         the next question on (`Teacher.teach`)."""
-        return await self._in_answering_thread(self._teacher().teach, question, entry, guild_id, self.clock())
+        taught = await self._in_answering_thread(self._teacher().teach, question, entry, guild_id, self.clock())
+        await self._quietly(self.store.announce("taught"))  # the other processes serve it too
+        return taught
 
     async def untaught(self, guild_id: int | None, which: str) -> Listed:
         """Remove a question taught in `guild_id` (`Teacher.remove`); answered as before from the next question on."""
-        return await self._in_answering_thread(self._teacher().remove, which, guild_id)
+        removed = await self._in_answering_thread(self._teacher().remove, which, guild_id)
+        await self._quietly(self.store.announce("taught"))
+        return removed
 
     async def taught(self, guild_id: int | None) -> list[Listed]:
         """The taught questions that apply in `guild_id` (`Teacher.listed`)."""
@@ -281,6 +285,8 @@ class Tutor:
         completed.add(entry.topic.id)
         await self.store.schedule_review(member.guild_id, member.user_id, first_review(entry.topic.id, now))
         await self._touch(member)
+        if changed:
+            await self._member_changed(member)
         return DoneResult(entry, changed, recommend_next(self.kb, completed))
 
     async def undo(self, member: Member, typed: str) -> DoneResult:
@@ -291,6 +297,8 @@ class Tutor:
         completed.discard(entry.topic.id)
         if not await self.store.has_quiz_answers(member.guild_id, member.user_id, entry.topic.id):
             await self.store.delete_review_card(member.guild_id, member.user_id, entry.topic.id)
+        if changed:
+            await self._member_changed(member)
         return DoneResult(entry, changed, recommend_next(self.kb, completed))
 
     async def forget(self, member: Member) -> int:
@@ -300,7 +308,22 @@ class Tutor:
         self._chosen.pop(member, None)
         self._quiz_sessions.end(member)
         self.recent.forget_member(member.guild_id, member.user_id)
+        await self._member_changed(member)
         return deleted
+
+    def forget_cached(self, member: Member | None = None) -> None:
+        """Drop what memory holds of `member`'s progress (None: everyone's), so the next call reads the store:
+        another process sharing the database changed it."""
+        if member is None:
+            self._completed.clear()
+            self._chosen.clear()
+        else:
+            self._completed.pop(member, None)
+            self._chosen.pop(member, None)
+
+    async def _member_changed(self, member: Member) -> None:
+        # Other processes sharing the database may cache this member (a DM on shard 0 about a guild's progress).
+        await self._quietly(self.store.announce("member", guild=member.guild_id, user=member.user_id))
 
     # Roadmaps -------------------------------------------------------------------------------------
 
@@ -312,6 +335,7 @@ class Tutor:
             raise UnknownRoadmapChoice(typed, self.kb.roadmaps)
         await self.store.follow_roadmap(member.guild_id, member.user_id, roadmap.id, self.clock())
         self._chosen[member] = roadmap.id
+        await self._member_changed(member)
         return roadmap
 
     def roadmap_choices(self, typed: str) -> list[Choice]:

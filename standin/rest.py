@@ -401,7 +401,7 @@ class RestApi:
         return json_response(
             {
                 "url": self.standin.gateway_url,
-                "shards": 1,
+                "shards": self.standin.shard_count,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 1000 - len(self.standin.gateway.identifies),

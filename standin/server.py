@@ -71,6 +71,7 @@ class DiscordStandin:
         allowed_privileged_intents: int = Intent.PRIVILEGED,
         gateway_compression: bool = True,
         rest_latency: float = 0.0,
+        shard_count: int = 1,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -82,6 +83,9 @@ class DiscordStandin:
         self.allowed_privileged_intents = allowed_privileged_intents
         self.gateway_compression = gateway_compression
         self.rest_latency = rest_latency
+        # What GET /gateway/bot recommends. Sessions that IDENTIFY with [shard_id, shard_count] get the guilds
+        # with (guild_id >> 22) % shard_count == shard_id; direct messages go to shard 0, as on Discord.
+        self.shard_count = shard_count
         self.host = host
         self._requested_port = port
         self.port: int | None = None
@@ -758,7 +762,7 @@ class DiscordStandin:
 
     def _wants_message(self, session: Session, message: Message) -> bool:
         if message.guild_id is None:
-            return session.has(Intent.DIRECT_MESSAGES)
+            return session.has(Intent.DIRECT_MESSAGES) and _receives_dms(session)
         return session.has(Intent.GUILD_MESSAGES) and session.owns_guild(message.guild_id)
 
     def _dispatch_message(self, event: str, message: Message) -> list[Dispatch]:
@@ -771,7 +775,8 @@ class DiscordStandin:
 
     async def _dispatch_interaction(self, payload: JSON, name: str) -> InteractionRecord:
         guild_id = int(payload["guild_id"]) if payload.get("guild_id") else None
-        sessions = [s for s in self.gateway.live_sessions() if guild_id is None or s.owns_guild(guild_id)]
+        live = self.gateway.live_sessions()
+        sessions = [s for s in live if (_receives_dms(s) if guild_id is None else s.owns_guild(guild_id))]
         if not sessions:
             raise RuntimeError("the bot has no gateway session; nothing would receive this interaction")
         user = payload.get("member", {}).get("user") or payload["user"]
@@ -804,3 +809,8 @@ class DiscordStandin:
 
     def _is_connected_for(self, dispatch: Dispatch) -> bool:
         return any(s.connection is not None and dispatch in s.buffer for s in self.gateway.live_sessions())
+
+
+def _receives_dms(session: Session) -> bool:
+    """Discord sends direct messages (and DM interactions) to shard 0 only."""
+    return session.shard is None or session.shard[0] == 0

@@ -38,6 +38,7 @@ from bot.discord_app.teaching import (
 from bot.discord_app.tree import Refused
 from bot.discord_app.weekly import problem_text
 from bot.serving import rebuild
+from bot.storage.errors import StorageError
 from bot.teaching import TaughtFileError, TeachingError
 from indexer.build import BuildInProgress
 from knowledge.loader import KnowledgeError
@@ -47,6 +48,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+REINDEX_LOCK = "reindex"  # the database lock the process that rebuilds holds
+ANOTHER_PROCESS_REINDEXES = (
+    "Another bot process is rebuilding the index right now; every process switches to the new one when it "
+    "finishes. I keep answering from the current index meanwhile."
+)
 QUIZ_TOPICS_SHOWN = 12
 GROUPS_SHOWN = 10
 MESSAGE_CONTENT_OFF = (
@@ -79,7 +85,12 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
             await interaction.response.defer(thinking=True, ephemeral=True)
             log.info("reindex requested by %s in guild %s", interaction.user.id, interaction.guild_id)
             try:
-                report = await asyncio.to_thread(rebuild, self.bot.settings, self.bot.tutor.answerer)
+                # Processes sharing a database rebuild once: whoever holds the lock, while the others keep serving.
+                async with self.bot.store.exclusive(REINDEX_LOCK) as held:
+                    if not held:
+                        await interaction.followup.send(ANOTHER_PROCESS_REINDEXES, ephemeral=True)
+                        return
+                    report = await asyncio.to_thread(rebuild, self.bot.settings, self.bot.tutor.answerer)
             except KnowledgeError as exc:
                 log.warning("reindex failed: %s", exc)
                 await interaction.followup.send(embed=knowledge_error_embed(exc), ephemeral=True)
@@ -91,6 +102,14 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
                     ephemeral=True,
                 )
                 return
+            except StorageError as exc:
+                log.warning("reindex refused: the database that coordinates processes failed: %s", exc)
+                await interaction.followup.send(
+                    "I couldn't reach the database that keeps bot processes from rebuilding at once, so I kept the "
+                    "current index. Try again in a moment.",
+                    ephemeral=True,
+                )
+                return
             except Exception as exc:
                 log.exception("reindex failed")
                 await interaction.followup.send(
@@ -99,6 +118,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
                 )
                 return
         await self.bot.tutor.reload_taught()  # taught questions checked against the new knowledge, and kept
+        await self.bot.announce("reindex")  # the other processes load the new index too
         what = "Nothing had changed, so I kept the index" if report.reused else "Rebuilt the index"
         await interaction.followup.send(
             f"✅ {what}: {report.documents} documents in {report.seconds:.1f} s. New questions use it now.",

@@ -15,7 +15,7 @@ import yarl
 from bot import serving
 from bot.answering import Answerer
 from bot.config import DISCORD_API_BASE, DISCORD_GATEWAY, Settings
-from bot.discord_app.client import TutorBot
+from bot.discord_app.client import build_bot
 from bot.storage import (
     SchemaTooNewError,
     SqlStore,
@@ -119,7 +119,7 @@ async def serve(settings: Settings) -> None:
     tutor: Tutor | None = None
     try:
         tutor = await open_tutor(settings, store)
-        async with TutorBot(settings, store, tutor, weekly_service(tutor)) as bot:
+        async with build_bot(settings, store, tutor, weekly_service(tutor)) as bot:
             try:
                 await bot.start(token)
             except discord.LoginFailure:

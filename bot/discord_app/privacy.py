@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+PURGE_JOB = "retention purge"  # its claim in job_claims, one a UTC day
+
 
 class ForgetView(discord.ui.View):
     """Confirm or cancel deleting a member's data; only that member may press the buttons."""
@@ -85,6 +87,7 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="Your d
     def __init__(self, bot: TutorBot) -> None:
         self.bot = bot
         self.purges = 0  # completed purge runs, for tests and logs
+        self.purged_days: list[date] = []  # the days this process won the claim and purged
         self._purged_on: date | None = None  # the bot clock's UTC day of the last purge run
         self.purge.change_interval(seconds=bot.clock_tick_seconds)
 
@@ -108,8 +111,13 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="Your d
         self._purged_on = now.date()
         privacy = self.bot.settings.privacy
         try:
+            # Every process sharing the database finds the day's purge due; the claim lets one of them run it.
+            if not await self.bot.store.claim_daily_job(PURGE_JOB, now.date(), now):
+                log.debug("today's purge was claimed by another process")
+                return
             await purge_old_questions(self.bot.store, now, privacy.question_log_days)
             await purge_old_quiz_answers(self.bot.store, now, privacy.quiz_answer_days)
+            self.purged_days.append(now.date())
         except StorageError as exc:
             log.warning("could not purge old questions and quiz answers (will try again tomorrow): %s", exc)
         finally:

@@ -284,7 +284,7 @@ class Quizzes(commands.Cog):
     @tasks.loop(seconds=30)
     async def remind(self) -> None:
         try:
-            for plan in await self.bot.tutor.reminder_service.due_reminders():
+            for plan in await self.bot.tutor.reminder_service.due_reminders(self.bot.owns_guild):
                 await self.send_reminder(plan)
         except Exception:  # one bad tick must not end the loop (tasks.loop stops on an exception)
             log.exception("review reminder tick failed")

@@ -63,7 +63,7 @@ class Weekly(commands.Cog):
     @tasks.loop(seconds=30)
     async def tick(self) -> None:
         try:
-            for plan in await self.bot.weekly.due_posts():
+            for plan in await self.bot.weekly.due_posts(self.bot.owns_guild):
                 await self.post(plan)
         except Exception:  # one bad tick must not end the loop (tasks.loop stops on an exception)
             log.exception("weekly prompt tick failed")

@@ -56,12 +56,15 @@ class ReminderService:
         self._clock = clock
         self._store_down = False
 
-    async def due_reminders(self) -> list[PlannedReminder]:
-        """Claims each member's day whose hour has come and returns those with something due."""
+    async def due_reminders(self, owns: Callable[[int], bool] = lambda guild_id: True) -> list[PlannedReminder]:
+        """Claims each member's day whose hour has come and returns those with something due, in the guilds
+        `owns` accepts (this process's shards)."""
         now = self._clock()
         planned: list[PlannedReminder] = []
         try:
             for guild_id, user_id, settings in await self.store.active_reminders():
+                if not owns(guild_id):
+                    continue
                 day = reminder_day(settings, now)
                 if day is None or not await self.store.claim_reminder_day(guild_id, user_id, day):
                     continue

@@ -17,6 +17,13 @@ Design notes:
 - Migrations run when the store opens, under an advisory lock (`migrate_postgres`), so several
   processes starting at once migrate exactly once. There is no writer lock as SQLite has: several
   processes may share one database.
+- Processes sharing the database hear each other through LISTEN/NOTIFY on one channel: `announce`
+  sends a small JSON payload naming its process, `listen` keeps one connection of its own (outside the
+  pool) listening and hands other processes' payloads to the bot. A listening connection lost and
+  made again may have missed some, so the handler then hears ``resync`` and drops what it caches.
+- `exclusive` is a session advisory lock held on a pooled connection for the block: work one process
+  does for all (an index rebuild) takes it with ``pg_try_advisory_lock``, so a second process is told
+  someone else is doing it rather than waiting. A lost connection releases it.
 """
 
 from __future__ import annotations
@@ -25,9 +32,11 @@ import asyncio
 import contextlib
 import functools
 import itertools
+import json
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -38,14 +47,25 @@ from bot.storage.migrations import Migration, migrate_postgres, shipped_postgres
 from bot.storage.sql_store import Session, SqlStore, quote_identifier
 from bot.storage.urls import parse_store_url
 
-__all__ = ["APPLICATION_NAME", "PostgresStore", "to_postgres_placeholders", "translate_postgres_error"]
+__all__ = [
+    "APPLICATION_NAME",
+    "NOTIFY_CHANNEL",
+    "PostgresStore",
+    "to_postgres_placeholders",
+    "translate_postgres_error",
+]
 
 log = logging.getLogger(__name__)
 
 APPLICATION_NAME = "roadmap-tutor"
 """Shown in pg_stat_activity, so an operator can tell the bot's connections from others."""
 
+NOTIFY_CHANNEL = "roadmap_tutor"
+"""The LISTEN/NOTIFY channel the processes sharing a database announce changes on."""
+
 _CONNECT_TIMEOUT = 10.0
+_LISTEN_RETRY = 5.0  # seconds between attempts to make the listening connection again
+_LISTEN_PING = 30.0  # a listening connection silent this long is asked a SELECT 1, so a dead one is noticed
 _ACQUIRE_TIMEOUT = 30.0  # waiting for a free pooled connection (or a new one) before calling it busy
 
 # SQLSTATEs and what they mean to an operator. Busy: transient, the next call is expected to work.
@@ -158,6 +178,11 @@ class PostgresStore(SqlStore):
         self._migrations = tuple(shipped_postgres_migrations() if migrations is None else migrations)
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
+        self.instance = uuid.uuid4().hex[:12]  # tells this process's announcements from the others'
+        self._handler: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
+        self._listening: asyncio.Task[None] | None = None
+        self.listening = asyncio.Event()  # set while the listening connection is up (tests wait for it)
+        self._handling: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
         state = "open" if self._pool is not None else "closed"
@@ -199,6 +224,7 @@ class PostgresStore(SqlStore):
 
     async def close(self) -> None:
         """Let the calls in progress finish, then close every connection."""
+        await self.stop_listening()
         async with self._opening:
             pool, self._pool = self._pool, None
         if pool is None:
@@ -245,6 +271,107 @@ class PostgresStore(SqlStore):
         # Several reads over several tables that must agree with each other (an export, a copy).
         async with self._connection() as connection, connection.transaction(isolation="repeatable_read", readonly=True):
             yield _PostgresSession(connection)
+
+    # Several processes on one database
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        pool = self._pool
+        if pool is None:
+            raise StorageUnavailable(f"store {self._display} is not open")
+        key = f"{APPLICATION_NAME}:{name}"
+        connection: asyncpg.Connection | None = None
+        try:
+            connection = await pool.acquire(timeout=_ACQUIRE_TIMEOUT)
+            held = bool(await connection.fetchval("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", key))
+        except _DRIVER_ERRORS as exc:
+            if connection is not None:
+                await pool.release(connection)
+            raise translate_postgres_error(exc, self._display) from exc
+        try:
+            yield held  # the block's own errors pass through untranslated
+        finally:
+            try:
+                if held:
+                    await connection.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", key)
+            except _DRIVER_ERRORS as exc:  # a lost connection took the lock with it
+                log.debug("releasing lock %s: %s", name, exc)
+            finally:
+                await pool.release(connection)
+
+    async def announce(self, kind: str, **fields: int | str | None) -> None:
+        payload = json.dumps({"from": self.instance, "kind": kind, **fields})
+        await self._fetchall("SELECT pg_notify(?, ?)", (NOTIFY_CHANNEL, payload))
+
+    async def listen(self, handler: Callable[[str, dict[str, Any]], Awaitable[None]]) -> None:
+        self._handler = handler
+        if self._listening is None:
+            self._listening = asyncio.create_task(self._keep_listening(), name="listen to the other processes")
+
+    async def stop_listening(self) -> None:
+        task, self._listening = self._listening, None
+        self._handler = None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _keep_listening(self) -> None:
+        missed = False  # a listening connection was lost: announcements may have gone unheard
+        while True:
+            connection: asyncpg.Connection | None = None
+            try:
+                connection = await asyncpg.connect(
+                    self._dsn, timeout=_CONNECT_TIMEOUT, server_settings={"application_name": APPLICATION_NAME}
+                )
+                lost = asyncio.Event()
+                connection.add_termination_listener(lambda _, lost=lost: lost.set())
+                await connection.add_listener(NOTIFY_CHANNEL, self._heard)
+                self.listening.set()
+                if missed:
+                    log.warning("listening to the other processes again; dropping what this one cached")
+                    self._deliver("resync", {})
+                missed = False
+                while not lost.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(lost.wait(), _LISTEN_PING)
+                    if not lost.is_set():
+                        await asyncio.wait_for(connection.fetchval("SELECT 1"), _CONNECT_TIMEOUT)
+                raise ConnectionError("the listening connection closed")
+            except (*_DRIVER_ERRORS, TimeoutError) as exc:
+                if not missed:
+                    log.warning("not hearing the other processes (%s); trying again every %g s", exc, _LISTEN_RETRY)
+                missed = True
+            finally:
+                self.listening.clear()
+                if connection is not None:
+                    connection.terminate()
+            await asyncio.sleep(_LISTEN_RETRY)
+
+    def _heard(self, connection: object, pid: int, channel: str, payload: str) -> None:
+        try:
+            fields = json.loads(payload)
+            kind, origin = fields.pop("kind"), fields.pop("from")
+        except (ValueError, KeyError, AttributeError):
+            log.warning("ignored a malformed announcement on %s", channel)
+            return
+        if origin != self.instance:
+            self._deliver(kind, fields)
+
+    def _deliver(self, kind: str, fields: dict[str, Any]) -> None:
+        handler = self._handler
+        if handler is None:
+            return
+
+        async def handle() -> None:
+            try:
+                await handler(kind, fields)
+            except Exception:  # a failed handler must not stop the listening
+                log.exception("handling the announcement %r %s failed", kind, fields)
+
+        task = asyncio.create_task(handle())
+        self._handling.add(task)
+        task.add_done_callback(self._handling.discard)
 
     # Copying (roadmap-tutor db copy)
 

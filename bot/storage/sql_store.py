@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any, ClassVar, Protocol, Self
@@ -631,6 +631,34 @@ class SqlStore:
             "UPDATE review_reminders SET paused_at = ? WHERE guild_id = ? AND user_id = ?",
             (utc(at), guild_id, user_id),
         )
+
+    # Several processes on one database: work done once, and news for the others' caches
+
+    async def claim_daily_job(self, job: str, day: date, at: datetime) -> bool:
+        """Claim `job` for `day`: True only for the first claim, by this process or any other sharing the database."""
+        changed = await self._execute(
+            "INSERT INTO job_claims (job, day, claimed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (job, day, utc(at))
+        )
+        return changed == 1
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        """Hold the database-wide lock `name` for the block if no one else holds it; yields whether it did.
+
+        One process only may use a SQLite file (the writer lock), so there it is always held; PostgreSQL
+        takes an advisory lock."""
+        yield True
+
+    async def announce(self, kind: str, **fields: int | str | None) -> None:
+        """Tell the other processes sharing the database that something they may cache changed (see `listen`).
+        Nothing to do on SQLite: one process only."""
+
+    async def listen(self, handler: Callable[[str, dict[str, Any]], Awaitable[None]]) -> None:
+        """Call `handler(kind, fields)` for each `announce` by another process (kind ``"resync"`` when some may
+        have been missed: drop every cache). Nothing on SQLite: no other process writes."""
+
+    async def stop_listening(self) -> None:
+        """Stop calling the `listen` handler."""
 
     # Privacy
 

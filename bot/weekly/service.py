@@ -181,8 +181,9 @@ class WeeklyService:
 
     # Scheduling -----------------------------------------------------------------------------------
 
-    async def due_posts(self) -> list[PlannedPost]:
-        """Claim and return every guild's post that is due now; the caller must `posted` or `failed` each."""
+    async def due_posts(self, owns: Callable[[int], bool] = lambda guild_id: True) -> list[PlannedPost]:
+        """Claim and return the post due now of every guild `owns` accepts (this process's shards); the caller
+        must `posted` or `failed` each. The claim, not `owns`, is what makes a week posted once."""
         kb = self._kb()
         if not kb.prompts:
             return []
@@ -190,7 +191,7 @@ class WeeklyService:
         plans = []
         try:
             for guild_id, settings in await self.store.guilds_with_weekly_enabled():
-                if self._waiting(guild_id, now):
+                if not owns(guild_id) or self._waiting(guild_id, now):
                     continue
                 plan = await self._claim(guild_id, settings, kb, now)
                 if plan is not None:

@@ -100,7 +100,7 @@ def test_copy_sqlite_to_postgresql_reports_each_table_then_refuses_a_second_copy
     out = capsys.readouterr().out
     assert out.startswith(f"Copying {source} to {postgres_backend.url}:\n")
     assert "  progress: 3 rows\n" in out and "  questions: 0 rows\n" in out
-    assert out.endswith("Copied 3 rows in 11 tables; every table's row count matches the source.\n")
+    assert out.endswith("Copied 3 rows in 12 tables; every table's row count matches the source.\n")
     assert asyncio.run(postgres_backend.count_rows("progress")) == 3
 
     assert main(["db", "copy", str(source), postgres_backend.url]) == 2

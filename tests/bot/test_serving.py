@@ -99,3 +99,29 @@ def test_a_serving_process_freezes_its_long_lived_objects_and_a_rebuild_lets_the
     serving.rebuild(settings, answerer)
     assert old_alive() is None, "the rebuild left the objects it replaced frozen for ever"
     assert gc.get_freeze_count() > 0, "the rebuild did not freeze the new index"
+
+
+def test_a_starting_process_waits_for_another_building_the_shared_index(
+    settings: Settings, monkeypatch, caplog
+) -> None:
+    import threading
+
+    from indexer.build import build_lock
+
+    monkeypatch.setattr(serving, "BUILD_WAIT_SECONDS", 0.05)
+    holding, release = threading.Event(), threading.Event()
+
+    def other_process() -> None:  # fcntl locks are per open file, so a thread stands in for another process
+        with build_lock(settings.index_dir):
+            holding.set()
+            release.wait(10)
+
+    other = threading.Thread(target=other_process)
+    other.start()
+    holding.wait(10)
+    threading.Timer(0.3, release.set).start()
+    with caplog.at_level(logging.WARNING):
+        answerer = serving.open_answerer(settings)
+    other.join()
+    assert answerer.answer("emperor penguin").results[0].id == "emperor-penguin"
+    assert "another process is building the index" in caplog.text

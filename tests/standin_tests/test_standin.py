@@ -698,3 +698,51 @@ async def test_unresumable_drop_makes_the_bot_identify_again(
     await standin.wait_for(lambda: standin.connected)
     run = await standin.slash(place.guild.id, place.channel.id, place.learner.id, "ping")
     assert (await run.wait_final()).content == "pong"
+
+
+class ShardedTinyBot(commands.AutoShardedBot):
+    """An AutoShardedBot that asks the stand-in how many shards to run and records where each message came in."""
+
+    def __init__(self) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = True
+        super().__init__(command_prefix="!", intents=intents, guild_ready_timeout=0.05, chunk_guilds_at_startup=False)
+        self.seen: list[tuple[int | None, int | None]] = []  # (guild id, shard id) of each message
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        return None
+
+    async def on_message(self, message: discord.Message) -> None:
+        guild = message.guild.id if message.guild else None
+        self.seen.append((guild, message.guild.shard_id if message.guild else None))
+
+
+async def test_shards_identify_with_the_recommended_count_and_get_their_guilds_and_dms_go_to_shard_0() -> None:
+    async with DiscordStandin(shard_count=2) as standin:
+        # A guild's shard is (guild_id >> 22) % shard_count.
+        on_zero, on_one = standin.add_guild("zero", guild_id=6000 << 22), standin.add_guild("one", guild_id=6001 << 22)
+        learner = standin.add_member(on_zero.id, "learner")
+        standin.add_member(on_one.id, "learner", user_id=learner.id)
+        channels = [standin.add_channel(g.id, "general") for g in (on_zero, on_one)]
+        bot = ShardedTinyBot()
+        async with running(bot, standin, ready_timeout=20):
+            assert bot.shard_count == 2  # from GET /gateway/bot
+            assert sorted(i.shard for i in standin.gateway.identifies) == [(0, 2), (1, 2)]
+            assert {g.id: g.shard_id for g in bot.guilds} == {on_zero.id: 0, on_one.id: 1}
+            for channel in channels:
+                await standin.user_message(channel.id, learner.id, "hello")
+            dm = standin.dm_channel(learner.id)
+            await standin.user_message(dm.id, learner.id, "hello in private")
+            await standin.wait_for(lambda: len(bot.seen) == 3, what="three messages")
+            assert sorted(bot.seen, key=repr) == sorted([(on_zero.id, 0), (on_one.id, 1), (None, None)], key=repr)
+            # Each message reached one session only: the guild's shard, and shard 0 for the DM.
+            receivers = {
+                m: [
+                    s.shard
+                    for s in standin.gateway.sessions.values()
+                    if any(d.event == "MESSAGE_CREATE" and d.data["content"] == m for d in s.buffer)
+                ]
+                for m in ("hello in private",)
+            }
+            assert receivers == {"hello in private": [(0, 2)]}
+        standin.assert_clean()

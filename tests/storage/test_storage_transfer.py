@@ -23,6 +23,7 @@ ALL_TABLES = [
     "activity_days",
     "ask_channels",
     "followed_roadmaps",
+    "job_claims",
     "progress",
     "questions",
     "quiz_attempts",
@@ -58,6 +59,7 @@ async def fill(store: SqlStore) -> None:
     )
     await store.save_weekly_settings(OTHER_GUILD, WeeklySettings(None, 3, "09:30", "UTC", False))
     await store.claim_weekly_post(GUILD, "2024-W19", "p1", T0)
+    await store.claim_daily_job("retention purge", T0.date(), T0)
     await store.record_weekly_message(GUILD, "2024-W19", BIG_CHANNEL, BIG_MESSAGE, None)
     await store.claim_weekly_post(GUILD, "2024-W20", "p2", T0 + timedelta(weeks=1))
     problem = WeeklyProblem("Missing Permissions (50013)", T0, T0 + timedelta(hours=1))
@@ -181,7 +183,7 @@ async def test_a_table_whose_rows_do_not_all_arrive_is_rolled_back_and_named(
             await copy_store(source, destination)
     message = str(failed.value)
     assert "table questions: read 8 rows" in message and "holds 9" in message
-    assert "Tables already copied: activity_days, ask_channels, followed_roadmaps, progress" in message
+    assert "Tables already copied: activity_days, ask_channels, followed_roadmaps, job_claims, progress" in message
     assert await postgres_backend.count_rows("questions") == 0  # rolled back, stranger and all
     assert await postgres_backend.count_rows("progress") == 4  # the tables before it stay
 
