@@ -236,10 +236,6 @@ class PostgresStore(SqlStore):
             pool.terminate()
         log.info("Closed store %s", self._display)
 
-    async def ping(self) -> None:
-        """Raise a `StorageError` unless the database answers."""
-        await self._fetchall("SELECT 1")
-
     # Plumbing every call goes through
 
     @contextlib.asynccontextmanager

@@ -101,9 +101,6 @@ class SqlStore:
     async def close(self) -> None:
         raise NotImplementedError
 
-    async def ping(self) -> None:
-        raise NotImplementedError
-
     async def __aenter__(self) -> Self:
         await self.open()
         return self

@@ -278,10 +278,6 @@ class SqliteStore(SqlStore):
         if db is not None:
             log.info("Closed store %s", self._display)
 
-    async def ping(self) -> None:
-        """Raise a `StorageError` unless the database answers; reads the header, not a table."""
-        await self._fetchall("PRAGMA user_version")
-
     # Plumbing every call goes through
 
     @contextlib.asynccontextmanager

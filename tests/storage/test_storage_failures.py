@@ -129,7 +129,7 @@ async def test_read_only_file_serves_reads_and_refuses_writes(db_path: Path, jou
 
     with read_only_file(db_path):
         async with SqliteStore(db_path) as store:
-            await store.ping()
+            await store.completed_topics(0, 0)
             assert await store.completed_topics(GUILD, ALICE) == {"basics": T0}
             with pytest.raises(StorageUnavailable, match="read-only") as refused:
                 await store.mark_done(GUILD, ALICE, "loops", T0)
@@ -155,7 +155,7 @@ async def test_opening_a_file_that_is_not_a_database_names_the_path(db_path: Pat
     # The failed open released its lock: once the file is moved aside the path opens.
     db_path.rename(db_path.with_suffix(".broken"))
     async with SqliteStore(db_path) as store:
-        await store.ping()
+        await store.completed_topics(0, 0)
 
 
 @pytest.mark.asyncio
@@ -233,9 +233,9 @@ def test_unexpected_sqlite_errors_become_the_base_storage_error(tmp_path: Path) 
 async def test_closed_store_raises_unavailable_and_close_is_idempotent(store_backend: StoreBackend) -> None:
     store = store_backend.store()
     with pytest.raises(StorageUnavailable, match="not open"):
-        await store.ping()
+        await store.completed_topics(0, 0)
     await store.open()
-    await store.ping()
+    await store.completed_topics(0, 0)
     await store.close()
     await store.close()
     with pytest.raises(StorageUnavailable, match="not open"):
@@ -311,4 +311,4 @@ async def test_lock_of_a_killed_process_does_not_outlive_it(db_path: Path) -> No
     # The lock file is still there, but the kernel dropped the dead process's lock.
     assert db_path.with_name(db_path.name + ".lock").exists()
     async with SqliteStore(db_path) as store:
-        await store.ping()
+        await store.completed_topics(0, 0)

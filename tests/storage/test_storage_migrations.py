@@ -52,7 +52,7 @@ def test_a_step_without_its_postgresql_twin_is_named(tmp_path: Path) -> None:
 @pytest.mark.asyncio
 async def test_empty_database_is_migrated_to_the_latest_version(store_backend: StoreBackend) -> None:
     async with store_backend.store() as store:
-        await store.ping()
+        await store.completed_topics(0, 0)
         assert store.migration is not None
         assert (store.migration.before, store.migration.after) == (0, latest_version())
         assert len(store.migration.applied) == latest_version()
@@ -140,7 +140,7 @@ async def test_database_newer_than_the_code_is_refused_untouched(store_backend: 
     # The refused open released what it held (SQLite's writer lock, PostgreSQL's pool).
     await store_backend.set_schema_version(latest_version())
     async with store_backend.store() as store:
-        await store.ping()
+        await store.completed_topics(0, 0)
 
 
 @pytest.mark.asyncio

@@ -169,7 +169,7 @@ async def test_a_read_only_database_opens_serves_reads_and_refuses_writes(postgr
     postgres_backend.server.execute(f'ALTER DATABASE "{database}" SET default_transaction_read_only = on')
 
     async with postgres_backend.store() as store:
-        await store.ping()
+        await store.completed_topics(0, 0)
         assert await store.completed_topics(GUILD, ALICE) == {"basics": T0}
         with pytest.raises(StorageUnavailable, match="read-only") as refused:
             await store.mark_done(GUILD, ALICE, "loops", T0)
