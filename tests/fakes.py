@@ -41,7 +41,7 @@ def without_asked(kb: KnowledgeBase) -> KnowledgeBase:
     """The knowledge without its asked questions, for indexes built with `FakeEncoder`: to a word-hashing
     encoder the thousands of learners' questions resemble any question through its "what is" and "how do
     i", which would make its rankings noise."""
-    return replace(kb, asked=[])
+    return replace(kb, asked=[], declined=[])
 
 
 def _explanation(subject: str) -> str:

@@ -478,7 +478,12 @@ class Retriever:
         self.calibration = calibration or Calibration()
         self.positions = {document.id: position for position, document in enumerate(index.documents)}
         declined_by = np.asarray(index.declined_roadmaps)
-        self._declined_of = {r: np.flatnonzero(declined_by == r) for r in dict.fromkeys(index.declined_roadmaps)}
+        # A roadmap's examples count only when it has both kinds: with declined questions and no asked ones,
+        # every question would read unlike anything asked, and the fallback judges instead.
+        asked_by = {self.layout.roadmap[i] for i, d in enumerate(index.documents) if d.asked_passages}
+        self._declined_of = {
+            r: np.flatnonzero(declined_by == r) for r in dict.fromkeys(index.declined_roadmaps) if r in asked_by
+        }
 
     def _examples(self, dense: np.ndarray, asked: np.ndarray | None, declined: np.ndarray | None) -> dict[str, object]:
         """The examples' evidence of `Evidence` (`asked`, `declined`, `examples`, `unexampled`); nothing when the

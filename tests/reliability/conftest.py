@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -21,7 +22,7 @@ from bot import serving
 from bot.answering import Answerer
 from bot.config import Settings
 from bot.discord_app import main as discord_main
-from bot.discord_app.client import TutorBot
+from bot.discord_app.client import TutorBot, build_bot
 from bot.storage import SqliteStore, Store
 from indexer.build import build_index
 from indexer.search import SearchIndex
@@ -116,7 +117,7 @@ def serve_bot(standin: DiscordStandin, monkeypatch: pytest.MonkeyPatch, answerer
             super().__init__(*args, guild_ready_timeout=0.05, chunk_guilds_at_startup=False, **options)
             started.append(self)
 
-    monkeypatch.setattr(discord_main, "TutorBot", RecordedTutorBot)
+    monkeypatch.setattr(discord_main, "build_bot", functools.partial(build_bot, bot_class=RecordedTutorBot))
 
     @contextlib.asynccontextmanager
     async def serve(settings: Settings, load_index: bool = False) -> AsyncIterator[TutorBot]:

@@ -113,6 +113,21 @@ def test_a_roadmap_without_examples_is_answered_by_the_fallback_scope(tmp_path: 
     assert beside.confidence >= 0.5 and beside.results[0].roadmap == "ice"
 
 
+def test_a_roadmap_with_declined_questions_and_no_asked_ones_is_judged_by_the_fallback(tmp_path: Path) -> None:
+    folder = tmp_path / "knowledge"
+    write_mini_roadmap(folder)
+    only_declined = {"roadmap": "mini", "declined": EXAMPLES["declined"]}
+    (folder / "asked.yaml").write_text(yaml.safe_dump(only_declined), encoding="utf-8")
+    kb = load_knowledge([folder], include_shipped=False)
+    encoder = FakeEncoder()
+    build_index(kb, tmp_path / "index", encoder.name, lambda: encoder)
+    found = ask(
+        Retriever(SearchIndex.load(tmp_path / "index"), encoder, calibration=CALIBRATION), "how do volcanoes erupt"
+    )
+    assert not found.evidence.examples and found.confidence >= 0.5
+    assert found.results[0].roadmap == "mini"
+
+
 def test_what_one_roadmap_declines_and_another_teaches_is_answered_from_the_one_that_teaches_it(
     tmp_path: Path,
 ) -> None:

@@ -105,7 +105,8 @@ async def test_a_question_in_the_weekly_projects_thread_follows_up_the_project(
         elsewhere = await standin.user_message(
             world.channel.id, world.alice.id, "any tips for this project?", mentions_bot=True
         )
-        assert title(await answer_to(standin, elsewhere)) == DONT_KNOW
+        # Outside the thread the same words are read alone: whatever they reach, it is not this week's project.
+        assert title(await answer_to(standin, elsewhere)) not in about
 
 
 async def test_a_dm_follows_up_the_last_answer_within_the_window_and_not_after(

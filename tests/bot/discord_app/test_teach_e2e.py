@@ -17,9 +17,9 @@ from tests.bot.discord_app.conftest import BotFactory, World
 
 pytestmark = [pytest.mark.model]
 
-DECLINED = "where can i rent a gpu cheaply"
-PARAPHRASE = "where could i rent gpus cheaply"
-ENTRY, TITLE = "aws-sagemaker", "AWS SageMaker"
+DECLINED = "is there a study group on fridays"
+PARAPHRASE = "is there a friday study group"
+ENTRY, TITLE = "real-world-projects", "Step 4: Work on Real-World Projects"
 NOT_KNOWN = "I don't know that one"
 
 
@@ -65,10 +65,12 @@ async def test_a_declined_question_is_answered_with_the_taught_entry_here_only_u
         # The declined question is in /admin feedback and offered by the teach autocomplete; so is the entry.
         listing = (await admin(standin, world, "feedback")).final
         assert listing is not None and "Declined: no answer given · 1" in listing.text() and DECLINED in listing.text()
-        offered = await standin.autocomplete(g, c, world.admin.id, "admin", "question", "rent", subcommand="teach")
+        offered = await standin.autocomplete(g, c, world.admin.id, "admin", "question", "study", subcommand="teach")
         await offered.wait_response()
         assert [ch["value"] for ch in offered.choices or []] == [DECLINED]
-        entries = await standin.autocomplete(g, c, world.admin.id, "admin", "entry", "sagemaker", subcommand="teach")
+        entries = await standin.autocomplete(
+            g, c, world.admin.id, "admin", "entry", "real-world projects", subcommand="teach"
+        )
         await entries.wait_response()
         assert (entries.choices or [])[0]["value"] == ENTRY
 
@@ -83,7 +85,7 @@ async def test_a_declined_question_is_answered_with_the_taught_entry_here_only_u
         dm = await standin.wait_for_message(lambda m: m.reply_to == asked_dm.id, timeout=30)
         assert dm.embeds[0]["title"] == NOT_KNOWN
 
-        assert "aws-sagemaker" in (tmp_path / "taught.yaml").read_text(encoding="utf-8")
+        assert ENTRY in (tmp_path / "taught.yaml").read_text(encoding="utf-8")
 
     # A new bot over the same data directory (a restart): still taught here, still not there.
     restarted_answerer = Answerer(own_answerer.kb, own_answerer.index, own_answerer.encoder)
@@ -93,7 +95,7 @@ async def test_a_declined_question_is_answered_with_the_taught_entry_here_only_u
 
         listed = (await admin(standin, world, "untaught")).final
         assert listed is not None and f"1. “{DECLINED}” → {TITLE}" in listed.text()
-        choices = await standin.autocomplete(g, c, world.admin.id, "admin", "question", "gpu", subcommand="untaught")
+        choices = await standin.autocomplete(g, c, world.admin.id, "admin", "question", "study", subcommand="untaught")
         await choices.wait_response()
         (choice,) = choices.choices or []
         removed = await admin(standin, world, "untaught", question=choice["value"])
