@@ -14,7 +14,7 @@ import pytest_asyncio
 
 from bot.answering import Answerer
 from bot.config import Settings
-from bot.discord_app.client import TutorBot
+from bot.discord_app.client import TutorBot, build_bot
 from bot.discord_app.main import open_tutor, weekly_service
 from bot.storage import SqliteStore, Store
 from bot.tutor import utc_now
@@ -111,11 +111,12 @@ async def connected_bot(
     """The product's bot on an open store, logged in to the stand-in with its commands synced: its collaborators
     built first, as `bot.discord_app.main.serve` builds them."""
     tutor = await open_tutor(settings, store, answerer, clock or utc_now)
-    bot = FastTutorBot(
+    bot = build_bot(
         settings,
         store,
         tutor,
         weekly_service(tutor),
+        bot_class=FastTutorBot,  # sharded when the settings name shards, as `serve` builds it
         clock_tick_seconds=clock_tick,
         guild_ready_timeout=0.05,
         chunk_guilds_at_startup=False,

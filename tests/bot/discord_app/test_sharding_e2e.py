@@ -18,19 +18,17 @@ from discord.ext import commands
 
 from bot.answering import Answerer
 from bot.config import Settings
-from bot.discord_app.client import TutorBot, build_bot
-from bot.discord_app.main import open_tutor, weekly_service
+from bot.discord_app.client import TutorBot
 from bot.storage import PostgresStore
 from bot.storage.base import WeeklySettings
-from bot.tutor import Member, utc_now
+from bot.tutor import Member
 from indexer.encoders import Encoder
 from indexer.search import SearchIndex
 from knowledge.loader import KnowledgeBase
 from standin import DiscordStandin, Perm
 from standin.gateway import Session
-from standin.harness import running
 from standin.state import Channel, Guild
-from tests.bot.discord_app.conftest import MANAGE_GUILD, FastTutorBot, SimClock
+from tests.bot.discord_app.conftest import MANAGE_GUILD, SimClock, connected_bot
 from tests.store_backends import PostgresBackend
 
 pytestmark = [pytest.mark.model]
@@ -81,20 +79,8 @@ async def shard_bot(
     )
     store = PostgresStore(url)
     await store.open()
-    tutor = await open_tutor(settings, store, answerer, clock or utc_now)
-    bot = build_bot(
-        settings,
-        store,
-        tutor,
-        weekly_service(tutor),
-        bot_class=FastTutorBot,
-        clock_tick_seconds=clock_tick,
-        guild_ready_timeout=0.05,
-        chunk_guilds_at_startup=False,
-    )
     try:
-        async with running(bot, standin, ready_timeout=60):
-            await bot.commands_synced.wait()
+        async with connected_bot(standin, settings, store, answerer, clock, clock_tick) as bot:
             await asyncio.wait_for(store.listening.wait(), 10)
             yield bot
     finally:
