@@ -472,7 +472,6 @@ class Retriever:
         self.index = index
         self.encoder = encoder
         self.layout = Layout.of(index.documents)
-        self._positions = {d.id: position for position, d in enumerate(index.documents)}
         self.beyond = NameMatcher([(p, 0) for p in beyond if p not in index.names])
         self.after = after
         self.calibration = calibration or Calibration()
@@ -646,7 +645,7 @@ class Retriever:
         )
         if mode == "hybrid":
             own = discount_incidental_names(typed, dense, weights)
-            answered = self._positions.get(towards) if towards is not None else None
+            answered = self.positions.get(towards) if towards is not None else None
             # A follow-up's requests ("any book on it?", "done with it, what next?") are about the answered
             # entry as much as about anything it names itself: their subject, though the follow-up does not
             # name it.
