@@ -152,6 +152,11 @@ class Settings(_Section):
         return self.data_dir / "index"
 
     @property
+    def knowledge_cache_dir(self) -> Path:
+        """Parsed knowledge files, kept so that a start does not parse unchanged YAML again."""
+        return self.data_dir / "cache" / "knowledge"
+
+    @property
     def database_path(self) -> Path:
         """The SQLite file used when `storage.url` is not set."""
         return self.data_dir / "tutor.sqlite3"

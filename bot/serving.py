@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 
 
 def load_settings_knowledge(settings: Settings) -> KnowledgeBase:
-    return load_knowledge(settings.knowledge.dirs, settings.knowledge.include_shipped)
+    return load_knowledge(
+        settings.knowledge.dirs, settings.knowledge.include_shipped, cache_dir=settings.knowledge_cache_dir
+    )
 
 
 def model_name(settings: Settings) -> str:

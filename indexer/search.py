@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -128,6 +129,7 @@ FUZZY_MATCH = 0.85
 GENERIC_SHARE = 0.15
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the knowledge repeats its words: each is stemmed once at load
 def _stem(token: str) -> str:
     if not token.isalpha():
         return token
@@ -148,6 +150,8 @@ def _stem(token: str) -> str:
 
 def plain(text: str) -> str:
     """Lower case without accents, so that "Géron" and "geron" are one word."""
+    if text.isascii():  # most text: nothing to decompose
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

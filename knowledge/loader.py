@@ -3,6 +3,7 @@ notes."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
@@ -13,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from knowledge.parse_cache import ParseCache
 from knowledge.schema import (
     AskedQuestion,
     AskedSet,
@@ -220,10 +222,12 @@ def knowledge_error(path: Path, error: ValidationError) -> KnowledgeError:
     return KnowledgeError(path, _field_path(first["loc"]), reason)
 
 
-def read_yaml(path: Path) -> Any:
-    """A YAML file's data (safe loader); a `KnowledgeError` naming the file and line when it cannot be read."""
+def read_yaml(path: Path, data: bytes | None = None) -> Any:
+    """A YAML file's data (safe loader), from `data` when its bytes were read already; a `KnowledgeError` naming
+    the file and line when it cannot be read."""
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        text = (path.read_bytes() if data is None else data).decode("utf-8")
+        return yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
@@ -255,6 +259,13 @@ def _read_note(path: Path) -> Note:
     return Note(note_id, front.title, body, tuple(front.topics), front.step, front.roadmap, tuple(front.aliases), path)
 
 
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise KnowledgeError(path, "", f"cannot be read: {exc}") from None
+
+
 def knowledge_files(dirs: Iterable[Path], include_shipped: bool = True) -> list[Path]:
     """Every knowledge file to load, shipped ones first, each directory in a stable order."""
     roots = ([SHIPPED_DIR] if include_shipped else []) + [Path(d) for d in dirs]
@@ -270,9 +281,15 @@ def knowledge_files(dirs: Iterable[Path], include_shipped: bool = True) -> list[
     return files
 
 
-def load_knowledge(dirs: Iterable[Path] = (), include_shipped: bool = True) -> KnowledgeBase:
-    """Load every knowledge file and check the references between them."""
+def load_knowledge(
+    dirs: Iterable[Path] = (), include_shipped: bool = True, cache_dir: Path | None = None
+) -> KnowledgeBase:
+    """Load every knowledge file and check the references between them.
+
+    `cache_dir`, when given, keeps each YAML file's parsed data (`knowledge.parse_cache`), so that a start with
+    unchanged files does not parse them again; every file is validated and checked all the same."""
     files = knowledge_files(dirs, include_shipped)
+    cache = ParseCache(cache_dir) if cache_dir is not None else None
     roadmaps: list[tuple[Path, Roadmap]] = []
     prompts: list[tuple[Path, WeeklyPrompt]] = []
     notes: list[Note] = []
@@ -281,12 +298,13 @@ def load_knowledge(dirs: Iterable[Path] = (), include_shipped: bool = True) -> K
     quizzes: list[tuple[Path, QuizSet]] = []
     digest = hashlib.sha256()
     for path in files:
+        raw = _read_bytes(path)
         digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+        digest.update(raw)
         if path.suffix == ".md":
             notes.append(_read_note(path))
             continue
-        data = read_yaml(path)
+        data = read_yaml(path, raw) if cache is None else cache.read(path, raw, functools.partial(read_yaml, path, raw))
         if not isinstance(data, dict) or not ({"steps", "prompts", "asked", "declined", "topics"} & data.keys()):
             expected = (
                 "a roadmap (with 'steps'), a prompt set (with 'prompts'), asked questions (with 'asked' or "
