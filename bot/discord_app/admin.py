@@ -11,7 +11,6 @@ Server Settings → Integrations.)
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -37,7 +36,6 @@ from bot.discord_app.teaching import (
 )
 from bot.discord_app.tree import Refused
 from bot.discord_app.weekly import problem_text
-from bot.serving import rebuild
 from bot.storage.errors import StorageError
 from bot.teaching import TaughtFileError, TeachingError
 from indexer.build import BuildInProgress
@@ -90,7 +88,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
                     if not held:
                         await interaction.followup.send(ANOTHER_PROCESS_REINDEXES, ephemeral=True)
                         return
-                    report = await asyncio.to_thread(rebuild, self.bot.settings, self.bot.tutor.answerer)
+                    report = await self.bot.rebuild_index()
             except KnowledgeError as exc:
                 log.warning("reindex failed: %s", exc)
                 await interaction.followup.send(embed=knowledge_error_embed(exc), ephemeral=True)
@@ -117,7 +115,6 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
                     ephemeral=True,
                 )
                 return
-        await self.bot.tutor.reload_taught()  # taught questions checked against the new knowledge, and kept
         await self.bot.announce("reindex")  # the other processes load the new index too
         what = "Nothing had changed, so I kept the index" if report.reused else "Rebuilt the index"
         await interaction.followup.send(

@@ -20,7 +20,7 @@ from bot.discord_app.teaching import TEACHING_BUTTONS, FeedbackQuestions
 from bot.discord_app.tree import TutorTree
 from bot.discord_app.views import DoneButton, NextButton
 from bot.discord_app.weekly import Weekly
-from bot.serving import rebuild
+from bot.serving import RebuildReport, rebuild
 from bot.storage.base import Store
 from bot.storage.errors import StorageError
 from bot.tutor import Member, Tutor
@@ -137,6 +137,14 @@ class TutorBot(commands.Bot):
             log.debug("ignored announcement %r", kind)
         self.announcements_heard += 1
 
+    async def rebuild_index(self) -> RebuildReport:
+        """Reload the knowledge, rebuild the index (or load the current build) in a worker thread and swap it in,
+        then serve the taught questions again against the new knowledge. On any error the old index and the
+        taught questions keep serving and the error is raised. The caller holds `reindex_lock`."""
+        report = await asyncio.to_thread(rebuild, self.settings, self.tutor.answerer)
+        await self.tutor.reload_taught()
+        return report
+
     async def follow_reindex(self) -> None:
         """Another process rebuilt the index: load it here too and swap it in, as /admin reindex does.
 
@@ -144,11 +152,10 @@ class TutorBot(commands.Bot):
         this process builds it (the content hash decides)."""
         async with self.reindex_lock:
             try:
-                report = await asyncio.to_thread(rebuild, self.settings, self.tutor.answerer)
+                report = await self.rebuild_index()
             except Exception:
                 log.exception("could not load the index another process rebuilt; still answering from this one")
                 return
-            await self.tutor.reload_taught()
             self.reindexes_followed += 1
         log.info("switched to the index another process rebuilt (%d documents)", report.documents)
 
