@@ -172,7 +172,7 @@ def test_context_never_makes_the_tutor_answer_what_it_declines_alone(
 
 @pytest.mark.model
 def test_a_follow_up_of_a_declined_question_is_declined(real_answerer: Answerer) -> None:
-    earlier, in_context, alone = follow(real_answerer, "what's a GAN", "how do I train one?")
+    earlier, in_context, alone = follow(real_answerer, "what's a GAN", "how should I train one?")
     assert earlier.abstained and not alone.abstained  # alone, "train one" reads like the optimisers
     assert in_context.abstained
     _, named, _ = follow(real_answerer, "what's a GAN", "ok, and what is xgboost?")
