@@ -58,23 +58,36 @@ _FINISHED = re.compile(
 )
 _AFTER_FINISHING = re.compile(
     r"\b(what now|now what|then what|(study|learn|read|tackle) now|"
+    r"what (do|should|can|shall) i (do|learn|study|read)( now| then| after (that|it|this))?(?=\W*$)|"
     r"where (do|should|can) i (start|begin|go)|where to (start|begin|go|now|next)|"
     r"moving on|move on|move to)\b"
 )
 _COMPARISON = re.compile(r"\b(vs\.?|versus|or|compared?|comparing|comparison|differen\w*|differ|better|instead)\b")
 # "I finished the beginner roadmap": a whole roadmap done, unlike "what's next on the roadmap".
 _ROADMAP_DONE = re.compile(r"\b(finished|finish|completed|done with)\s+(\w+\s+){0,3}roadmaps?\b")
+# "Finished everything", "did all 5 steps": the whole of the roadmap the learner follows, though unnamed.
+_ALL_DONE = re.compile(
+    r"\b(finished|finish|completed|complete|done( with)?|did|through|wrapped up)\s+(with\s+)?"
+    r"(everything|all (of )?(the |my )?(\w+ )?steps?|all of (it|them)|every step|the whole (thing|course|path))\b"
+)
 # The roadmap as a whole: its goals, what it builds on, how long it takes, what comes after it.
 _ABOUT_ROADMAP = re.compile(
     r"\b((this|the|whole|entire|full|intermediate|beginner|advanced) roadmap|roadmaps?\b.{0,40}\b(goals?|for|cover|"
     r"take|long|after|before|order|steps|enough|end)|(goals?|end|after|before|finish\w*|prerequisites?|"
-    r"cover|overview)\b.{0,40}\broadmap|whole thing|entire thing)\b"
+    r"cover|overview)\b.{0,40}\broadmap|whole thing|entire thing|(overview|summary|outline|list) of (the |all (the )?)?"
+    r"steps|what are the steps)\b"
 )
 # "I finished the projects part": a part of the roadmap, not one topic, was finished.
 _WHOLE_PART = re.compile(r"\b(roadmaps?|steps?|parts?|sections?|stages?|projects|everything|all)\b")
 # "What's left in step 1?", "the next thing to learn in step 1": the step named is where to look.
 _WITHIN_STEP = re.compile(
     r"\b(left|remains|next|learn|study|do)\b[^.?!]{0,30}\b(in|within|inside|of)\s+(this\s+|the\s+)?step\b"
+)
+# "Any alternative?", "something else instead?": something other than what was just answered ("anything else I
+# should know?" asks for more of the same).
+_ALTERNATIVE = re.compile(
+    r"\b(alternatives?|instead|other (options?|ways?|ones?|methods?|choices?|tools?)|something else|"
+    r"replacement|substitute)\b"
 )
 # "Where do I start?": the first step, unless the question names what it wants to start with.
 _START = re.compile(r"\b(where (do|should|can) i (start|begin)|where to (start|begin)|first step)\b")
@@ -98,6 +111,7 @@ class Intents:
     about_roadmap: bool = False  # "what will I be able to do after this roadmap", "how long is the whole thing"
     whole_part: bool = False  # "I finished the projects part"
     within_step: bool = False  # "what's left in step 1"
+    alternative: bool = False  # "any alternative?": something other than the answer it follows
     start: bool = False  # "where do I start?" with no subject of its own
 
 
@@ -173,9 +187,10 @@ def read_intents(text: str, names: list[NameMatch] | tuple[NameMatch, ...] = ())
         what_next=what_next,
         comparison=bool(_COMPARISON.search(text)),
         roadmap_done=bool(_ROADMAP_DONE.search(text)),
-        about_roadmap=bool(_ABOUT_ROADMAP.search(text)),
+        about_roadmap=bool(_ABOUT_ROADMAP.search(text) or _ALL_DONE.search(text)),
         whole_part=bool(_WHOLE_PART.search(text)),
         within_step=bool(_WITHIN_STEP.search(text)),
+        alternative=bool(_ALTERNATIVE.search(text)),
         start=start,
     )
 

@@ -664,6 +664,11 @@ class Retriever:
             scores = fuse(dense, lexical, named, prior, self.layout, weights)
             # What a learner compares or says they finished is named however the rest of the question reads.
             scores = siblings_before_topic(question, scores, typed, self.layout)
+            if answered is not None and question.intents.alternative and count > 1:
+                # "Any alternative?" asks for something other than the answer it follows: the answer comes
+                # after the best of the rest, whose family preference still keeps its siblings near.
+                others = np.delete(scores, answered)
+                scores[answered] = min(float(scores[answered]), float(others.max()) - 0.01)
             first = follow_ups(question, dense, subject, self.layout, self.after)
             top = float(scores.max())
             for place, position in enumerate(first):

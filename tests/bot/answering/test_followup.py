@@ -6,7 +6,7 @@ import pytest
 
 from bot.answering import Answer, Answerer
 from bot.answering.followup import AnswerContext, Leaning, follow_up_confidence, joined, leaning_of
-from bot.answering.question import Intents, Question
+from bot.answering.question import Intents, Question, read_intents
 from indexer.search import NameMatch, name_words, topic_words
 
 FIELD, EVERYDAY, NEVER = 2.0, 0.3, -2.0  # salience of a field word, an everyday word, a word never used
@@ -132,6 +132,30 @@ def test_a_follow_ups_requests_apply_to_the_earlier_subject(real_answerer: Answe
     assert alone.results[0].id != project.results[0].id
     _, what_next, alone = follow(real_answerer, "what is regularization", "what should i learn after it?")
     assert what_next.results[0].id == "ensemble-methods" and alone.results[0].id != "ensemble-methods"
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [("what is grid search", "its way too slow, any alternative?"), ("what is adam", "what can i use instead?")],
+)
+def test_asking_for_an_alternative_gets_a_sibling_of_the_answer_before_the_answer(
+    real_answerer: Answerer, first: str, then: str
+) -> None:
+    earlier, in_context, _ = follow(real_answerer, first, then)
+    answered = earlier.results[0]
+    ids = [r.id for r in in_context.results]
+    # Something else from the same step first, the answer itself still close behind.
+    assert not in_context.abstained and ids[0] != answered.id and answered.id in ids[:3], ids
+    assert in_context.results[0].step == answered.step and in_context.results[0].kind in {"topic", "concept"}
+
+
+def test_an_alternative_is_asked_for_in_so_many_words() -> None:
+    assert read_intents("any alternative?").alternative
+    assert read_intents("something else instead?").alternative
+    assert read_intents("are there other options").alternative
+    assert not read_intents("anything else i should know about it?").alternative
+    assert not read_intents("why is that?").alternative
 
 
 @pytest.mark.model

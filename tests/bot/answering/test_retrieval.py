@@ -383,6 +383,9 @@ def test_saying_only_what_was_finished_asks_what_comes_next() -> None:
         ("wrapped up the concept. moving on to?", "concept", None, S2),
         ("done with this, whats after", "concept", None, S2),
         ("this is done. now what", "concept", None, S2),  # "done" alone, beside "now what"
+        ("i finished step 1 what do i do now", "topic", "step_1", S2),
+        ("finished this, what should i learn then?", "concept", None, S2),
+        ("finished the concept, what should i do to make it a portfolio project", "concept", None, None),
         ("did all of this, what now", "concept", None, S2),
         ("done with this one, next one?", "concept", None, S2),
         ("how is this done in practice?", "concept", None, None),  # "done" alone reports nothing finished
@@ -397,6 +400,33 @@ def test_finishing_a_step_leads_to_the_next_one(
 ) -> None:
     named_scores = scores(**{named: 1.0}) if named else np.zeros(len(DOCS), dtype=np.float32)
     assert next_step(ask(question), scores(**{top: 1.0}), named_scores, LAYOUT) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "whole"),
+    [
+        ("finished everything in it, whats next", True),
+        ("i finish all step then what", True),
+        ("did all 5 steps, now what", True),
+        ("done with every step, what now", True),
+        ("quick overview of the steps pls", True),
+        ("finished all the projects, what now", False),  # a part of the roadmap, not all of it
+        ("done with step 1, what next", False),
+        ("is everything in step 1 needed?", False),
+    ],
+)
+def test_finishing_everything_or_asking_for_all_the_steps_is_about_the_roadmap(question: str, whole: bool) -> None:
+    assert read_intents(question).about_roadmap is whole
+
+
+def test_finishing_everything_leads_to_the_roadmap_itself() -> None:
+    documents = [*DOCS, doc("r", kind="roadmap", step=None)]  # the roadmap "r" as a whole
+    layout = Layout.of(documents)
+    named = np.zeros(len(documents), dtype=np.float32)
+    dense = np.asarray([0.9, 0.1, 0.0, 0.0, 0.0, 0.2, 0.1, 0.1], dtype=np.float32)  # step 1's topic reads best
+    assert follow_ups(ask("finished everything, whats next"), dense, named, layout, lambda _: []) == [len(DOCS)]
+    assert follow_ups(ask("did all the steps, now what"), dense, named, layout, lambda _: []) == [len(DOCS)]
+    assert follow_ups(ask("finished this, whats next"), dense, named, layout, lambda _: []) == [S2]
 
 
 @pytest.mark.parametrize(
