@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from bot.answering.calibration import CALIBRATION_FILE, SHIPPED_CALIBRATION, Calibration, load_calibration
-from bot.answering.compose import Answer, abstain_answer, compose_answer
+from bot.answering.compose import Answer, abstain_answer, compose_answer, not_covered_answer
 from bot.answering.followup import AnswerContext, retrieve_in_context
 from bot.answering.normalise import MAX_QUESTION_CHARS, clean_question
 from bot.answering.retrieval import DEFAULT_MIN_CONFIDENCE, Mode, Retriever
@@ -128,11 +128,21 @@ class Answerer:
                 answers.append(abstain_answer(snapshot.kb, question, [], "empty"))
                 continue
             retrieval = reading.retrieval
+            sure = retrieval.confidence
             if clean.problem == "not_english":
                 answer = abstain_answer(snapshot.kb, question, retrieval.results, "not_english")
             elif retrieval.confidence < self.min_confidence:
+                covered = None
+                if retrieval.evidence.beyond and retrieval.question.intents.about_roadmap:
+                    # "Does this roadmap cover reinforcement learning?" is a question about the roadmap, which
+                    # knows the answer: no, and what comes after it.
+                    covered = not_covered_answer(
+                        snapshot.kb, question, retrieval.question, retrieval.results, snapshot.documents
+                    )
                 reason = "beyond" if retrieval.evidence.beyond else "unknown"
-                answer = abstain_answer(snapshot.kb, question, retrieval.results, reason)
+                answer = covered or abstain_answer(snapshot.kb, question, retrieval.results, reason)
+                if covered is not None:  # the roadmap answered it: a follow-up leans on an answer in scope
+                    sure = max(sure, self.min_confidence)
             else:
                 answer = compose_answer(
                     snapshot.kb, question, retrieval.question, retrieval.results, snapshot.documents
@@ -141,8 +151,8 @@ class Answerer:
                 answer.notice = f"Your question was long, so I read its first {MAX_QUESTION_CHARS} characters."
             answer.context = AnswerContext(
                 question=reading.context_question,
-                document=None if answer.abstained else retrieval.results[0].id,
-                confidence=retrieval.confidence,
+                document=None if answer.abstained else answer.results[0].id,
+                confidence=sure,
                 answered=not answer.abstained,
             )
             answers.append(answer)

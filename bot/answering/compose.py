@@ -223,6 +223,29 @@ def compose_answer(
     return answer
 
 
+def not_covered_answer(
+    kb: KnowledgeBase, asked: str, question: Question, results: list[Result], documents: dict[str, Document]
+) -> Answer | None:
+    """The answer to "does this roadmap cover X?" for a subject X beyond the roadmaps: the roadmap itself (of
+    the best-ranked result whose roadmap lists subjects beyond it), saying X is not in it and what comes after
+    it. None when the question names no such subject or no such roadmap is among the results."""
+    if not question.beyond:
+        return None
+    subject = " ".join(question.typed[question.beyond[0].start : question.beyond[0].end])
+    roadmaps = {r.id: r for r in kb.roadmaps}
+    roadmap = next((roadmaps[r.roadmap] for r in results if r.roadmap in roadmaps and roadmaps[r.roadmap].beyond), None)
+    if roadmap is None or roadmap.id not in documents:
+        return None
+    whole = documents[roadmap.id]
+    first = Result(whole.id, whole.kind, whole.title, whole.step, whole.roadmap, results[0].score, whole.topic_id)
+    answer = compose_answer(kb, asked, question, [first, *(r for r in results if r.id != whole.id)], documents)
+    text = f"{roadmap.title} does not teach {subject}: it is beyond this roadmap."
+    if roadmap.next_roadmap is not None:
+        text += f" What comes after it: {roadmap.next_roadmap.description}"
+    answer.sections.insert(0, Section("Not in this roadmap", text))
+    return answer
+
+
 def abstain_answer(kb: KnowledgeBase, question: str, results: list[Result], reason: str) -> Answer:
     closest = closest_topics(kb, results)
     explanation = ABSTAIN_EXPLANATIONS[reason]

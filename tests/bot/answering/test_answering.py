@@ -181,6 +181,26 @@ def test_subjects_beyond_the_roadmap_point_to_what_comes_next(real_answerer: Ans
     assert "Advanced Roadmap" in answer.text and not answer.sections
 
 
+@pytest.mark.model
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        ("does this roadmap cover reinforcement learning at all", "reinforcement learning"),
+        ("will i learn GANs somewhere in this roadmap?", "gans"),
+    ],
+)
+def test_asking_whether_the_roadmap_covers_a_subject_beyond_it_is_answered_by_the_roadmap(
+    real_answerer: Answerer, question: str, subject: str
+) -> None:
+    answer = real_answerer.answer(question)
+    assert not answer.abstained and answer.results[0].kind == "roadmap"
+    first = answer.sections[0]
+    assert first.title == "Not in this roadmap" and subject in first.text.lower() and "Advanced Roadmap" in first.text
+    assert answer.context is not None and answer.context.document == answer.results[0].id
+    # Asked about the subject itself, the tutor still declines it.
+    assert real_answerer.answer(f"how do i get started with {subject}").abstained
+
+
 def test_a_described_problem_is_answered_with_the_knowledges_fix(real_answerer: Answerer) -> None:
     answer = real_answerer.answer("training loss jumps around then goes nan after a few batches, why?")
     problem = answer.sections[0]
