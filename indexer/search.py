@@ -247,7 +247,12 @@ class NameMatcher:
                 self._targets[key].append(target)
                 self._words.setdefault(key, parts)
                 self._specific[key] = self._specific.get(key, True) and name not in generic
-        self._fuzzy_keys = [k for k in self._targets if len(k) >= FUZZY_MIN_CHARS]
+        # A typo is never forgiven in the first letter (`_is_typo`): typed phrases are compared only with the
+        # names that start as they do.
+        self._fuzzy_keys: dict[str, list[str]] = defaultdict(list)
+        for key in self._targets:
+            if len(key) >= FUZZY_MIN_CHARS:
+                self._fuzzy_keys[key[0]].append(key)
 
     def _key(self, key: str) -> str | None:
         """The name a typed key stands for: itself, or its singular ("GANs", "LSTMs", "transformers")."""
@@ -279,12 +284,17 @@ class NameMatcher:
                 plain = not set(edges) & STOPWORDS and min(map(len, edges)) > 1
                 if name is None and _allowed_edits(len(key)) and plain:
                     fuzzy_spans.append((start, end, key))
-        if fuzzy_spans and self._fuzzy_keys:
-            # One C call compares every candidate phrase with every name.
-            distances = cdist([k for _, _, k in fuzzy_spans], self._fuzzy_keys, scorer=OSA.distance, score_cutoff=2)
+        by_letter: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+        for span in fuzzy_spans:
+            if span[2][0] in self._fuzzy_keys:
+                by_letter[span[2][0]].append(span)
+        for letter, spans in by_letter.items():
+            # One C call compares the phrases with every name that starts with the same letter.
+            names = self._fuzzy_keys[letter]
+            distances = cdist([k for _, _, k in spans], names, scorer=OSA.distance, score_cutoff=2)
             for row, column in zip(*np.nonzero(distances <= 2), strict=True):
-                start, end, key = fuzzy_spans[row]
-                name = self._fuzzy_keys[column]
+                start, end, key = spans[row]
+                name = names[column]
                 if _is_typo(words[start:end], self._words[name], int(distances[row, column])):
                     for target in self._targets[name]:
                         match = NameMatch(start, end, target, FUZZY_MATCH, self._specific[name])
