@@ -28,6 +28,19 @@ from tests.fakes import with_test_quizzes
 
 MANAGE_GUILD = 1 << 5
 
+# An admin's note the shipped knowledge knows nothing of, with a question only it answers (reindex tests).
+NOTE = """---
+title: Booking the community GPU server
+aliases: [gpu booking, reserve the gpu server]
+---
+Members of this server can book the community GPU server, a machine with one RTX 4090 that the
+moderators call "forge", for training runs longer than an hour. Book it in the #gpu-bookings channel
+with the date, the hours you need and what you will train; bookings are first come, first served and
+a single booking is at most eight hours. Copy your data to /scratch on forge, not to your home folder.
+"""
+NOTE_QUESTION = "can I book the forge gpu machine for eight hours"
+NOTE_TITLE = "Booking the community GPU server"
+
 
 class FastTutorBot(TutorBot):
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:

@@ -15,21 +15,10 @@ from indexer.encoders import Encoder
 from indexer.search import SearchIndex
 from knowledge.loader import KnowledgeBase
 from standin import DiscordStandin
-from tests.bot.discord_app.conftest import MANAGE_GUILD, BotFactory, SimClock, World
+from tests.bot.discord_app.conftest import MANAGE_GUILD, NOTE, NOTE_QUESTION, NOTE_TITLE, BotFactory, SimClock, World
 
 pytestmark = [pytest.mark.model]
 
-NOTE = """---
-title: Booking the community GPU server
-aliases: [gpu booking, reserve the gpu server]
----
-Members of this server can book the community GPU server, a machine with one RTX 4090 that the
-moderators call "forge", for training runs longer than an hour. Book it in the #gpu-bookings channel
-with the date, the hours you need and what you will train; bookings are first come, first served and
-a single booking is at most eight hours. Copy your data to /scratch on forge, not to your home folder.
-"""
-NOTE_QUESTION = "can I book the forge gpu machine for eight hours"
-NOTE_TITLE = "Booking the community GPU server"
 
 # Enough options to run each subcommand; the schema says which ones a subcommand requires.
 OPTION_VALUES = {"weekday": 0, "time": "09:00", "timezone": "UTC", "question": "who painted it?", "entry": "docker"}

@@ -28,7 +28,7 @@ from knowledge.loader import KnowledgeBase
 from standin import DiscordStandin, Perm
 from standin.gateway import Session
 from standin.state import Channel, Guild
-from tests.bot.discord_app.conftest import MANAGE_GUILD, SimClock, connected_bot
+from tests.bot.discord_app.conftest import MANAGE_GUILD, NOTE, NOTE_QUESTION, NOTE_TITLE, SimClock, connected_bot
 from tests.store_backends import PostgresBackend
 
 pytestmark = [pytest.mark.model]
@@ -200,20 +200,6 @@ async def test_simultaneous_done_from_both_processes_leaves_one_row_and_clears_t
         assert await second.ask_channels(shard.guild.id) == {shard.channel.id}
 
 
-NOTE = """---
-title: Booking the community GPU server
-aliases: [gpu booking, reserve the gpu server]
----
-Members of this server can book the community GPU server, a machine with one RTX 4090 that the
-moderators call "forge", for training runs longer than an hour. Book it in the #gpu-bookings channel
-with the date, the hours you need and what you will train; bookings are first come, first served and
-a single booking is at most eight hours.
-"""
-
-
-BOOKING = "can I book the forge gpu machine for eight hours"
-
-
 async def test_a_reindex_in_one_process_reaches_the_other_and_only_one_rebuilds(
     sharded_standin: DiscordStandin,
     postgres_backend: PostgresBackend,
@@ -253,7 +239,7 @@ async def test_a_reindex_in_one_process_reaches_the_other_and_only_one_rebuilds(
                 shard.channel.id,
                 shard.learner.id,
                 "ask",
-                {"question": BOOKING},
+                {"question": NOTE_QUESTION},
             )
-            assert (await run.wait_final(timeout=30)).embeds[0]["title"] == "Booking the community GPU server"
+            assert (await run.wait_final(timeout=30)).embeds[0]["title"] == NOTE_TITLE
     assert not standin.rejections and not standin.internal_errors
