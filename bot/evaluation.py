@@ -224,15 +224,41 @@ class AnswerLike(Protocol):
 
 
 def is_hit(result: ResultLike, expectation: Expectation, roadmap: str | None = None) -> bool:
-    """A result answers an expectation when the step agrees and a fragment occurs in its title or id, and it
-    is of the expectation's roadmap (or `roadmap`, the one the set is run for) when one is named."""
+    """A result answers an expectation when the step agrees and a fragment occurs in its title or id (or its
+    words run in the title's or id's words, `_names_words`), and it is of the expectation's roadmap (or
+    `roadmap`, the one the set is run for) when one is named."""
     if expectation.step is not None and result.step != expectation.step:
         return False
     wanted = expectation.roadmap or roadmap
     if wanted is not None and result.roadmap != wanted:
         return False
     title, rid = result.title.casefold(), result.id.casefold()
-    return any(f.casefold() in title or f.casefold() in rid for f in expectation.title_any)
+    if any(f.casefold() in title or f.casefold() in rid for f in expectation.title_any):
+        return True
+    named = (_words(title), _words(rid))
+    return any(_names_words(fragment, named) for fragment in expectation.title_any)
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"[0-9a-z]+", text.casefold()))
+
+
+def _names_words(fragment: str, named: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether a fragment's words run in a title's or an id's words, punctuation aside ("azure ml" names the
+    id `azure-ml`) and its last word singular or plural alike ("lstms" names "(LSTM) Networks")."""
+    words = _words(fragment)
+    if not words:
+        return False
+    last = words[-1]
+    forms = {words}
+    if len(last) > 3 and last.endswith("s") and not last.endswith("ss"):
+        forms.add((*words[:-1], last[:-1]))
+    return any(
+        form == target[start : start + len(form)]
+        for form in forms
+        for target in named
+        for start in range(len(target) - len(form) + 1)
+    )
 
 
 def first_hit_rank(item: EvalItem, results: Sequence[ResultLike], k: int, roadmap: str | None = None) -> int | None:

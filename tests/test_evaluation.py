@@ -98,6 +98,16 @@ def test_fragment_matches_title_or_id_ignoring_case() -> None:
     assert not is_hit(FakeResult("mse", "Mean Squared Error", 2), by_id)
 
 
+def test_fragment_words_match_punctuation_and_a_plural_aside() -> None:
+    assert is_hit(FakeResult("azure-ml", "Azure Machine Learning", 5), Expectation(step=5, title_any=["azure ml"]))
+    lstm = FakeResult("lstm", "Long Short-Term Memory (LSTM) Networks", 4)
+    assert is_hit(lstm, Expectation(step=None, title_any=["lstms"]))
+    # Whole words only: a plural never reaches into a longer word, and "glass" is no plural of "glas".
+    assert not is_hit(FakeResult("lstmx", "LSTMx", 4), Expectation(step=None, title_any=["lstms"]))
+    assert not is_hit(FakeResult("glas", "Glas", 4), Expectation(step=None, title_any=["glass"]))
+    assert not is_hit(FakeResult("ml-azure", "Cloud", 5), Expectation(step=5, title_any=["azure ml"]))
+
+
 def test_any_fragment_and_any_alternative_counts() -> None:
     question = item("xgb vs lgbm?", (1, ["nothing", "xgboost"]), (3, ["keras"]))
     assert first_hit_rank(question, [FakeResult("xgboost", "XGBoost", 1)], k=5) == 1
