@@ -76,7 +76,14 @@ def subject_words(question: Question, salience: Sequence[float]) -> list[str]:
 
 
 def _requests(intents: Intents) -> bool:
-    return intents.material or intents.project or intents.what_next or intents.comparison or intents.about_roadmap
+    return (
+        intents.material
+        or intents.project
+        or intents.what_next
+        or intents.what_now
+        or intents.comparison
+        or intents.about_roadmap
+    )
 
 
 def leaning_of(question: Question, salience: Sequence[float]) -> Leaning:
@@ -106,14 +113,17 @@ def joined(earlier: Question, question: Question) -> Question:
     through the words and the preference for the answered entry (`Retriever.rank`'s `towards`); its names
     would outweigh the follow-up's ("and lasso?" after a question on ridge). The roadmap as a whole stays
     the subject when the earlier question was about it ("how long is the whole roadmap?" "what comes after
-    it?")."""
+    it?"), and what comes next is asked when the earlier question said what was finished ("I finished step
+    2." "What do I do now?")."""
     about_roadmap = question.intents.about_roadmap or earlier.intents.about_roadmap
+    # "I finished step 2." "What do I do now?": the finishing was said before, the asking now.
+    what_next = question.intents.what_next or (question.intents.what_now and earlier.intents.finished)
     return replace(
         question,
         text=f"{earlier.text} {question.text}",
         tokens=earlier.tokens + question.tokens,
         words=earlier.words + question.words,
-        intents=replace(question.intents, about_roadmap=about_roadmap),
+        intents=replace(question.intents, about_roadmap=about_roadmap, what_next=what_next),
     )
 
 

@@ -89,6 +89,19 @@ _ALTERNATIVE = re.compile(
     r"\b(alternatives?|instead|other (options?|ways?|ones?|methods?|choices?|tools?)|something else|"
     r"replacement|substitute)\b"
 )
+# "Which of the 4 projects first?", "which project looks best in a portfolio?": a choice among the projects,
+# which the step that lists them answers, not one project of them.
+_PROJECT_CHOICE = re.compile(
+    r"\bwhich\b(\s+[\w-]+){0,4}?\s+projects?\b|\b(of|among|between)\s+(the\s+|these\s+|those\s+|all\s+)?"
+    r"([\w-]+\s+){0,2}projects\b"
+)
+# Planning a way through the roadmap: skipping, order, readiness, where to start from. The roadmap's own
+# structure answers (its steps, and the roadmap as a whole), not the topics the question names on the way.
+_PLANNING = re.compile(
+    r"\b(skip(ping|ped)?(?![- ](connections?|grams?|layers?))|jump (straight )?(in)?to|go(ing)? straight (in)?to|"
+    r"(am i|i am|i'?m|im|are we) (\w+ )?ready|ready for (step|the next)|which step|what step|start(ing)? from|"
+    r"in (what|which) order|what order|the other way( a?round)?|last step)\b"
+)
 # "Where do I start?": the first step, unless the question names what it wants to start with.
 _START = re.compile(r"\b(where (do|should|can) i (start|begin)|where to (start|begin)|first step)\b")
 # "Where do I start" with this many topic words besides is about a subject: that subject, not step 1.
@@ -112,6 +125,10 @@ class Intents:
     whole_part: bool = False  # "I finished the projects part"
     within_step: bool = False  # "what's left in step 1"
     alternative: bool = False  # "any alternative?": something other than the answer it follows
+    project_choice: bool = False  # "which of the 4 projects first?": a choice among the projects
+    planning: bool = False  # "can I skip step 1?", "ready for step 3?": a way through the roadmap
+    what_now: bool = False  # "what do I do now?": what next, if something was just said to be finished
+    finished: bool = False  # "I finished step 2": says something was finished (asking nothing yet)
     start: bool = False  # "where do I start?" with no subject of its own
 
 
@@ -191,6 +208,10 @@ def read_intents(text: str, names: list[NameMatch] | tuple[NameMatch, ...] = ())
         whole_part=bool(_WHOLE_PART.search(text)),
         within_step=bool(_WITHIN_STEP.search(text)),
         alternative=bool(_ALTERNATIVE.search(text)),
+        project_choice=bool(_PROJECT_CHOICE.search(text)),
+        planning=bool(_PLANNING.search(text)),
+        what_now=bool(_AFTER_FINISHING.search(text)),
+        finished=bool(_FINISHED.search(text)),
         start=start,
     )
 

@@ -155,6 +155,8 @@ class Layout:
     # Per roadmap id, 1.0 for its documents (weekly prompts belong to their topics' roadmap), else 0.
     roadmaps: dict[str, np.ndarray] = field(default_factory=dict)
     roadmap_document: dict[str, int] = field(default_factory=dict)  # roadmap id -> its whole-roadmap document
+    is_step: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # bool: step documents
+    project_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # bool: steps with projects
 
     def of_roadmap(self, roadmap: str) -> np.ndarray:
         return self.roadmaps.get(roadmap, np.zeros(len(self.family), dtype=np.float32))
@@ -213,6 +215,11 @@ class Layout:
             topic_id,
             roadmaps,
             {d.id: i for i, d in enumerate(documents) if d.kind == "roadmap"},
+            is_step=kinds == "step",
+            project_steps=np.isin(
+                np.arange(len(documents)),
+                [step_document.get((d.roadmap, d.step), -1) for d in documents if d.kind == "project" and d.step],
+            ),
         )
 
 
@@ -254,7 +261,8 @@ def requested_names(question: Question, named: np.ndarray, layout: Layout) -> np
     document. "A read on containers" or "an exercise on L1 and L2" names the subject only to say which
     material or exercise is wanted; without this the named topic or concept outranks what was asked for.
     A named document that is itself what was asked for (a tutorial topic when material is asked for, a
-    project topic when a project is) passes nothing on: the question named the answer.
+    project topic when a project is) passes nothing on: the question named the answer. A plan ("can I skip
+    the ensembles?") passes a named topic's name on to its step.
     """
     passed = named.copy()
     requests = []
@@ -278,6 +286,11 @@ def requested_names(question: Question, named: np.ndarray, layout: Layout) -> np
                 listed = layout.resource & (layout.step == number)
                 listed &= np.asarray([r == roadmap for r in layout.roadmap])
                 passed[listed] = np.maximum(passed[listed], named[position])
+    if question.intents.planning:
+        # "Can I skip the ensembles?": a topic named in planning names its step, the part of the roadmap planned.
+        for (roadmap, number), position in layout.step_document.items():
+            inside = (layout.step == number) & (layout.of_roadmap(roadmap or "") > 0) & ~layout.resource
+            passed[position] = max(passed[position], float(named[inside].max(initial=0.0)))
     return passed
 
 
@@ -311,9 +324,15 @@ def kind_prior(question: Question, layout: Layout, named: np.ndarray, weights: W
         prior[layout.resource] -= weights.resource_penalty
     if question.intents.about_roadmap:
         prior[layout.whole_roadmap] += weights.roadmap_bonus
-    if question.intents.project:
+    if question.intents.planning:  # "can I skip step 1?": the roadmap's structure answers
+        prior[layout.is_step | layout.whole_roadmap] += weights.roadmap_bonus
+    # "Which of the projects first?", naming none of them: the steps that list the roadmap's projects answer.
+    choosing = question.intents.project_choice and not named[~(layout.is_step | layout.whole_roadmap)].any()
+    if choosing:
+        prior[layout.project_steps] += weights.project_bonus
+    elif question.intents.project:
         prior[layout.project] += weights.project_bonus
-    else:
+    if choosing or not question.intents.project:
         prior[layout.prompt] -= weights.prompt_penalty
     prior[named > 0] = np.maximum(prior[named > 0], 0.0)
     return prior
@@ -403,6 +422,9 @@ def follow_ups(
     if whole is not None and not done and (question.intents.about_roadmap or step is None):
         # "what will I be able to do after finishing this roadmap", "finished step 5, what now": what comes
         # after the roadmap is told by the roadmap itself.
+        return [whole]
+    if step is None and whole is not None and any(named[i] > 0 for i in layout.step_document.values()):
+        # "done with step 5 (the last), deployed with fastapi, what next?": what comes after the roadmap.
         return [whole]
     if step is None:  # no step after: what the finished topics open up ("learn after docker + fastapi")
         return [layout.topic_document[t] for t in after(done) if t in layout.topic_document] if done else []

@@ -93,6 +93,16 @@ def test_paraphrases_find_their_topic(real_answerer: Answerer, question: str, ex
         ("how many hours does step 3 take", {"dl-frameworks"}),
         # "X done, next?": the topic after X, not X again.
         ("regularization done, next?", {"ensemble-methods"}),
+        # Finishing the last step: what comes after the roadmap, whatever else the learner did on the way.
+        ("done with step 5 and shipped my api with flask, whats next", {"intermediate"}),
+        # A choice among the projects that names none of them: the step that lists them all.
+        ("which of the four projects would impress a hiring manager the most", {"real-world-projects"}),
+        ("out of the suggested projects which one suits a laptop without gpu", {"real-world-projects"}),
+        # One named: that one.
+        (
+            "which project is the one with lstms",
+            {"project-time-series-forecasting", "lstm-stock-forecasting", "lstm-weather-forecasting"},
+        ),
     ],
 )
 def test_the_first_result_is_what_the_question_is_about(
@@ -238,3 +248,9 @@ def test_the_roadmap_answer_shows_its_goals_and_what_comes_after(real_answerer: 
     roadmap = real_answerer.kb.roadmaps[0]
     assert all(goal in answer.text for goal in roadmap.goals)
     assert roadmap.next_roadmap is not None and roadmap.next_roadmap.title in answer.text
+
+
+def test_a_plan_that_names_a_topic_on_the_way_reaches_the_step_planned(real_answerer: Answerer) -> None:
+    answer = real_answerer.answer("thinking about skipping step 1 since gradient boosting bores me, ok?")
+    ids = [r.id for r in answer.results]
+    assert "deepen-ml" in ids[:2], ids  # the step, beside the topic that bores the learner

@@ -85,6 +85,15 @@ def test_a_joined_reading_has_the_earlier_words_first_and_the_follow_ups_own_nam
     assert both.intents.about_roadmap  # the roadmap as a whole stays the subject
 
 
+def test_what_now_after_saying_what_was_finished_asks_what_comes_next() -> None:
+    finished, _ = read("i finished step 2", finished=True)
+    what_now, _ = read("what do i do now", what_now=True)
+    assert joined(finished, what_now).intents.what_next
+    # "What now?" after a question that finished nothing asks about that question's subject.
+    problem, _ = read("my model overfits")
+    assert not joined(problem, what_now).intents.what_next
+
+
 # --- Answered in context, with the real model ---------------------------------------------------------
 
 
@@ -135,6 +144,13 @@ def test_a_follow_ups_requests_apply_to_the_earlier_subject(real_answerer: Answe
 
 
 @pytest.mark.model
+def test_what_now_after_finishing_a_step_gets_the_step_after_it(real_answerer: Answerer) -> None:
+    earlier, in_context, alone = follow(real_answerer, "i finished step 2", "so what do i do now")
+    assert earlier.results[0].id == "neural-networks"
+    assert in_context.results[0].id == "dl-frameworks" and alone.results[0].id != "dl-frameworks"
+
+
+@pytest.mark.model
 @pytest.mark.parametrize(
     ("first", "then"),
     [("what is grid search", "its way too slow, any alternative?"), ("what is adam", "what can i use instead?")],
@@ -148,6 +164,23 @@ def test_asking_for_an_alternative_gets_a_sibling_of_the_answer_before_the_answe
     # Something else from the same step first, the answer itself still close behind.
     assert not in_context.abstained and ids[0] != answered.id and answered.id in ids[:3], ids
     assert in_context.results[0].step == answered.step and in_context.results[0].kind in {"topic", "concept"}
+
+
+def test_a_choice_among_the_projects_is_read_as_such() -> None:
+    assert read_intents("which of the 4 projects should i do first").project_choice
+    assert read_intents("which project looks best in a portfolio").project_choice
+    assert read_intents("i only have time for 2 of the projects, which two").project_choice
+    assert not read_intents("give me a project idea for nlp").project_choice
+    assert not read_intents("how do i structure my project folder").project_choice
+
+
+def test_a_plan_through_the_roadmap_is_read_as_such() -> None:
+    assert read_intents("can i skip step 1").planning
+    assert read_intents("am i ready for neural nets").planning
+    assert read_intents("docker first or the other way around?").planning
+    assert read_intents("which step should i start from").planning
+    assert not read_intents("how do skip connections work in resnet").planning
+    assert not read_intents("is my model ready for production").planning
 
 
 def test_an_alternative_is_asked_for_in_so_many_words() -> None:
