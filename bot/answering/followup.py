@@ -16,6 +16,7 @@ Everything here is general English and the knowledge's own word salience; nothin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -28,6 +29,8 @@ from bot.answering.taught import TaughtPassages
 REFERRING_WORDS = frozenset(
     "it its itself that this these those they them their one ones same".split()  # noqa: SIM905 (a word list)
 )
+# "This roadmap", "the whole roadmap": words that point at the roadmap, not back at the answer.
+_ROADMAP_PHRASE = re.compile(r"\b(this|that|the|these|those)\s+(\w+\s+)?roadmaps?\b")
 # A follow-up with this many subject words (the field's own, or words the knowledge never uses) is a question
 # of its own; with fewer it leans on the answer before it.
 COMPLETE_SUBJECT_WORDS = 3
@@ -107,6 +110,16 @@ def leaning_of(question: Question, salience: Sequence[float]) -> Leaning:
     )
 
 
+def turns_to_the_roadmap(question: Question, earlier: Question) -> bool:
+    """Whether a follow-up turns from the earlier subject to the roadmap as a whole ("btw, what comes after
+    this whole roadmap?" after a question on CNNs): it is read alone. One that points back at the earlier
+    subject ("is that covered in the roadmap?") still leans; "this roadmap" points at the roadmap."""
+    if not question.intents.about_roadmap or earlier.intents.about_roadmap:
+        return False
+    words = _ROADMAP_PHRASE.sub(" ", " ".join(question.typed)).split()
+    return not any(word in REFERRING_WORDS for word in words)
+
+
 def joined(earlier: Question, question: Question) -> Question:
     """A follow-up read with the earlier question: the earlier words before its own for the encoder and BM25,
     but only the follow-up's own names, requests and subjects beyond the roadmaps. The earlier subject counts
@@ -171,8 +184,13 @@ def retrieve_in_context(
             readings.append(question)
             towards.append(None)
             continue
+        earlier = retriever.read(context.question, mode)
+        if turns_to_the_roadmap(question, earlier):
+            readings.append(question)
+            towards.append(None)
+            continue
         leanings[row] = leaning
-        readings.append(joined(retriever.read(context.question, mode), question) if leaning.joins else question)
+        readings.append(joined(earlier, question) if leaning.joins else question)
         towards.append(context.document)
     # A follow-up read with the earlier words is ranked alone too: its own confidence, and whether it names a
     # subject beyond the roadmaps, are judged on its own words.

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bot.answering import Answer, Answerer
-from bot.answering.followup import AnswerContext, Leaning, follow_up_confidence, joined, leaning_of
+from bot.answering.followup import (
+    AnswerContext,
+    Leaning,
+    follow_up_confidence,
+    joined,
+    leaning_of,
+    turns_to_the_roadmap,
+)
 from bot.answering.question import Intents, Question, read_intents
 from indexer.search import NameMatch, name_words, topic_words
 
@@ -94,6 +101,16 @@ def test_what_now_after_saying_what_was_finished_asks_what_comes_next() -> None:
     assert not joined(problem, what_now).intents.what_next
 
 
+def test_a_follow_up_turning_to_the_roadmap_as_a_whole_is_read_alone() -> None:
+    topic, _ = read("cnn in pytorch tutorial")
+    whole, _ = read("how long is the whole roadmap", about_roadmap=True)
+    turning, _ = read("btw what comes after this whole roadmap", about_roadmap=True)
+    assert turns_to_the_roadmap(turning, topic)
+    assert not turns_to_the_roadmap(turning, whole)  # the roadmap was the subject already
+    pointing_back, _ = read("is that covered in the roadmap?", about_roadmap=True)
+    assert not turns_to_the_roadmap(pointing_back, topic)  # "that": the earlier subject
+
+
 # --- Answered in context, with the real model ---------------------------------------------------------
 
 
@@ -141,6 +158,12 @@ def test_a_follow_ups_requests_apply_to_the_earlier_subject(real_answerer: Answe
     assert alone.results[0].id != project.results[0].id
     _, what_next, alone = follow(real_answerer, "what is regularization", "what should i learn after it?")
     assert what_next.results[0].id == "ensemble-methods" and alone.results[0].id != "ensemble-methods"
+
+
+@pytest.mark.model
+def test_what_comes_after_the_roadmap_asked_after_a_topic_gets_the_roadmap(real_answerer: Answerer) -> None:
+    _, in_context, _ = follow(real_answerer, "cnn in pytorch tutorial", "btw what comes after this whole roadmap")
+    assert in_context.results[0].id == "intermediate"
 
 
 @pytest.mark.model
