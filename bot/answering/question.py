@@ -77,6 +77,12 @@ _ABOUT_ROADMAP = re.compile(
     r"cover|overview)\b.{0,40}\broadmap|whole thing|entire thing|(overview|summary|outline|list) of (the |all (the )?)?"
     r"steps|what are the steps)\b"
 )
+# "After finishing this roadmap", "once I complete the whole roadmap": past the end of the roadmap followed, not
+# an earlier one ("finished the beginner roadmap" names which).
+_PAST_THIS_ROADMAP = re.compile(
+    r"\b(finish\w*|complet\w*|done with|after|once i (do|did|have done))\s+(this|the|the whole|the entire|"
+    r"this whole|this entire|whole|entire|my)\s+roadmap\b"
+)
 # "I finished the projects part": a part of the roadmap, not one topic, was finished.
 _WHOLE_PART = re.compile(r"\b(roadmaps?|steps?|parts?|sections?|stages?|projects|everything|all)\b")
 # "What's left in step 1?", "the next thing to learn in step 1": the step named is where to look.
@@ -122,6 +128,7 @@ class Intents:
     comparison: bool = False  # "X vs Y", "which is better"
     roadmap_done: bool = False  # "I finished the beginner roadmap"
     about_roadmap: bool = False  # "what will I be able to do after this roadmap", "how long is the whole thing"
+    past_this_roadmap: bool = False  # "after finishing this roadmap, can I get a job?": past its end
     whole_part: bool = False  # "I finished the projects part"
     within_step: bool = False  # "what's left in step 1"
     alternative: bool = False  # "any alternative?": something other than the answer it follows
@@ -205,6 +212,7 @@ def read_intents(text: str, names: list[NameMatch] | tuple[NameMatch, ...] = ())
         comparison=bool(_COMPARISON.search(text)),
         roadmap_done=bool(_ROADMAP_DONE.search(text)),
         about_roadmap=bool(_ABOUT_ROADMAP.search(text) or _ALL_DONE.search(text)),
+        past_this_roadmap=bool(_PAST_THIS_ROADMAP.search(text)),
         whole_part=bool(_WHOLE_PART.search(text)),
         within_step=bool(_WITHIN_STEP.search(text)),
         alternative=bool(_ALTERNATIVE.search(text)),

@@ -419,9 +419,11 @@ def follow_ups(
         return [step] if step is not None else []
     done = [layout.topic_id[i] for i in np.nonzero(named >= NAMED_FOR_FOLLOW_UP)[0] if layout.topic_id[i]]
     whole = _roadmap_in_question(scores, layout)
-    if whole is not None and not done and (question.intents.about_roadmap or step is None):
+    past_the_end = question.intents.past_this_roadmap
+    if whole is not None and (past_the_end or (not done and (question.intents.about_roadmap or step is None))):
         # "what will I be able to do after finishing this roadmap", "finished step 5, what now": what comes
-        # after the roadmap is told by the roadmap itself.
+        # after the roadmap is told by the roadmap itself, whatever else the question names on the way
+        # ("after finishing this roadmap can I get a job as an ML engineer").
         return [whole]
     if step is None and whole is not None and any(named[i] > 0 for i in layout.step_document.values()):
         # "done with step 5 (the last), deployed with fastapi, what next?": what comes after the roadmap.

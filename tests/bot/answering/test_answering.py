@@ -95,6 +95,10 @@ def test_paraphrases_find_their_topic(real_answerer: Answerer, question: str, ex
         ("regularization done, next?", {"ensemble-methods"}),
         # Finishing the last step: what comes after the roadmap, whatever else the learner did on the way.
         ("done with step 5 and shipped my api with flask, whats next", {"intermediate"}),
+        # Past the end of this roadmap: what comes after it, though a topic is named on the way.
+        ("what comes next after finishing this roadmap, i already know regularization well", {"intermediate"}),
+        ("after finishing this roadmap, what next, more cnn stuff or transformers?", {"intermediate"}),
+        ("whats the next thing after the whole roadmap? i liked the docker part most", {"intermediate"}),
         # A choice among the projects that names none of them: the step that lists them all.
         ("which of the four projects would impress a hiring manager the most", {"real-world-projects"}),
         ("out of the suggested projects which one suits a laptop without gpu", {"real-world-projects"}),
