@@ -326,8 +326,12 @@ def kind_prior(question: Question, layout: Layout, named: np.ndarray, weights: W
         prior[layout.whole_roadmap] += weights.roadmap_bonus
     if question.intents.planning:  # "can I skip step 1?": the roadmap's structure answers
         prior[layout.is_step | layout.whole_roadmap] += weights.roadmap_bonus
-    # "Which of the projects first?", naming none of them: the steps that list the roadmap's projects answer.
-    choosing = question.intents.project_choice and not named[~(layout.is_step | layout.whole_roadmap)].any()
+    # "Which of the projects first?", naming none of them, or "projects for intermediate?", naming the roadmap
+    # only: the steps that list the roadmap's projects answer.
+    asked_of_roadmap = question.intents.project and bool(named[layout.whole_roadmap].any())
+    choosing = (question.intents.project_choice or asked_of_roadmap) and not named[
+        ~(layout.is_step | layout.whole_roadmap)
+    ].any()
     if choosing:
         prior[layout.project_steps] += weights.project_bonus
     elif question.intents.project:
@@ -419,7 +423,11 @@ def follow_ups(
         return [step] if step is not None else []
     done = [layout.topic_id[i] for i in np.nonzero(named >= NAMED_FOR_FOLLOW_UP)[0] if layout.topic_id[i]]
     whole = _roadmap_in_question(scores, layout)
-    past_the_end = question.intents.past_this_roadmap
+    # "finished intermediate, what next?": the roadmap named by what learners call it, not an earlier one.
+    named_roadmaps = [i for i in layout.roadmap_document.values() if named[i] > 0]
+    if named_roadmaps and not question.intents.roadmap_done:
+        whole = named_roadmaps[0]
+    past_the_end = question.intents.past_this_roadmap or bool(named_roadmaps and not question.intents.roadmap_done)
     if whole is not None and (past_the_end or (not done and (question.intents.about_roadmap or step is None))):
         # "what will I be able to do after finishing this roadmap", "finished step 5, what now": what comes
         # after the roadmap is told by the roadmap itself, whatever else the question names on the way

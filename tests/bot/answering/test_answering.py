@@ -99,6 +99,14 @@ def test_paraphrases_find_their_topic(real_answerer: Answerer, question: str, ex
         ("what comes next after finishing this roadmap, i already know regularization well", {"intermediate"}),
         ("after finishing this roadmap, what next, more cnn stuff or transformers?", {"intermediate"}),
         ("whats the next thing after the whole roadmap? i liked the docker part most", {"intermediate"}),
+        # The roadmap named by what learners call it (an alias in its knowledge file), finished: what comes after.
+        ("finished intermediate, whats next?", {"intermediate"}),
+        ("what after intermediate", {"intermediate"}),
+        # Projects asked of the roadmap, naming none: the step that lists them, not the roadmap entry.
+        (
+            "what projects should i build for the intermediate level? need something for portfolio",
+            {"real-world-projects"},
+        ),
         # A choice among the projects that names none of them: the step that lists them all.
         ("which of the four projects would impress a hiring manager the most", {"real-world-projects"}),
         ("out of the suggested projects which one suits a laptop without gpu", {"real-world-projects"}),
