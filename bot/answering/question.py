@@ -74,8 +74,8 @@ _ALL_DONE = re.compile(
 _ABOUT_ROADMAP = re.compile(
     r"\b((this|the|whole|entire|full|intermediate|beginner|advanced) roadmap|roadmaps?\b.{0,40}\b(goals?|for|cover|"
     r"take|long|after|before|order|steps|enough|end)|(goals?|end|after|before|finish\w*|prerequisites?|"
-    r"cover|overview)\b.{0,40}\broadmap|whole thing|entire thing|(overview|summary|outline|list) of (the |all (the )?)?"
-    r"steps|what are the steps)\b"
+    r"cover|overview)\b.{0,40}\broadmap|whole thing|entire thing|"
+    r"(overview|summary|outline|list|order) of (the |all (the )?)?steps|what are the steps)\b"
 )
 # "After finishing this roadmap", "once I complete the whole roadmap": past the end of the roadmap followed, not
 # an earlier one ("finished the beginner roadmap" names which).

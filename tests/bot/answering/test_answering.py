@@ -99,6 +99,8 @@ def test_paraphrases_find_their_topic(real_answerer: Answerer, question: str, ex
         ("what comes next after finishing this roadmap, i already know regularization well", {"intermediate"}),
         ("after finishing this roadmap, what next, more cnn stuff or transformers?", {"intermediate"}),
         ("whats the next thing after the whole roadmap? i liked the docker part most", {"intermediate"}),
+        # The order of the steps: the roadmap entry, which lists them.
+        ("whats the order of the steps again", {"intermediate"}),
         # The roadmap named by what learners call it (an alias in its knowledge file), finished: what comes after.
         ("finished intermediate, whats next?", {"intermediate"}),
         ("what after intermediate", {"intermediate"}),

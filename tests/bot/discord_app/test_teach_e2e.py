@@ -13,7 +13,7 @@ from indexer.search import SearchIndex
 from knowledge.loader import KnowledgeBase
 from standin import DiscordStandin, InteractionRecord
 from standin.state import Member
-from tests.bot.discord_app.conftest import BotFactory, World
+from tests.bot.discord_app.conftest import NOTE, NOTE_TITLE, BotFactory, World
 
 pytestmark = [pytest.mark.model]
 
@@ -122,6 +122,38 @@ async def test_a_reindex_keeps_what_was_taught(
         assert reindex.final is not None and "Rebuilt the index" in reindex.final.content
         assert bot.tutor.answerer.index is not index_before
         assert await title_of_answer(standin, g, c, world.bob, question) == "Docker"
+    assert not standin.rejections
+
+
+async def test_a_reindex_serves_what_was_taught_against_the_new_knowledge(
+    standin: DiscordStandin, world: World, start_bot: BotFactory, fake_answerer: Answerer, tmp_path: Path
+) -> None:
+    """The taught file is checked against the knowledge each reindex brings: a question taught for a note that was
+    removed is named as a problem, and served again once a reindex brings the note back."""
+    g, c = world.guild.id, world.channel.id
+    question = "who painted the mona lisa"
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    note = notes / "gpu-booking.md"
+    note.write_text(NOTE, encoding="utf-8")
+    config = {"model": {"backend": "sentence-transformers"}, "knowledge": {"dirs": [str(notes)]}}
+    async with start_bot(answerer=fake_answerer, config=config) as bot:
+        await admin(standin, world, "reindex")
+        taught = await admin(standin, world, "teach", question=question, entry=NOTE_TITLE)
+        assert taught.final is not None and "✅ Taught" in taught.final.content
+        assert await title_of_answer(standin, g, c, world.alice, question) == NOTE_TITLE
+        teacher = bot.tutor.teacher
+        assert teacher is not None and teacher.problem is None
+
+        note.unlink()
+        await admin(standin, world, "reindex")
+        assert teacher.problem is not None and "note-gpu-booking" in str(teacher.problem)
+        assert await title_of_answer(standin, g, c, world.bob, question) != NOTE_TITLE
+
+        note.write_text(NOTE, encoding="utf-8")
+        await admin(standin, world, "reindex")
+        assert teacher.problem is None
+        assert await title_of_answer(standin, g, c, standin.add_member(g, "carol"), question) == NOTE_TITLE
     assert not standin.rejections
 
 
