@@ -27,7 +27,7 @@ from indexer.search import (
 # --- Requests, as general English ---------------------------------------------------------------------
 _MATERIAL = re.compile(
     r"\b(books?|course|courses|coursera|videos?|youtube|playlist|lectures?|tutorials?|resources?|materials?|"
-    r"docs|documentation|link|links|read|reading|guides?|articles?|textbook|pages?|websites?|"
+    r"docs|documentation|link|links|read|reading|guides?|articles?|textbook|chapters?|pages?|websites?|"
     r"where (can|do|should) i (learn|study)|(places?|where) to (learn|study)|learn from|study from)\b"
 )
 # The kind of material asked for, by the words learners use for each resource kind.
@@ -60,7 +60,8 @@ _AFTER_FINISHING = re.compile(
     r"\b(what now|now what|then what|(study|learn|read|tackle) now|"
     r"what (do|should|can|shall) i (do|learn|study|read)( now| then| after (that|it|this))?(?=\W*$)|"
     r"where (do|should|can) i (start|begin|go)|where to (start|begin|go|now|next)|"
-    r"moving on|move on|move to)\b"
+    r"moving on|move on|move to|what'?s (in )?step \d)\b"
+    r"|(^|[,.;]\s*)(and |so )?now\W*$"  # "finished calculus, now?"
 )
 _COMPARISON = re.compile(r"\b(vs\.?|versus|or|compared?|comparing|comparison|differen\w*|differ|better|instead)\b")
 # "I finished the beginner roadmap": a whole roadmap done, unlike "what's next on the roadmap".

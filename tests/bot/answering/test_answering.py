@@ -93,6 +93,8 @@ def test_paraphrases_find_their_topic(real_answerer: Answerer, question: str, ex
         ("how many hours does step 3 take", {"dl-frameworks"}),
         # "X done, next?": the topic after X, not X again.
         ("regularization done, next?", {"ensemble-methods"}),
+        ("finished regularization, now?", {"ensemble-methods"}),
+        ("finished the neural networks part, whats step 3", {"dl-frameworks"}),
         # Finishing the last step: what comes after the roadmap, whatever else the learner did on the way.
         ("done with step 5 and shipped my api with flask, whats next", {"intermediate"}),
         # Past the end of this roadmap: what comes after it, though a topic is named on the way.

@@ -249,6 +249,7 @@ def test_resources_rank_first_only_when_the_question_asks_for_material() -> None
         ("best place to learn it, official stuff", True),
         ("where can i learn this properly", True),
         ("overview page of it?", True),
+        ("is the chapter on it enough?", True),  # a chapter is part of a book or a tutorial
         ("should i learn it before the other one or after", False),  # the order of study, not material
         ("what do i learn in this step", False),
     ],
@@ -367,6 +368,14 @@ def test_saying_only_what_was_finished_asks_what_comes_next() -> None:
     assert read_intents("completed loss functions!", loss_functions).what_next
     assert not read_intents("finished loss functions but my loss is nan", loss_functions).what_next
     assert not read_intents("finished loss functions", []).what_next  # nothing named: nothing to follow
+
+
+def test_finishing_then_asking_about_now_or_the_next_step_asks_what_comes_next() -> None:
+    assert read_intents("finished calculus, now?").what_next
+    assert read_intents("done with the pandas part. so now?").what_next
+    assert read_intents("finished the jupyter part, whats step 2").what_next
+    assert not read_intents("finished training and the loss is nan now").what_next  # a problem, not a request
+    assert not read_intents("calculus, now?").what_next  # nothing finished
 
 
 @pytest.mark.parametrize(
