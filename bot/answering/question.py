@@ -84,6 +84,12 @@ _PAST_THIS_ROADMAP = re.compile(
     r"\b(finish\w*|complet\w*|done with|after|once i (do|did|have done))\s+(this|the|the whole|the entire|"
     r"this whole|this entire|whole|entire|my)\s+roadmap\b"
 )
+# "Did all 5 steps", "finished every step": the roadmap's end reached, though unnamed, whatever else is named on
+# the way ("did all 5 steps and deployed with fastapi, what now"); "everything in step 5" is one step.
+_ALL_STEPS_DONE = re.compile(
+    r"\b(finished|finish|completed|complete|done( with)?|did|through|wrapped up)\s+(with\s+)?"
+    r"(all (of )?(the |my )?(\w+ )?steps|every step|the whole (thing|course|path))\b"
+)
 # "I finished the projects part": a part of the roadmap, not one topic, was finished.
 _WHOLE_PART = re.compile(r"\b(roadmaps?|steps?|parts?|sections?|stages?|projects|everything|all)\b")
 # "What's left in step 1?", "the next thing to learn in step 1": the step named is where to look.
@@ -213,7 +219,7 @@ def read_intents(text: str, names: list[NameMatch] | tuple[NameMatch, ...] = ())
         comparison=bool(_COMPARISON.search(text)),
         roadmap_done=bool(_ROADMAP_DONE.search(text)),
         about_roadmap=bool(_ABOUT_ROADMAP.search(text) or _ALL_DONE.search(text)),
-        past_this_roadmap=bool(_PAST_THIS_ROADMAP.search(text)),
+        past_this_roadmap=bool(_PAST_THIS_ROADMAP.search(text) or _ALL_STEPS_DONE.search(text)),
         whole_part=bool(_WHOLE_PART.search(text)),
         within_step=bool(_WITHIN_STEP.search(text)),
         alternative=bool(_ALTERNATIVE.search(text)),

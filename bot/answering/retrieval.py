@@ -428,12 +428,15 @@ def follow_ups(
     if named_roadmaps and not question.intents.roadmap_done:
         whole = named_roadmaps[0]
     past_the_end = question.intents.past_this_roadmap or bool(named_roadmaps and not question.intents.roadmap_done)
-    if whole is not None and (past_the_end or (not done and (question.intents.about_roadmap or step is None))):
+    # "Finished everything in step 1": the step named says where the learner is, the roadmap's end is not reached.
+    named_step = any(named[i] > 0 for i in layout.step_document.values())
+    within_roadmap = not done and not (question.intents.finished and named_step and step is not None)
+    if whole is not None and (past_the_end or (within_roadmap and (question.intents.about_roadmap or step is None))):
         # "what will I be able to do after finishing this roadmap", "finished step 5, what now": what comes
         # after the roadmap is told by the roadmap itself, whatever else the question names on the way
         # ("after finishing this roadmap can I get a job as an ML engineer").
         return [whole]
-    if step is None and whole is not None and any(named[i] > 0 for i in layout.step_document.values()):
+    if step is None and whole is not None and named_step:
         # "done with step 5 (the last), deployed with fastapi, what next?": what comes after the roadmap.
         return [whole]
     if step is None:  # no step after: what the finished topics open up ("learn after docker + fastapi")
@@ -444,7 +447,7 @@ def follow_ups(
         within = int(layout.step[step]) - 1
         topics = [layout.topic_document[t] for t in after(done) if t in layout.topic_document]
         return [*sorted(topics, key=lambda i: layout.step[i] != within), step]
-    if any(named[i] > 0 for i in layout.step_document.values()):
+    if named_step:
         finished = [layout.topic_id[i] for i in range(len(named)) if layout.step[i] == layout.step[step] - 1]
         topics_first = False
     elif question.intents.whole_part and not done:  # "finished the projects part", "finished the roadmap"

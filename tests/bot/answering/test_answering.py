@@ -90,6 +90,8 @@ def test_paraphrases_find_their_topic(real_answerer: Answerer, question: str, ex
         # The roadmap as a whole: its goals, what comes after it, how long a step takes.
         ("what will i be able to do after finishing this roadmap", {"intermediate"}),
         ("finished everything in step 5, what now", {"intermediate"}),
+        ("finished everything in step 1, what next", {"neural-networks"}),  # one step, not the roadmap
+        ("did all 5 steps and deployed my model with fastapi, what now", {"intermediate"}),
         ("how many hours does step 3 take", {"dl-frameworks"}),
         # "X done, next?": the topic after X, not X again.
         ("regularization done, next?", {"ensemble-methods"}),
