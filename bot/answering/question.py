@@ -49,7 +49,7 @@ _NEXT = re.compile(
     r"\b(what next|what'?s next|next step|next thing|next topic|comes (after|next)|after step|what after|"
     r"what'?s left|what remains|(study|learn|do|read|go|tackle) (next|after)|(topic|one) (is )?next|next what|"
     r"what'?s after|next one)\b"
-    r"|\bnext\W*$"  # "k-means done, next?"
+    r"|\bnext( is| up| one| pls| please)?\W*$"  # "k-means done, next?", "finished the projects step, next is?"
 )
 _FINISHED = re.compile(
     r"\b(finished|finishing|finish|completed|done with|i'?m done|through with|wrapped up|got through|"

@@ -96,6 +96,8 @@ def test_paraphrases_find_their_topic(real_answerer: Answerer, question: str, ex
         # "X done, next?": the topic after X, not X again.
         ("regularization done, next?", {"ensemble-methods"}),
         ("finished regularization, now?", {"ensemble-methods"}),
+        # Overfitting told by its numbers alone: a common problem of Regularization.
+        ("my model gets 98% train accuracy but 65% on the test set, more epochs made it worse", {"regularization"}),
         ("finished the neural networks part, whats step 3", {"dl-frameworks"}),
         # Finishing the last step: what comes after the roadmap, whatever else the learner did on the way.
         ("done with step 5 and shipped my api with flask, whats next", {"intermediate"}),
