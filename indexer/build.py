@@ -20,7 +20,8 @@ import numpy as np
 
 from indexer.documents import Document, build_documents, distinct_passages
 from indexer.encoders import QUERY_ENCODER_DIR, Encoder, EncoderUnavailable
-from indexer.salience import WORD_SALIENCE_FILE, word_salience
+from indexer.salience import WORD_SALIENCE_FILE, everyday_words_near, word_salience
+from indexer.search import EVERYDAY_WORDS_FILE, name_words, words
 from indexer.store import (
     DECLINED_FILE,
     DECLINED_VECTORS_FILE,
@@ -143,9 +144,19 @@ def build_index(
 
         def extra_files(build: Path) -> dict[str, Any]:
             _add_knowledge_snapshot(kb.files, build)
-            salience = word_salience(" ".join([d.title, d.keywords, *d.own_passages]) for d in documents)
+            texts = [" ".join([d.title, d.keywords, *d.own_passages]) for d in documents]
+            salience = word_salience(texts)
             (build / WORD_SALIENCE_FILE).write_text(json.dumps(salience, sort_keys=True), encoding="utf-8")
-            recorded: dict[str, Any] = {"word_salience": len(salience), "declined": len(declined)}
+            known = {w for text in texts for w in words(text)} | {
+                "".join(name_words(name)) for d in documents for name in d.names
+            }
+            everyday = everyday_words_near(known)
+            (build / EVERYDAY_WORDS_FILE).write_text(json.dumps(everyday), encoding="utf-8")
+            recorded: dict[str, Any] = {
+                "word_salience": len(salience),
+                "everyday_words": len(everyday),
+                "declined": len(declined),
+            }
             examples = [{"q": d.q, "roadmap": d.roadmap} for d in kb.declined]
             (build / DECLINED_FILE).write_text(json.dumps(examples, ensure_ascii=False), encoding="utf-8")
             with open(build / DECLINED_VECTORS_FILE, "wb") as handle:

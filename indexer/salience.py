@@ -13,7 +13,11 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 
-from indexer.search import words
+import numpy as np
+from rapidfuzz.distance import OSA
+from rapidfuzz.process import cdist
+
+from indexer.search import FUZZY_MIN_CHARS, allowed_edits, words
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +27,11 @@ WORD_SALIENCE_FILE = "word_salience.json"
 LOWEST, HIGHEST = -2.0, 4.0
 # English frequency of a word wordfreq does not know (zipf 1: about once in a thousand million words).
 RAREST_ZIPF = 1.0
+# A word at least this common in general English (Zipf 3: once in a million words, "jupiter", "flash",
+# "tenor") is what the learner meant when they typed it, not a typo of a word of the knowledge.
+EVERYDAY_ZIPF = 3.0
+# The commonest English words looked at for that (wordfreq's list, most frequent first).
+EVERYDAY_CANDIDATES = 60000
 
 
 def word_salience(texts: Iterable[str]) -> dict[str, float]:
@@ -40,3 +49,35 @@ def word_salience(texts: Iterable[str]) -> dict[str, float]:
         value = math.log10((count / total) / english)
         salience[word] = round(min(HIGHEST, max(LOWEST, value)), 2)
     return salience
+
+
+def everyday_words_near(known: Iterable[str]) -> list[str]:
+    """The common English words (`EVERYDAY_ZIPF`) that the knowledge does not use and that lie a typo away from
+    a word or name it does (`known`: words as `words` reads them, names with their spaces dropped): "how long
+    to fly to jupiter" is about the planet, not a misspelt Jupyter. Answering reads them as typed, never as
+    the knowledge's word. Sorted; [] when wordfreq is not installed."""
+    try:
+        from wordfreq import top_n_list, zipf_frequency
+    except ImportError:
+        return []
+    known = set(known)
+    candidates = [
+        word
+        for word in top_n_list("en", EVERYDAY_CANDIDATES)
+        if word.isascii() and word.isalpha() and len(word) >= FUZZY_MIN_CHARS and word not in known
+        if zipf_frequency(word, "en") >= EVERYDAY_ZIPF
+    ]
+    by_letter: dict[str, list[str]] = {}
+    for word in known:
+        if word:
+            by_letter.setdefault(word[0], []).append(word)
+    near = []
+    for letter in sorted({w[0] for w in candidates}):
+        typed = [w for w in candidates if w[0] == letter]
+        targets = by_letter.get(letter, [])
+        if not targets:
+            continue
+        distances = cdist(typed, targets, scorer=OSA.distance, score_cutoff=2)
+        allowed = np.asarray([allowed_edits(len(w)) for w in typed])[:, None]
+        near += [w for w, row in zip(typed, (distances <= allowed).any(axis=1), strict=True) if row]
+    return sorted(near)

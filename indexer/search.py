@@ -118,6 +118,9 @@ MAX_NAME_WORDS = 6
 # the vocabulary: one edit up to LONG_WORD characters, two beyond. Shorter ones must match exactly,
 # because "relu"/"rely" or "lstm"/"list" are different words one edit apart.
 FUZZY_MIN_CHARS = 5
+# Common English words a typo away from the knowledge's words and names (`indexer.salience.everyday_words_near`),
+# stored with each build: read as typed, never corrected to the knowledge's word or matched as a name.
+EVERYDAY_WORDS_FILE = "everyday_words.json"
 LONG_WORD = 9
 # Shorter unknown words are left alone when correcting a question: too many real words lie one edit apart.
 CORRECT_MIN_CHARS = 6
@@ -187,7 +190,7 @@ def word_spans(folded: str) -> list[tuple[int, int]]:
     return [m.span() for m in _TOKEN.finditer(folded)]
 
 
-def _allowed_edits(length: int) -> int:
+def allowed_edits(length: int) -> int:
     if length < FUZZY_MIN_CHARS:
         return 0
     return 1 if length <= LONG_WORD else 2
@@ -200,11 +203,11 @@ def _is_typo(typed: list[str], name: tuple[str, ...], distance: int) -> bool:
         return False
     if len(typed) == len(name):
         return all(
-            OSA.distance(a, b) <= min(_allowed_edits(len(a)), _allowed_edits(len(b)))
+            OSA.distance(a, b) <= min(allowed_edits(len(a)), allowed_edits(len(b)))
             for a, b in zip(typed, name, strict=True)
         )
     key, other = "".join(typed), "".join(name)
-    return distance <= min(1, _allowed_edits(len(key)), _allowed_edits(len(other)))
+    return distance <= min(1, allowed_edits(len(key)), allowed_edits(len(other)))
 
 
 @dataclass(frozen=True)
@@ -236,7 +239,14 @@ class NameMatcher:
     Each name stands for a target number (a document position, or any label a caller chooses).
     """
 
-    def __init__(self, names: list[tuple[str, int]], generic: set[str] | frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        names: list[tuple[str, int]],
+        generic: set[str] | frozenset[str] = frozenset(),
+        everyday: frozenset[str] = frozenset(),
+    ) -> None:
+        """`everyday`: words typed as they are meant (`EVERYDAY_WORDS_FILE`), never read as a name's typo."""
+        self._everyday = everyday
         self._targets: dict[str, list[int]] = defaultdict(list)
         self._words: dict[str, tuple[str, ...]] = {}
         self._specific: dict[str, bool] = {}
@@ -282,7 +292,7 @@ class NameMatcher:
                 # is not "pre-training", the "s step 1" of "what's step 1" is not "step 1" misspelt).
                 edges = (words[start], words[end - 1])
                 plain = not set(edges) & STOPWORDS and min(map(len, edges)) > 1
-                if name is None and _allowed_edits(len(key)) and plain:
+                if name is None and allowed_edits(len(key)) and plain and key not in self._everyday:
                     fuzzy_spans.append((start, end, key))
         by_letter: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
         for span in fuzzy_spans:
@@ -391,6 +401,10 @@ class SearchIndex:
         self._salience: dict[str, float] = (
             json.loads(salience_file.read_text(encoding="utf-8")) if salience_file.exists() else {}
         )
+        everyday_file = stored.path / EVERYDAY_WORDS_FILE
+        self._everyday: frozenset[str] = frozenset(
+            json.loads(everyday_file.read_text(encoding="utf-8")) if everyday_file.exists() else ()
+        )
         # Questions the roadmaps do not answer, as learners asked them, with the roadmap that declines each
         # (`DECLINED_FILE`); an index built before them has none.
         self.declined_roadmaps: list[str] = []
@@ -416,7 +430,7 @@ class SearchIndex:
             name for d in self.documents for name in d.names if frequency[_phrase_key(name_words(name))] > common
         }
         self.names = NameMatcher(
-            [(name, position) for position, d in enumerate(self.documents) for name in d.names], generic
+            [(name, position) for position, d in enumerate(self.documents) for name in d.names], generic, self._everyday
         )
         spelled = {k: v for d in self.documents for k, v in d.extra.get("shorthand", {}).items()}
         self.shorthand = Shorthand(spelled, [name for d in self.documents for name in d.names])
@@ -505,7 +519,7 @@ class SearchIndex:
         """(unknown words x vocabulary) edit distances, 99 where a word is not a typo of a known word:
         too many edits for its length, or a different first letter (typos rarely hit the first)."""
         distances = cdist(unknown, self._typed_vocabulary, scorer=OSA.distance, score_cutoff=2)
-        allowed = np.asarray([_allowed_edits(len(w)) for w in unknown])[:, None]
+        allowed = np.asarray([allowed_edits(len(w)) for w in unknown])[:, None]
         first = np.asarray([w[0] for w in unknown])[:, None] == self._first_letters[None, :]
         return np.where((distances <= allowed) & (allowed > 0) & first, distances, 99)
 
@@ -518,7 +532,10 @@ class SearchIndex:
         unknown = [
             w
             for w in dict.fromkeys(_TOKEN.findall(plain(query)))
-            if len(w) >= CORRECT_MIN_CHARS and w not in STOPWORDS and _stem(w) not in self._vocabulary_set
+            if len(w) >= CORRECT_MIN_CHARS
+            and w not in STOPWORDS
+            and _stem(w) not in self._vocabulary_set
+            and w not in self._everyday
         ]
         if not unknown or not self._typed_vocabulary:
             return query

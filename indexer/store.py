@@ -28,7 +28,7 @@ from indexer.documents import Document
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: word salience and the calibration kept with each build
+FORMAT_VERSION = 3  # 2: word salience and the calibration kept with each build; 3: the everyday words
 MANIFEST_FILE = "manifest.json"
 VECTORS_FILE = "index.faiss"
 DOCUMENTS_FILE = "documents.json"

@@ -11,7 +11,7 @@ import pytest
 from indexer import store
 from indexer.build import BuildInProgress, build_index, build_lock, encode_once, snapshot_dir
 from indexer.documents import build_documents, symptom
-from indexer.search import SearchIndex, tokenize
+from indexer.search import FUZZY_MATCH, SearchIndex, tokenize
 from indexer.store import IndexUnavailable, read_index, read_manifest
 from knowledge.loader import load_knowledge
 from tests.fakes import FakeEncoder, mini_roadmap, write_mini_roadmap
@@ -243,3 +243,17 @@ def test_each_distinct_passage_is_encoded_once_and_every_passage_gets_its_own_ve
     vectors = encode_once(encoder, texts)
     assert encoded == [["why so close", "huddle", "volcano"]]
     assert np.array_equal(vectors, FakeEncoder().encode(texts))
+
+
+def test_a_common_english_word_is_never_read_as_a_typo_of_the_knowledge(tmp_path: Path) -> None:
+    data = mini_roadmap()
+    data["steps"][1]["topics"][0]["concepts"][0]["title"] = "Jupyter Notebooks"
+    write_mini_roadmap(tmp_path / "knowledge", data)
+    _build(load_knowledge([tmp_path / "knowledge"], include_shipped=False), tmp_path / "index", FakeEncoder())
+    index = SearchIndex.load(tmp_path / "index")
+    # The planet is what the learner meant: not corrected, not the notebooks' name misspelt ...
+    assert index.correct("how long to fly to jupiter") == "how long to fly to jupiter"
+    assert index.name_matches("how long to fly to jupiter") == []
+    # ... while a slip that is no English word still is.
+    assert index.correct("my jupyer kernel died") == "my jupyter kernel died"
+    assert [m.quality for m in index.name_matches("jupyer notebooks")] == [FUZZY_MATCH]

@@ -141,6 +141,13 @@ def test_long_names_forgive_a_typo_but_short_ones_must_be_exact() -> None:
     assert matcher.matches("can i rely on it") == []
 
 
+def test_a_common_english_word_is_not_a_typo_of_a_name() -> None:
+    assert [m.document for m in NameMatcher([("Jupyter", 0)]).matches("fly to jupiter")] == [0]
+    matcher = NameMatcher([("Jupyter", 0)], everyday=frozenset({"jupiter"}))
+    assert matcher.matches("fly to jupiter") == []
+    assert [m.document for m in matcher.matches("my jupyer kernel")] == [0]
+
+
 def test_typos_are_judged_word_by_word() -> None:
     matcher = NameMatcher([("regression loss", 0), ("gradient boosting", 1)])
     # Two edits in "regressionloss" would pass as a whole, but "goes" is not a misspelt "loss" ...
