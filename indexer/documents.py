@@ -336,11 +336,21 @@ def _with_asked_questions(docs: list[Document], kb: KnowledgeBase) -> list[Docum
 _AUTHOR = re.compile(r"\b([A-Z][^\W\d_]+)'s\b|\bby (?:[A-Z][^\W\d_]+ )*([A-Z][^\W\d_]+)$")
 
 
+# What a title adds after the work's own name: a closing parenthesis ("Pro Git (book)", "... (Coursera)") and
+# its author ("Python for Data Analysis by Wes McKinney").
+_PARENTHESIS_AFTER = re.compile(r"\s*\([^()]*\)\s*$")
+_BY_AUTHOR = re.compile(r"\s+by\s+[A-Z][^\W\d_]+\.?(?:\s+[A-Z][^\W\d_]+\.?)+\s*$")
+
+
 def _resource_names(title: str, kind: str, description: str) -> tuple[str, ...]:
-    """A resource's title, its short name before a colon ("CS231n"), and a book's author's surname."""
+    """A resource's title, its short name before a colon ("CS231n"), the work's name without what the title adds
+    after it ("Pro Git", "Python for Data Analysis"), and a book's author's surname."""
     names = [title]
     if ":" in title:
         names.append(title.split(":", 1)[0])
+    work = _BY_AUTHOR.sub("", _PARENTHESIS_AFTER.sub("", title))
+    if work and work != title:
+        names.append(work)
     if kind == "book":
         for text in (title, description.split(".")[0]):
             names += [a or b for a, b in _AUTHOR.findall(text)]

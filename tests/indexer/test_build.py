@@ -215,6 +215,30 @@ def test_a_step_is_named_by_its_number_in_words_too(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("title", "work"),
+    [
+        ("Pro Git (book)", "Pro Git"),
+        ("Python for Data Analysis by Wes McKinney", "Python for Data Analysis"),
+        ("Machine Learning Specialization by Andrew Ng (Coursera)", "Machine Learning Specialization"),
+        ("Stand by Me", "Stand by Me"),  # "Me" is no author's full name: the title is the work's name
+    ],
+)
+def test_a_resource_is_named_by_its_work_without_what_the_title_adds_after_it(
+    tmp_path: Path, title: str, work: str
+) -> None:
+    data = mini_roadmap()
+    data["steps"][0]["resources"][0]["title"] = title
+    write_mini_roadmap(tmp_path / "knowledge", data)
+    documents = build_documents(load_knowledge([tmp_path / "knowledge"], include_shipped=False))
+    resource = next(d for d in documents if d.kind == "resource")
+    assert resource.names[0] == title and work in resource.names
+    # No shorter start of the title is taken for the work's name but the work's own.
+    assert [name for name in resource.names if title.startswith(name) and name != title] == (
+        [work] if work != title else []
+    )
+
+
+@pytest.mark.parametrize(
     ("problem", "expected"),
     [
         ("Loss becomes nan after a few batches: the lr is too high.", "Loss becomes nan after a few batches"),
