@@ -144,7 +144,7 @@ def build_index(
 
         def extra_files(build: Path) -> dict[str, Any]:
             _add_knowledge_snapshot(kb.files, build)
-            texts = [" ".join([d.title, d.keywords, *d.own_passages]) for d in documents]
+            texts = [d.own_text for d in documents]
             salience = word_salience(texts)
             (build / WORD_SALIENCE_FILE).write_text(json.dumps(salience, sort_keys=True), encoding="utf-8")
             known = {w for text in texts for w in words(text)} | {

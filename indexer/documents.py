@@ -47,6 +47,12 @@ class Document:
         """The passages written about the document itself: neither symptoms nor asked questions."""
         return self.passages[: len(self.passages) - self.symptom_passages - self.asked_passages]
 
+    @property
+    def own_text(self) -> str:
+        """Everything written about the document itself, in one text: its title, keywords and own passages. The
+        knowledge's words (BM25, the typo corrector, word salience, the everyday words) are read from it."""
+        return " ".join([self.title, self.keywords, *self.own_passages])
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["passages"] = list(self.passages)

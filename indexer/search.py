@@ -417,7 +417,7 @@ class SearchIndex:
         # Symptom passages repeat words of their problems; counted twice they would only skew BM25. Asked
         # questions are learners' words, not the knowledge's: they would teach BM25 and the typo corrector
         # every learner's slip.
-        texts = [" ".join([d.title, d.keywords, *d.own_passages]) for d in self.documents]
+        texts = [d.own_text for d in self.documents]
         corpus = [tokenize(text) or ["_"] for text in texts]
         self._bm25.index(corpus, show_progress=False)
         self._vocabulary_set = frozenset(token for tokens in corpus for token in tokens)
