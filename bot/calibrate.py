@@ -31,6 +31,7 @@ from bot.answering.calibration import (
 from bot.answering.question import Question
 from bot.answering.retrieval import Evidence, Retriever
 from bot.evaluation import EvalItem, first_hit_rank, load_eval_set
+from indexer.general import FAR_FROM_KNOWLEDGE
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -54,6 +55,9 @@ FITTED_WEIGHTS = (
 GRID = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0)  # multiples of a weight's current value
 # A false abstention costs this many answered out-of-scope questions when placing the scope model's cut.
 FALSE_ABSTAIN_COST = 2.0
+# Scope features that only take confidence away (`fit_scope`), and the coefficients tried for them.
+ONE_SIDED = ("closer_to_general",)
+ONE_SIDED_GRID = tuple(-0.5 * step for step in range(41))  # 0 .. -20
 # In-scope items used to fit the weights (a random sample when there are more): a full ranking per item
 # per candidate value.
 WEIGHT_ITEMS = 1500
@@ -87,21 +91,53 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, weights: np.ndarray, ridge: float
     return theta[:-1], float(theta[-1])
 
 
+def _cost(answered: np.ndarray, y: np.ndarray) -> float:
+    """False abstentions x FALSE_ABSTAIN_COST plus answered out-of-scope questions."""
+    return float(FALSE_ABSTAIN_COST * ((~answered) & (y == 1)).sum() + (answered & (y == 0)).sum())
+
+
+def _best_cut(z: np.ndarray, y: np.ndarray) -> float:
+    """The cut on `z` (answered at or above it) that costs least (`_cost`)."""
+    order = np.argsort(z, kind="stable")
+    z, y = z[order], y[order]
+    # Cutting at z[i] declines items 0..i-1: the in-scope ones among them, and answers the out-of-scope rest.
+    declined_in = np.concatenate([[0.0], np.cumsum(y)])[:-1]
+    answered_out = (1 - y)[::-1].cumsum()[::-1]
+    costs = FALSE_ABSTAIN_COST * declined_in + answered_out
+    first = np.unique(z, return_index=True)[1]  # ties: the first of equal values is where the cut falls
+    best = first[int(np.argmin(costs[first]))]
+    return float(z[best])
+
+
 def fit_scope(signals: Sequence[Signals], features: Sequence[str] = Scope.FEATURES) -> tuple[Scope, dict[str, float]]:
     """The scope model over `features` (the others count 0) that best separates in-scope from out-of-scope
-    questions, and what it reaches."""
+    questions, and what it reaches.
+
+    A logistic regression over the two-sided features, cut where it costs least; then each one-sided feature
+    (`ONE_SIDED`, 0 for most questions) takes confidence away by the coefficient of `ONE_SIDED_GRID` that costs
+    least at that cut. Fitted in one regression with the rest, or given a cut of its own, it would let the rest
+    loosen: a question neither about the knowledge nor like any general question (a subject next to the
+    field) would be answered more often."""
     usable = [s for s in signals if not s.evidence.beyond]  # declined by their subject whatever the model says
-    x = np.asarray([[s.evidence.features()[f] for f in features] for s in usable]).reshape(len(usable), len(features))
+    one_sided = [f for f in features if f in ONE_SIDED]
+    two_sided = [f for f in features if f not in ONE_SIDED]
+    values = [s.evidence.features() for s in usable]
+    x = np.asarray([[v[f] for f in two_sided] for v in values]).reshape(len(usable), len(two_sided))
     y = np.asarray([0.0 if s.item.abstain else 1.0 for s in usable])
     inside, outside = y.sum(), len(y) - y.sum()
     balance = np.where(y == 1, 1.0, inside / max(outside, 1.0))
     coefficients, intercept = fit_logistic(x, y, balance)
+    fitted = dict(zip(two_sided, (float(c) for c in coefficients), strict=True))
+    intercept -= _best_cut(x @ coefficients + intercept, y) if len(y) else 0.0
     z = x @ coefficients + intercept
-    # The cut: fewest false abstentions x FALSE_ABSTAIN_COST plus answered out-of-scope questions.
-    candidates = np.unique(z)
-    costs = [FALSE_ABSTAIN_COST * ((z < c) & (y == 1)).sum() + ((z >= c) & (y == 0)).sum() for c in candidates]
-    cut = float(candidates[int(np.argmin(costs))]) if len(candidates) else 0.0
-    intercept -= cut
+    for name in one_sided:
+        # The cut stays where the two-sided features put it: the feature can only decline more.
+        column = np.asarray([v[name] for v in values])
+        costs = [_cost(z + c * column >= 0, y) for c in ONE_SIDED_GRID]
+        fitted[name] = ONE_SIDED_GRID[int(np.argmin(costs))]  # ties: the first, the smaller change
+        z = z + fitted[name] * column
+    coefficients = np.asarray([fitted.get(f, 0.0) for f in features])
+    x = np.asarray([[v[f] for f in features] for v in values]).reshape(len(usable), len(features))
     answered = (x @ coefficients + intercept) >= 0
     beyond_out = sum(s.item.abstain for s in signals if s.evidence.beyond)
     beyond_in = sum(not s.item.abstain for s in signals if s.evidence.beyond)
@@ -111,26 +147,36 @@ def fit_scope(signals: Sequence[Signals], features: Sequence[str] = Scope.FEATUR
         "false_abstain": round(float(((~answered) & (y == 1)).sum() + beyond_in) / max(total_in, 1), 4),
         "abstain_recall": round(float(((~answered) & (y == 0)).sum() + beyond_out) / max(total_out, 1), 4),
     }
-    fitted = dict(zip(features, (float(c) for c in coefficients), strict=True))
     scope = Scope(tuple(fitted.get(name, 0.0) for name in Scope.FEATURES), float(intercept))
     return scope, figures
 
 
 def examples_left_out(
-    sets: Sequence[int], abstain: Sequence[bool], questions: np.ndarray, examples: np.ndarray
+    sets: Sequence[int],
+    abstain: Sequence[bool],
+    questions: np.ndarray,
+    examples: np.ndarray,
+    far: Sequence[bool] | None = None,
 ) -> list[dict[str, float]]:
-    """Per item, the examples' evidence (`Evidence.asked`, `Evidence.declined`) from the other sets' items:
-    their in-scope questions as asked ones, their out-of-scope ones as declined. Leave-own-set-out: an item
-    meeting itself, or its set's siblings written by the same hand, would make the features perfect here and
-    worthless on new questions. `questions`: the items as read, encoded; `examples`: the items as written."""
+    """Per item, the examples' evidence (`Evidence.asked`, `Evidence.declined`) and the general questions'
+    (`Evidence.general`) from the other sets' items: their in-scope questions as asked ones, their out-of-scope
+    ones as declined, and those of them `far` from the knowledge as general ones (`indexer.general`; all of
+    them when `far` is not given). Leave-own-set-out: an item meeting itself, or its set's siblings written by
+    the same hand, would make the features perfect here and worthless on new questions. `questions`: the items
+    as read, encoded; `examples`: the items as written."""
     sets_ = np.asarray(sets)
     declined = np.asarray(abstain, dtype=bool)
+    general = declined & (np.ones(len(sets_), dtype=bool) if far is None else np.asarray(far, dtype=bool))
     found: list[dict[str, float]] = [{} for _ in sets]
     for number in np.unique(sets_):
         rows = np.flatnonzero(sets_ == number)
         similar = questions[rows] @ examples.T
         other = sets_ != number
-        for kind, columns in (("asked", other & ~declined), ("declined", other & declined)):
+        for kind, columns in (
+            ("asked", other & ~declined),
+            ("declined", other & declined),
+            ("general", other & general),
+        ):
             best = similar[:, columns].max(axis=1, initial=0.0) if columns.any() else np.zeros(len(rows))
             for row, value in zip(rows, best, strict=True):
                 found[row][kind] = max(float(value), 0.0)
@@ -195,11 +241,14 @@ def run_calibrate_command(settings: Settings, paths: Sequence[Path], out: Path |
         read = [retriever.read(item.q) for item in items]
         vectors = retriever.encoder.encode([q.text for q in read])
         found = index.dense_scores_for_ranking(vectors)
+        written = retriever.encoder.encode([item.q for item in items])
         examples = examples_left_out(
             [number for number, _ in loaded],
             [item.abstain for item in items],
             vectors,
-            retriever.encoder.encode([item.q for item in items]),
+            written,
+            # As each build keeps only the declined questions far from its knowledge (`indexer.general`).
+            index.dense_scores(written, symptoms=False).max(axis=1) < FAR_FROM_KNOWLEDGE,
         )
         k = settings.retrieval.top_k
         signals = []

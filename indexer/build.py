@@ -20,12 +20,15 @@ import numpy as np
 
 from indexer.documents import Document, build_documents, distinct_passages
 from indexer.encoders import QUERY_ENCODER_DIR, Encoder, EncoderUnavailable
+from indexer.general import candidate_questions, far_from_knowledge, own_passage_rows
 from indexer.salience import WORD_SALIENCE_FILE, everyday_words_near, word_salience
 from indexer.search import EVERYDAY_WORDS_FILE, name_words, words
 from indexer.store import (
     DECLINED_FILE,
     DECLINED_VECTORS_FILE,
     FORMAT_VERSION,
+    GENERAL_FILE,
+    GENERAL_VECTORS_FILE,
     Manifest,
     current_path,
     read_manifest,
@@ -51,16 +54,22 @@ class BuildReport:
 
 
 def content_hash(
-    documents: list[Document], model: str, calibration: str = "", declined: list[DeclinedExample] | None = None
+    documents: list[Document],
+    model: str,
+    calibration: str = "",
+    declined: list[DeclinedExample] | None = None,
+    general: list[str] | None = None,
 ) -> str:
-    """What the index depends on: the documents, the declined examples, the model, the calibration and the
-    on-disk format."""
+    """What the index depends on: the documents, the declined examples, the general questions' candidates
+    (`indexer.general`), the model, the calibration and the on-disk format."""
     digest = hashlib.sha256()
     digest.update(f"format={FORMAT_VERSION}\nmodel={model}\ncalibration={calibration}\n".encode())
     for document in documents:
         digest.update(json.dumps(document.to_json(), sort_keys=True, ensure_ascii=False).encode())
     if declined:
         digest.update(json.dumps([[d.q, d.roadmap] for d in declined], ensure_ascii=False).encode())
+    if general:
+        digest.update(json.dumps(general, ensure_ascii=False).encode())
     return digest.hexdigest()
 
 
@@ -123,7 +132,8 @@ def build_index(
     started = time.monotonic()
     documents = build_documents(kb)
     calibration_text = calibration.read_text(encoding="utf-8") if calibration is not None else ""
-    digest = content_hash(documents, model, calibration_text, kb.declined)
+    candidates = candidate_questions(kb)
+    digest = content_hash(documents, model, calibration_text, kb.declined, candidates)
     with build_lock(index_dir):
         current = read_manifest(index_dir)
         if not force and current is not None and current.content_hash == digest:
@@ -132,11 +142,15 @@ def build_index(
         encoder = load_encoder()
         texts, owners = passages_of(documents)
         log.info("embedding %d passages of %d documents with %s", len(texts), len(documents), encoder.name)
-        vectors = encode_once(encoder, texts)
+        # One encoder call for the passages and the general questions' candidates, among which are the
+        # declined questions (an asked question that is a passage too is embedded once).
+        embedded = encode_once(encoder, [*texts, *candidates])
+        vectors, candidate_vectors = embedded[: len(texts)], embedded[len(texts) :]
         declined = [d.q for d in kb.declined]
-        declined_vectors = (
-            encode_once(encoder, declined) if declined else np.zeros((0, encoder.dimension), dtype=np.float32)
-        )
+        row_of = {question: row for row, question in enumerate(candidates)}
+        declined_vectors = candidate_vectors[[row_of[question] for question in declined]]
+        far = far_from_knowledge(candidate_vectors, vectors, own_passage_rows(documents))
+        general = [question for question, kept in zip(candidates, far, strict=True) if kept]
         add_export = None
         if export_query_encoder is not None:
             previous = current_path(index_dir) if current is not None and current.model == model else None
@@ -156,11 +170,15 @@ def build_index(
                 "word_salience": len(salience),
                 "everyday_words": len(everyday),
                 "declined": len(declined),
+                "general": len(general),
             }
             examples = [{"q": d.q, "roadmap": d.roadmap} for d in kb.declined]
             (build / DECLINED_FILE).write_text(json.dumps(examples, ensure_ascii=False), encoding="utf-8")
             with open(build / DECLINED_VECTORS_FILE, "wb") as handle:
                 np.save(handle, declined_vectors.astype(np.float32), allow_pickle=False)
+            (build / GENERAL_FILE).write_text(json.dumps(general, ensure_ascii=False), encoding="utf-8")
+            with open(build / GENERAL_VECTORS_FILE, "wb") as handle:
+                np.save(handle, candidate_vectors[far].astype(np.float32), allow_pickle=False)
             if calibration is not None:
                 (build / CALIBRATION_FILE).write_text(calibration_text, encoding="utf-8")
                 recorded["calibration"] = hashlib.sha256(calibration_text.encode()).hexdigest()[:16]

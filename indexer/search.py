@@ -18,7 +18,14 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import cdist
 
 from indexer.documents import Document, distinct_passages
-from indexer.store import DECLINED_FILE, DECLINED_VECTORS_FILE, Manifest, StoredIndex, read_index
+from indexer.store import (
+    DECLINED_FILE,
+    DECLINED_VECTORS_FILE,
+    GENERAL_VECTORS_FILE,
+    Manifest,
+    StoredIndex,
+    read_index,
+)
 
 # bm25s sets its own logger to DEBUG when imported, which would print on every index load.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -413,6 +420,13 @@ class SearchIndex:
             examples = json.loads((stored.path / DECLINED_FILE).read_text(encoding="utf-8"))
             self.declined_roadmaps = [example["roadmap"] for example in examples]
             self._declined = np.load(stored.path / DECLINED_VECTORS_FILE, allow_pickle=False).astype(np.float32)
+        # Questions from outside the knowledge (`indexer.general`); an index built before them has none.
+        general_file = stored.path / GENERAL_VECTORS_FILE
+        self._general = (
+            np.load(general_file, allow_pickle=False).astype(np.float32)
+            if general_file.exists()
+            else np.zeros((0, stored.manifest.dimension), dtype=np.float32)
+        )
         self._bm25 = bm25s.BM25()
         # Symptom passages repeat words of their problems; counted twice they would only skew BM25. Asked
         # questions are learners' words, not the knowledge's: they would teach BM25 and the typo corrector
@@ -480,6 +494,13 @@ class SearchIndex:
         """(queries x declined examples) cosine similarity of each question to each declined example, in the
         order of `declined_roadmaps`."""
         return np.ascontiguousarray(query_vectors, dtype=np.float32) @ self._declined.T
+
+    def general_scores(self, query_vectors: np.ndarray) -> np.ndarray:
+        """Per question, the cosine similarity of the general question most like it (`indexer.general`); 0 when
+        the index holds none."""
+        if not len(self._general):
+            return np.zeros(len(query_vectors), dtype=np.float32)
+        return (np.ascontiguousarray(query_vectors, dtype=np.float32) @ self._general.T).max(axis=1)
 
     def _passage_similarities(self, query_vectors: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
         """(queries x passages) cosine similarities and the passage rows they belong to (-1: none found):

@@ -28,13 +28,17 @@ from indexer.documents import Document
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3  # 2: word salience and the calibration kept with each build; 3: the everyday words
+FORMAT_VERSION = 4  # 2: word salience and the calibration kept with each build; 3: the everyday words;
+# 4: the general questions (`indexer.general`)
 MANIFEST_FILE = "manifest.json"
 VECTORS_FILE = "index.faiss"
 DOCUMENTS_FILE = "documents.json"
 # The declined examples (`knowledge.loader.DeclinedExample`): their questions and roadmaps, and their vectors.
 DECLINED_FILE = "declined.json"
 DECLINED_VECTORS_FILE = "declined.npy"
+# The general questions (`indexer.general`): their questions and their vectors.
+GENERAL_FILE = "general.json"
+GENERAL_VECTORS_FILE = "general.npy"
 CURRENT_LINK = "current"
 BUILDS_DIR = "builds"
 # Exact search is fast enough below this many passages; above it an HNSW graph keeps search in milliseconds.

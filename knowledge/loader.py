@@ -344,6 +344,21 @@ def load_knowledge(
     )
 
 
+@functools.cache
+def shipped_declined_questions() -> tuple[str, ...]:
+    """The declined questions of the shipped asked-question files, whether the shipped roadmap is loaded or not:
+    questions learners asked in an AI engineering server that it does not answer, from everyday life to subjects
+    next to its field. Each index build judges which of them lie outside the knowledge it holds
+    (`indexer.general`)."""
+    found: list[str] = []
+    for path in sorted((SHIPPED_DIR / "asked").glob("*.yaml")):
+        try:
+            found.extend(question.q for question in AskedSet.model_validate(read_yaml(path)).declined)
+        except ValidationError as exc:
+            raise knowledge_error(path, exc) from None
+    return tuple(found)
+
+
 def _declined_examples(asked_sets: list[tuple[Path, AskedSet]], roadmaps: list[Roadmap]) -> list[DeclinedExample]:
     """Each file's declined questions with the roadmap that declines them: the file's `roadmap`, else the
     roadmap most of its asked questions' answers belong to, else the only roadmap loaded."""

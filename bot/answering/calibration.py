@@ -72,10 +72,12 @@ class Scope:
         "context_domain",
         "context_unknown",
         "named_in_domain",
+        "closer_to_general",
         *EXAMPLE_FEATURES,
     )
 
-    coefficients: tuple[float, ...] = (14.0, 2.0, 2.0, 0.0, 2.0, 0.7, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    # Hand-set defaults for the first six features (dense .. agree), for an index with no calibration at all.
+    coefficients: tuple[float, ...] = (14.0, 2.0, 2.0, 0.0, 2.0, 0.7) + (0.0,) * (len(FEATURES) - 6)
     intercept: float = -6.5
 
     def without_examples(self) -> Scope:

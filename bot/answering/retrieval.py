@@ -101,6 +101,9 @@ class Evidence:
     # closest roadmap has none, and may teach what the others decline (the fallback is heard too).
     asked: float = 0.0
     declined: float = 0.0
+    # Best cosine of a general question (`indexer.general`): questions from outside the knowledge, from
+    # everyday life to subjects next to its field. A word trap reads more like them than like the knowledge.
+    general: float = 0.0
     examples: bool = False
     unexampled: bool = False
 
@@ -118,6 +121,9 @@ class Evidence:
             "context": self.context,
             "named_in_context": self.named * self.context,
             "agree": float(self.agree),
+            # One-sided: a question unlike every general question is not thereby about the knowledge (a subject
+            # next to the field is unlike them too).
+            "closer_to_general": max(0.0, self.general - self.dense),
             "lexical": self.lexical / (self.lexical + LEXICAL_FLOOR),
             "asked": self.asked,
             "declined": self.declined,
@@ -610,7 +616,7 @@ class Retriever:
             return []
         towards = towards or [None] * len(read)
         taught_scores = None
-        found = declined = None
+        found = declined = general = None
         if mode == "lexical":
             dense = whole = np.zeros((len(read), len(self.index)), dtype=np.float32)
         else:
@@ -624,6 +630,7 @@ class Retriever:
                     asked = asked if taught_scores is None else np.maximum(asked, taught_scores)
                 dense = with_asked(found.ranked, asked, self.calibration.weights)
                 declined = self.index.declined_scores(vectors)
+                general = self.index.general_scores(vectors)
                 # Scope is judged on the knowledge's own text, as `roadmap-tutor calibrate` fits it: asked
                 # questions rank, but a word trap close to a short asked one ("lasso??") stays out.
                 whole = found.own
@@ -641,6 +648,7 @@ class Retriever:
                 taught=None if taught_scores is None else taught_scores[row],
                 asked=None if found is None else found.asked[row],
                 declined=None if declined is None else declined[row],
+                general=0.0 if general is None else float(general[row]),
             )
             for row, question in enumerate(read)
         ]
@@ -658,6 +666,7 @@ class Retriever:
         taught: np.ndarray | None = None,
         asked: np.ndarray | None = None,
         declined: np.ndarray | None = None,
+        general: float = 0.0,
     ) -> Retrieval:
         """`dense`: each document's best passage with the lift of asked questions (`with_asked`), for
         ranking; `whole`: each document's best passage of its own text, for judging confidence.
@@ -667,7 +676,8 @@ class Retriever:
         best cosine of the taught questions that apply here (`TaughtPassages.best_per_document`): the entry of
         a question that reads as a taught one asked again (`TAUGHT_MATCH`) comes first. `asked`: each document's
         best cosine of its asked questions; `declined`: the cosine of each declined example of the index (both
-        for the examples' evidence, `Evidence.asked` and `Evidence.declined`)."""
+        for the examples' evidence, `Evidence.asked` and `Evidence.declined`); `general`: the best cosine of a
+        general question (`Evidence.general`)."""
         calibration = calibration or self.calibration
         weights = calibration.weights
         count = len(self.index)
@@ -727,6 +737,7 @@ class Retriever:
             agree=mode == "hybrid" and agree(whole, lexical, self.layout),
             context=self.index.coverage(question.context_words) if mode == "hybrid" else 1.0,
             taught=taught_best,
+            general=general if mode == "hybrid" else 0.0,
             **(self._domain(question) if mode == "hybrid" else {}),
             **(self._examples(dense, asked, declined) if mode == "hybrid" else {}),
         )

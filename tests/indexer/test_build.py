@@ -13,7 +13,7 @@ from indexer.build import BuildInProgress, build_index, build_lock, encode_once,
 from indexer.documents import build_documents, symptom
 from indexer.search import FUZZY_MATCH, SearchIndex, tokenize
 from indexer.store import IndexUnavailable, read_index, read_manifest
-from knowledge.loader import load_knowledge
+from knowledge.loader import load_knowledge, shipped_declined_questions
 from tests.fakes import FakeEncoder, mini_roadmap, write_mini_roadmap
 
 
@@ -86,6 +86,28 @@ def test_declined_examples_are_embedded_stored_and_counted_and_a_change_rebuilds
     again = _build(load_knowledge([tmp_path / "knowledge"], include_shipped=False), tmp_path / "index", encoder)
     assert not again.reused and again.manifest.extra["declined"] == 1
     assert SearchIndex.load(tmp_path / "index").declined_roadmaps == ["mini"]
+
+
+def test_general_questions_are_the_declined_ones_far_from_the_knowledge_and_the_shipped_ones(tmp_path: Path) -> None:
+    write_mini_roadmap(tmp_path / "knowledge")
+    asked = tmp_path / "knowledge" / "asked.yaml"
+    # One declined question far from every passage, one that is the knowledge's own words (what it teaches).
+    asked.write_text("declined:\n  - q: best ski resorts for a winter holiday\n  - q: Emperor Penguin point one\n")
+    kb = load_knowledge([tmp_path / "knowledge"], include_shipped=False)
+    encoder = FakeEncoder()
+    report = _build(kb, tmp_path / "index", encoder)
+    general = json.loads((tmp_path / "index" / "current" / store.GENERAL_FILE).read_text())
+    assert "best ski resorts for a winter holiday" in general and "Emperor Penguin point one" not in general
+    # The shipped declined questions are candidates whether the shipped roadmap is loaded or not.
+    assert set(general) & set(shipped_declined_questions())
+    assert report.manifest.extra["general"] == len(general) < len(shipped_declined_questions()) + 2
+    index = SearchIndex.load(tmp_path / "index")
+    found = index.general_scores(encoder.encode(["best ski resorts for a winter holiday", "Emperor Penguin point one"]))
+    assert found[0] == pytest.approx(1.0) and found[1] < 0.99
+    # An index built before them has none, and reads 0.
+    for name in (store.GENERAL_FILE, store.GENERAL_VECTORS_FILE):
+        (tmp_path / "index" / "current" / name).unlink()
+    assert SearchIndex.load(tmp_path / "index").general_scores(encoder.encode(["ski"])).tolist() == [0.0]
 
 
 def test_an_index_without_declined_examples_loads_with_none(mini_kb, tmp_path: Path) -> None:

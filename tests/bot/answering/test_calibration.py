@@ -67,8 +67,22 @@ def test_each_sets_questions_read_the_examples_of_the_other_sets_only() -> None:
     # Set 1's questions read set 0's only: its in-scope question has no asked example left to meet.
     assert found[3]["asked"] == 0.0
     assert found[2]["declined"] == pytest.approx(1.0)  # set 0 declined it word for word
+    # Without `far`, every declined question of the other sets is a general one too.
+    assert [f["general"] for f in found] == [f["declined"] for f in found]
     alone = examples_left_out([0, 0], [True, False], vectors[:2], vectors[:2])
-    assert alone == [{"asked": 0.0, "declined": 0.0}, {"asked": 0.0, "declined": 0.0}]
+    assert alone == [{"asked": 0.0, "declined": 0.0, "general": 0.0}] * 2
+
+
+def test_the_general_questions_are_the_other_sets_declined_ones_far_from_the_knowledge() -> None:
+    encoder = FakeEncoder()
+    texts = ["penguin plush toys", "volcano facts", "penguin plush toys", "ski resorts"]
+    vectors = encoder.encode(texts)
+    # Set 1's declined "penguin plush toys" is near the knowledge: declined there, but no general question.
+    found = examples_left_out([0, 0, 1, 1], [True, False, True, True], vectors, vectors, far=[True, True, False, True])
+    assert found[0]["declined"] == pytest.approx(1.0)
+    assert found[0]["general"] == pytest.approx(max(float(vectors[0] @ vectors[3]), 0.0))
+    assert found[0]["general"] < 0.99
+    assert found[2]["general"] == pytest.approx(1.0)  # set 0's copy is far
 
 
 def test_the_fallback_is_fitted_without_the_examples_features() -> None:
@@ -177,3 +191,21 @@ def test_a_second_roadmaps_questions_prefer_its_own_entries(tmp_path: Path) -> N
     question = kb.roadmaps[0].steps[0].topics[0].title
     for roadmap in ("first", "second"):
         assert answerer.answer(question, roadmap=roadmap).results[0].roadmap == roadmap
+
+
+def test_closeness_to_general_questions_only_takes_confidence_away_and_leaves_the_rest_as_fitted() -> None:
+    # Dense separates most; some out-of-scope questions read like the knowledge but closer still to a general
+    # question (word traps), and some in-scope questions read a little like general questions too.
+    inside = [_signal(f"in {i}", False, dense=0.5 + i / 100, general=0.3 + i / 200) for i in range(30)]
+    outside = [_signal(f"out {i}", True, dense=0.2 + i / 100, general=0.1) for i in range(20)]
+    traps = [_signal(f"trap {i}", True, dense=0.55 + i / 100, general=0.9) for i in range(10)]
+    signals = [*inside, *outside, *traps]
+    without = [name for name in BASE_FEATURES if name != "closer_to_general"]
+    plain, plain_figures = fit_scope(signals, without)
+    scope, figures = fit_scope(signals, BASE_FEATURES)
+    weights = dict(zip(Scope.FEATURES, scope.coefficients, strict=True))
+    assert weights["closer_to_general"] < 0
+    # The other features keep the coefficients they have without it; only the cut moves.
+    assert [weights[name] for name in without] == pytest.approx(list(plain.coefficients[: len(without)]))
+    assert figures["abstain_recall"] == 1.0 > plain_figures["abstain_recall"]
+    assert figures["false_abstain"] == 0.0

@@ -148,3 +148,30 @@ def test_what_one_roadmap_declines_and_another_teaches_is_answered_from_the_one_
 def test_single_signal_modes_read_no_examples(tmp_path: Path, mode: str) -> None:
     [found] = retriever(tmp_path).retrieve([TRAP], k=3, mode=mode)
     assert not found.evidence.examples
+
+
+# The fallback as above, and a question much closer to a general question than to the knowledge declined.
+WITH_GENERAL = Calibration(scope=CALIBRATION.scope, fallback=scope(-4.0, dense=10.0, closer_to_general=-5.0))
+GENERAL_TRAP = "best ski resorts for penguins on a winter holiday"
+
+
+def test_a_word_trap_closer_to_a_general_question_than_to_the_knowledge_is_declined_without_examples(
+    tmp_path: Path,
+) -> None:
+    # Declined questions and no asked ones: no examples, the fallback judges. The declined questions far from the
+    # knowledge are the index's general questions (`indexer.general`), with the shipped ones.
+    folder = tmp_path / "knowledge"
+    write_mini_roadmap(folder)
+    declined = {"roadmap": "mini", "declined": [{"q": "best ski resorts for a winter holiday"}]}
+    (folder / "asked.yaml").write_text(yaml.safe_dump(declined), encoding="utf-8")
+    encoder = FakeEncoder()
+    build_index(load_knowledge([folder], include_shipped=False), tmp_path / "index", encoder.name, lambda: encoder)
+    index = SearchIndex.load(tmp_path / "index")
+    trap = ask(Retriever(index, encoder, calibration=WITH_GENERAL), GENERAL_TRAP)
+    assert not trap.evidence.examples and trap.evidence.general > 0.8 > trap.evidence.dense
+    assert trap.results[0].id == "penguins" and trap.confidence < 0.5
+    # The same index with the general questions unweighted answers it; questions about the knowledge are answered.
+    assert ask(Retriever(index, encoder, calibration=CALIBRATION), GENERAL_TRAP).confidence >= 0.5
+    for question, entry in [("how do volcanoes erupt", "geology"), ("what do emperor penguins eat", "emperor-penguin")]:
+        about = ask(Retriever(index, encoder, calibration=WITH_GENERAL), question)
+        assert about.confidence >= 0.5 and about.results[0].id == entry

@@ -1,0 +1,42 @@
+"""General questions: questions from outside the knowledge, that scope is judged against.
+
+A word trap reads like the knowledge in one word ("is the titanic movie worth watching tonight?" beside a
+Titanic project) and like everyday questions in all the rest. Each build keeps, as general questions, the
+declined questions it knows of (the loaded roadmaps' and the shipped ones, `knowledge.loader`) that lie far
+from every passage of the knowledge's own text: for a web development roadmap "how do i center a div" is
+its own subject and is left out, "how do i boil an egg" is kept whatever the roadmap. The scope model reads
+how much closer a question is to the nearest of them than to the knowledge (`Evidence.general`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from indexer.documents import Document
+from knowledge.loader import KnowledgeBase, shipped_declined_questions
+
+# A declined question this close (cosine) to a passage of the knowledge's own text may be what it teaches.
+FAR_FROM_KNOWLEDGE = 0.4
+
+
+def candidate_questions(kb: KnowledgeBase) -> list[str]:
+    """The loaded roadmaps' declined questions and the shipped ones, each once."""
+    return list(dict.fromkeys([*(d.q for d in kb.declined), *shipped_declined_questions()]))
+
+
+def own_passage_rows(documents: list[Document]) -> np.ndarray:
+    """Per passage of `documents` (in their order), whether it is the knowledge's own text (`own_passages`)."""
+    return np.concatenate(
+        [np.arange(len(d.passages)) < len(d.own_passages) for d in documents] or [np.zeros(0, dtype=bool)]
+    )
+
+
+def far_from_knowledge(questions: np.ndarray, passages: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """Per question vector, whether every passage of the knowledge's own text is less like it than
+    `FAR_FROM_KNOWLEDGE` (vectors normalised: cosine is the dot product)."""
+    if not len(questions):
+        return np.zeros(0, dtype=bool)
+    own_vectors = passages[own]
+    if not len(own_vectors):
+        return np.ones(len(questions), dtype=bool)
+    return (questions @ own_vectors.T).max(axis=1) < FAR_FROM_KNOWLEDGE

@@ -1,0 +1,54 @@
+"""With the real model, a roadmap an admin adds (no asked or declined questions of its own) declines a question
+that reads like the general questions (`indexer.general`) more than like its knowledge, and still answers its
+own subjects, including those that share words with the trap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answering import Answerer
+from indexer.build import build_index
+from indexer.encoders import Encoder
+from indexer.search import SearchIndex
+from knowledge.loader import load_knowledge
+
+BEGINNER_ROADMAP = Path(__file__).resolve().parents[2] / "roadmaps" / "beginner-ai" / "knowledge"
+# A subject next to the roadmap's field (it teaches neural networks, not generative models).
+NEAR_MISS = "how do diffusion models make pictures out of noise"
+
+
+@pytest.fixture(scope="module")
+def beginner_alone(tmp_path_factory: pytest.TempPathFactory, real_encoder: Encoder) -> Answerer:
+    kb = load_knowledge([BEGINNER_ROADMAP], include_shipped=False)
+    assert not kb.declined and not kb.asked
+    index_dir = tmp_path_factory.mktemp("beginner") / "index"
+    build_index(kb, index_dir, real_encoder.name, lambda: real_encoder)
+    return Answerer(kb, SearchIndex.load(index_dir), real_encoder)
+
+
+def test_a_question_closer_to_the_general_questions_than_to_an_admins_roadmap_is_declined(
+    beginner_alone: Answerer,
+) -> None:
+    retriever = beginner_alone._snapshot.retriever
+    [found] = retriever.retrieve([NEAR_MISS], k=3)
+    assert not found.evidence.examples and found.evidence.general > found.evidence.dense
+    assert found.confidence < 0.5 and beginner_alone.answer(NEAR_MISS).abstained
+    # Ranked the same without its closeness to the general questions, it would be answered.
+    vectors = retriever.encoder.encode([found.question.text])
+    dense = retriever.index.dense_scores_for_ranking(vectors)
+    assert retriever.rank(found.question, dense.ranked[0], dense.own[0], k=3).confidence >= 0.5
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("predict who survived the titanic with logistic regression, which columns should i use", "titanic"),
+        ("how do i predict house prices from the size and number of rooms", "house-prices"),
+        ("what is a derivative and why does gradient descent need it", "gradients"),
+    ],
+)
+def test_the_roadmaps_own_questions_are_still_answered(beginner_alone: Answerer, question: str, entry: str) -> None:
+    answer = beginner_alone.answer(question)
+    assert not answer.abstained and entry in answer.results[0].id
