@@ -57,6 +57,8 @@ GRID = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0)  # multiples of a weight's current value
 FALSE_ABSTAIN_COST = 2.0
 # Scope features that only take confidence away (`fit_scope`), and the coefficients tried for them.
 ONE_SIDED = ("closer_to_general",)
+# The features read from the general questions (`indexer.general`): the fallback's, for roadmaps without examples.
+GENERAL_FEATURES = ("closer_to_general",)
 ONE_SIDED_GRID = tuple(-0.5 * step for step in range(41))  # 0 .. -20
 # In-scope items used to fit the weights (a random sample when there are more): a full ranking per item
 # per candidate value.
@@ -256,7 +258,9 @@ def run_calibrate_command(settings: Settings, paths: Sequence[Path], out: Path |
             retrieval = retriever.rank(question, found.ranked[row], found.own[row], k)
             evidence = replace(retrieval.evidence, **examples[row], examples=True)
             signals.append(Signals(item, question, found.ranked[row], found.own[row], evidence))
-        scope, scope_figures = fit_scope(signals)
+        # A roadmap with examples is judged by them: its declined questions are the general ones and more
+        # (`declined_margin`), and the closeness to general questions would only decline its own in everyday words.
+        scope, scope_figures = fit_scope(signals, [f for f in Scope.FEATURES if f not in GENERAL_FEATURES])
         fallback, fallback_figures = fit_scope(signals, BASE_FEATURES)
         fitted = start.weights
         ranking = None

@@ -20,7 +20,7 @@ import numpy as np
 
 from indexer.documents import Document, build_documents, distinct_passages
 from indexer.encoders import QUERY_ENCODER_DIR, Encoder, EncoderUnavailable
-from indexer.general import candidate_questions, far_from_knowledge, own_passage_rows
+from indexer.general import candidate_questions, candidates_digest, far_from_knowledge, own_passage_rows
 from indexer.salience import WORD_SALIENCE_FILE, everyday_words_near, word_salience
 from indexer.search import EVERYDAY_WORDS_FILE, name_words, words
 from indexer.store import (
@@ -58,10 +58,10 @@ def content_hash(
     model: str,
     calibration: str = "",
     declined: list[DeclinedExample] | None = None,
-    general: list[str] | None = None,
+    general: str = "",
 ) -> str:
     """What the index depends on: the documents, the declined examples, the general questions' candidates
-    (`indexer.general`), the model, the calibration and the on-disk format."""
+    (`general`, `indexer.general.candidates_digest`), the model, the calibration and the on-disk format."""
     digest = hashlib.sha256()
     digest.update(f"format={FORMAT_VERSION}\nmodel={model}\ncalibration={calibration}\n".encode())
     for document in documents:
@@ -69,7 +69,7 @@ def content_hash(
     if declined:
         digest.update(json.dumps([[d.q, d.roadmap] for d in declined], ensure_ascii=False).encode())
     if general:
-        digest.update(json.dumps(general, ensure_ascii=False).encode())
+        digest.update(f"general={general}\n".encode())
     return digest.hexdigest()
 
 
@@ -132,8 +132,7 @@ def build_index(
     started = time.monotonic()
     documents = build_documents(kb)
     calibration_text = calibration.read_text(encoding="utf-8") if calibration is not None else ""
-    candidates = candidate_questions(kb)
-    digest = content_hash(documents, model, calibration_text, kb.declined, candidates)
+    digest = content_hash(documents, model, calibration_text, kb.declined, candidates_digest())
     with build_lock(index_dir):
         current = read_manifest(index_dir)
         if not force and current is not None and current.content_hash == digest:
@@ -141,6 +140,7 @@ def build_index(
             return BuildReport(current, reused=True, seconds=time.monotonic() - started)
         encoder = load_encoder()
         texts, owners = passages_of(documents)
+        candidates = candidate_questions(kb)
         log.info("embedding %d passages of %d documents with %s", len(texts), len(documents), encoder.name)
         # One encoder call for the passages and the general questions' candidates, among which are the
         # declined questions (an asked question that is a passage too is embedded once).

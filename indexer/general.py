@@ -10,13 +10,25 @@ how much closer a question is to the nearest of them than to the knowledge (`Evi
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 from indexer.documents import Document
-from knowledge.loader import KnowledgeBase, shipped_declined_questions
+from knowledge.loader import KnowledgeBase, shipped_asked_files, shipped_declined_questions
 
 # A declined question this close (cosine) to a passage of the knowledge's own text may be what it teaches.
 FAR_FROM_KNOWLEDGE = 0.4
+
+
+def candidates_digest() -> str:
+    """What the candidates beyond the loaded knowledge's own declined questions depend on: the shipped asked
+    files' bytes, hashed without parsing them (every start checks whether its index is current)."""
+    digest = hashlib.sha256()
+    for path in shipped_asked_files():
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def candidate_questions(kb: KnowledgeBase) -> list[str]:

@@ -344,14 +344,19 @@ def load_knowledge(
     )
 
 
+def shipped_asked_files() -> list[Path]:
+    """The shipped asked-question files (`knowledge/asked/`)."""
+    return sorted((SHIPPED_DIR / "asked").glob("*.yaml"))
+
+
 @functools.cache
 def shipped_declined_questions() -> tuple[str, ...]:
     """The declined questions of the shipped asked-question files, whether the shipped roadmap is loaded or not:
     questions learners asked in an AI engineering server that it does not answer, from everyday life to subjects
     next to its field. Each index build judges which of them lie outside the knowledge it holds
-    (`indexer.general`)."""
+    (`indexer.general`). Read only when an index is built: the files are large."""
     found: list[str] = []
-    for path in sorted((SHIPPED_DIR / "asked").glob("*.yaml")):
+    for path in shipped_asked_files():
         try:
             found.extend(question.q for question in AskedSet.model_validate(read_yaml(path)).declined)
         except ValidationError as exc:

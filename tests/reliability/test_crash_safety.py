@@ -18,9 +18,9 @@ from bot.config import Settings, load_settings
 from bot.storage import SqliteStore
 from indexer.build import CALIBRATION_FILE, build_lock, content_hash
 from indexer.documents import build_documents
+from indexer.general import candidates_digest
 from indexer.search import SearchIndex
 from indexer.store import read_index
-from knowledge.loader import shipped_declined_questions
 from tests.fakes import FakeEncoder, mini_roadmap, write_mini_roadmap
 from tests.reliability.children import GUILD
 from tests.reliability.conftest import REPO, child_env
@@ -90,11 +90,7 @@ def write_config(path: Path, data_dir: Path, knowledge_dirs: list[Path]) -> Path
 def expected_hash(settings: Settings) -> str:
     documents = build_documents(serving.load_settings_knowledge(settings))
     calibration = SHIPPED_CALIBRATION.read_text(encoding="utf-8")
-    return content_hash(documents, serving.model_name(settings), calibration, general=GENERAL_CANDIDATES)
-
-
-# The test's knowledge declines nothing: the general questions' candidates are the shipped declined questions.
-GENERAL_CANDIDATES = list(shipped_declined_questions())
+    return content_hash(documents, serving.model_name(settings), calibration, general=candidates_digest())
 
 
 def test_reindex_killed_at_random_moments_leaves_the_old_or_the_new_index_whole(
@@ -126,7 +122,7 @@ def test_reindex_killed_at_random_moments_leaves_the_old_or_the_new_index_whole(
         stored = read_index(data / "index")
         assert stored.manifest.content_hash in hashes
         recorded = (stored.path / CALIBRATION_FILE).read_text(encoding="utf-8")
-        rehashed = content_hash(stored.documents, stored.manifest.model, recorded, general=GENERAL_CANDIDATES)
+        rehashed = content_hash(stored.documents, stored.manifest.model, recorded, general=candidates_digest())
         assert rehashed == stored.manifest.content_hash
         SearchIndex.load(data / "index")
         with build_lock(data / "index"):  # the killed build's lock died with it

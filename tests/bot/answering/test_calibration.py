@@ -10,6 +10,7 @@ import pytest
 from bot.answering.calibration import (
     BASE_FEATURES,
     EXAMPLE_FEATURES,
+    SHIPPED_CALIBRATION,
     Calibration,
     CalibrationError,
     Scope,
@@ -19,7 +20,7 @@ from bot.answering.calibration import (
 )
 from bot.answering.question import read_question
 from bot.answering.retrieval import Evidence
-from bot.calibrate import Signals, examples_left_out, fit_logistic, fit_scope
+from bot.calibrate import GENERAL_FEATURES, Signals, examples_left_out, fit_logistic, fit_scope
 from bot.evaluation import EvalItem, Expectation, is_hit
 from indexer.build import CALIBRATION_FILE, build_index
 from knowledge.loader import load_knowledge
@@ -209,3 +210,13 @@ def test_closeness_to_general_questions_only_takes_confidence_away_and_leaves_th
     assert [weights[name] for name in without] == pytest.approx(list(plain.coefficients[: len(without)]))
     assert figures["abstain_recall"] == 1.0 > plain_figures["abstain_recall"]
     assert figures["false_abstain"] == 0.0
+
+
+def test_the_shipped_fallback_reads_the_general_questions_and_the_model_with_examples_does_not() -> None:
+    # As `roadmap-tutor calibrate` fits them: a roadmap with examples is judged by its declined questions.
+    shipped = load_calibration(SHIPPED_CALIBRATION)
+    scope = dict(zip(Scope.FEATURES, shipped.scope.coefficients, strict=True))
+    fallback = dict(zip(Scope.FEATURES, shipped.fallback.coefficients, strict=True))
+    assert all(scope[name] == 0.0 for name in GENERAL_FEATURES)
+    assert all(fallback[name] < 0.0 for name in GENERAL_FEATURES)
+    assert "train-9.yaml" in shipped.fitted_on
