@@ -24,6 +24,15 @@ from indexer.encoders import Encoder
 log = logging.getLogger(__name__)
 
 BUILD_LIMIT_SECONDS = 30.0
+# A note an admin adds (`knowledge.dirs`): what the unforced rebuild embeds.
+NOTE = """---
+title: Booking the club's GPU
+topics: [pytorch]
+aliases: [gpu booking]
+---
+Members book the club's GPU machine in the #gpu-booking channel, two hours at a time. Say which notebook you
+will run and free the slot when you finish early.
+"""
 
 
 def _timed_build(config: Path) -> JSON:
@@ -36,7 +45,8 @@ def _timed_build(config: Path) -> JSON:
 
 
 def run(workspace: Workspace, quick: bool) -> JSON:
-    """Two forced builds with the real command: into an empty directory, then over that index."""
+    """Two forced builds with the real command: into an empty directory, then over that index; then an
+    unforced one after a note is added."""
     config = workspace.write_config()
     command = [*roadmap_tutor(), "index", "build", "--force", "--config", str(config)]
     results: JSON = {"command": "roadmap-tutor index build --force"}
@@ -48,6 +58,19 @@ def run(workspace: Workspace, quick: bool) -> JSON:
             "cpu_seconds": child.cpu_seconds,
             "peak_rss_mb": child.peak_rss_mb,
         }
+    # An admin's note added, then an unforced build over that index: only the note's passages are embedded.
+    notes = workspace.root / "notes"
+    notes.mkdir(exist_ok=True)
+    (notes / "gpu-booking.md").write_text(NOTE, encoding="utf-8")
+    with_note = workspace.write_config("config-note.yaml", knowledge={"dirs": [str(notes)]})
+    log.info("index build: rebuild after a note is added, with the command")
+    child = run_child([*roadmap_tutor(), "index", "build", "--config", str(with_note)]).check()
+    results["rebuild_after_a_note"] = {
+        "command": "roadmap-tutor index build (a note added, not forced)",
+        "wall_seconds": round(child.seconds, 2),
+        "cpu_seconds": child.cpu_seconds,
+        "peak_rss_mb": child.peak_rss_mb,
+    }
     # The same two builds again in a directory of their own, timed phase by phase.
     phases_config = workspace.write_config("config-phases.yaml", data_dir=workspace.root / "phases-data")
     for case in ("first_build", "rebuild"):
@@ -55,7 +78,7 @@ def run(workspace: Workspace, quick: bool) -> JSON:
         results[case]["phases_seconds"] = _timed_build(phases_config)
     results["targets"] = {
         f"{case}_wall": target(results[case]["wall_seconds"], BUILD_LIMIT_SECONDS, "s")
-        for case in ("first_build", "rebuild")
+        for case in ("first_build", "rebuild", "rebuild_after_a_note")
     }
     return results
 

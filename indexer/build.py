@@ -29,8 +29,10 @@ from indexer.store import (
     FORMAT_VERSION,
     GENERAL_FILE,
     GENERAL_VECTORS_FILE,
+    IndexUnavailable,
     Manifest,
     current_path,
+    read_index,
     read_manifest,
     write_index,
 )
@@ -83,13 +85,44 @@ def passages_of(documents: list[Document]) -> tuple[list[str], np.ndarray]:
     return texts, np.asarray(owners, dtype=np.int64)
 
 
-def encode_once(encoder: Encoder, texts: list[str]) -> np.ndarray:
-    """One vector per text, each distinct text encoded once (see `distinct_passages`)."""
+def encode_once(encoder: Encoder, texts: list[str], known: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """One vector per text, each distinct text encoded once (see `distinct_passages`), and not at all when
+    `known` holds its vector already (`embedded_by_current`)."""
+    known = known or {}
     first, numbers = distinct_passages(texts)
-    vectors = encoder.encode([texts[row] for row in first])
-    if vectors.shape != (len(first), encoder.dimension):
-        raise RuntimeError(f"the encoder returned shape {vectors.shape} for {len(first)} texts")
+    distinct = [texts[row] for row in first]
+    missing = [text for text in distinct if text not in known]
+    encoded = encoder.encode(missing) if missing else np.zeros((0, encoder.dimension), dtype=np.float32)
+    if encoded.shape != (len(missing), encoder.dimension):
+        raise RuntimeError(f"the encoder returned shape {encoded.shape} for {len(missing)} texts")
+    found = dict(zip(missing, encoded, strict=True))
+    vectors = np.zeros((len(distinct), encoder.dimension), dtype=np.float32)
+    for row, text in enumerate(distinct):
+        vectors[row] = found[text] if text in found else known[text]
     return vectors[numbers]
+
+
+def embedded_by_current(index_dir: Path) -> dict[str, np.ndarray]:
+    """The vectors of the current build by text: its passages, declined and general questions; nothing when
+    it cannot be read whole (a build then embeds everything, as a first one does)."""
+    try:
+        stored = read_index(index_dir)
+        texts = [passage for document in stored.documents for passage in document.passages]
+        vectors = stored.vectors.reconstruct_n(0, stored.vectors.ntotal)
+        known = dict(zip(texts, vectors, strict=True))
+        for questions_file, vectors_file in (
+            (DECLINED_FILE, DECLINED_VECTORS_FILE),
+            (GENERAL_FILE, GENERAL_VECTORS_FILE),
+        ):
+            if (stored.path / vectors_file).exists():
+                questions = json.loads((stored.path / questions_file).read_text(encoding="utf-8"))
+                saved = np.load(stored.path / vectors_file, allow_pickle=False)
+                texts = [question["q"] for question in questions]
+                known.update(zip(texts, saved, strict=True))
+    except (IndexUnavailable, OSError, ValueError, KeyError, RuntimeError) as error:
+        log.warning("the current index's vectors cannot be reused, embedding everything: %s", error)
+        return {}
+    return known
 
 
 @contextlib.contextmanager
@@ -141,10 +174,18 @@ def build_index(
         encoder = load_encoder()
         texts, owners = passages_of(documents)
         candidates = candidate_questions(kb)
-        log.info("embedding %d passages of %d documents with %s", len(texts), len(documents), encoder.name)
+        # What the current build embedded with the same model is kept, unless a forced build re-embeds it all.
+        known = {} if force or current is None or current.model != model else embedded_by_current(index_dir)
+        log.info(
+            "embedding %d passages of %d documents with %s (%d texts embedded before)",
+            len(texts),
+            len(documents),
+            encoder.name,
+            len(known),
+        )
         # One encoder call for the passages and the general questions' candidates, among which are the
         # declined questions (an asked question that is a passage too is embedded once).
-        embedded = encode_once(encoder, [*texts, *candidates])
+        embedded = encode_once(encoder, [*texts, *candidates], known)
         vectors, candidate_vectors = embedded[: len(texts)], embedded[len(texts) :]
         declined = [d.q for d in kb.declined]
         row_of = {question: row for row, question in enumerate(candidates)}
@@ -176,9 +217,11 @@ def build_index(
             (build / DECLINED_FILE).write_text(json.dumps(examples, ensure_ascii=False), encoding="utf-8")
             with open(build / DECLINED_VECTORS_FILE, "wb") as handle:
                 np.save(handle, declined_vectors.astype(np.float32), allow_pickle=False)
-            (build / GENERAL_FILE).write_text(json.dumps(general, ensure_ascii=False), encoding="utf-8")
+            # Every candidate, with whether it is a general question: the next build reuses their vectors.
+            marked = [{"q": q, "general": bool(kept)} for q, kept in zip(candidates, far, strict=True)]
+            (build / GENERAL_FILE).write_text(json.dumps(marked, ensure_ascii=False), encoding="utf-8")
             with open(build / GENERAL_VECTORS_FILE, "wb") as handle:
-                np.save(handle, candidate_vectors[far].astype(np.float32), allow_pickle=False)
+                np.save(handle, candidate_vectors.astype(np.float32), allow_pickle=False)
             if calibration is not None:
                 (build / CALIBRATION_FILE).write_text(calibration_text, encoding="utf-8")
                 recorded["calibration"] = hashlib.sha256(calibration_text.encode()).hexdigest()[:16]

@@ -21,6 +21,7 @@ from indexer.documents import Document, distinct_passages
 from indexer.store import (
     DECLINED_FILE,
     DECLINED_VECTORS_FILE,
+    GENERAL_FILE,
     GENERAL_VECTORS_FILE,
     Manifest,
     StoredIndex,
@@ -420,13 +421,14 @@ class SearchIndex:
             examples = json.loads((stored.path / DECLINED_FILE).read_text(encoding="utf-8"))
             self.declined_roadmaps = [example["roadmap"] for example in examples]
             self._declined = np.load(stored.path / DECLINED_VECTORS_FILE, allow_pickle=False).astype(np.float32)
-        # Questions from outside the knowledge (`indexer.general`); an index built before them has none.
-        general_file = stored.path / GENERAL_VECTORS_FILE
-        self._general = (
-            np.load(general_file, allow_pickle=False).astype(np.float32)
-            if general_file.exists()
-            else np.zeros((0, stored.manifest.dimension), dtype=np.float32)
-        )
+        # Questions from outside the knowledge (`indexer.general`), kept among every candidate the build judged;
+        # an index built before them has none.
+        self._general = np.zeros((0, stored.manifest.dimension), dtype=np.float32)
+        if (stored.path / GENERAL_FILE).exists():
+            marked = json.loads((stored.path / GENERAL_FILE).read_text(encoding="utf-8"))
+            kept = np.asarray([bool(candidate["general"]) for candidate in marked], dtype=bool)
+            candidates = np.load(stored.path / GENERAL_VECTORS_FILE, allow_pickle=False)
+            self._general = np.ascontiguousarray(candidates[kept], dtype=np.float32)
         self._bm25 = bm25s.BM25()
         # Symptom passages repeat words of their problems; counted twice they would only skew BM25. Asked
         # questions are learners' words, not the knowledge's: they would teach BM25 and the typo corrector

@@ -36,7 +36,8 @@ DOCUMENTS_FILE = "documents.json"
 # The declined examples (`knowledge.loader.DeclinedExample`): their questions and roadmaps, and their vectors.
 DECLINED_FILE = "declined.json"
 DECLINED_VECTORS_FILE = "declined.npy"
-# The general questions (`indexer.general`): their questions and their vectors.
+# The general questions' candidates (`indexer.general`): each question, whether it is a general question, and
+# their vectors.
 GENERAL_FILE = "general.json"
 GENERAL_VECTORS_FILE = "general.npy"
 CURRENT_LINK = "current"

@@ -96,7 +96,8 @@ def test_general_questions_are_the_declined_ones_far_from_the_knowledge_and_the_
     kb = load_knowledge([tmp_path / "knowledge"], include_shipped=False)
     encoder = FakeEncoder()
     report = _build(kb, tmp_path / "index", encoder)
-    general = json.loads((tmp_path / "index" / "current" / store.GENERAL_FILE).read_text())
+    marked = json.loads((tmp_path / "index" / "current" / store.GENERAL_FILE).read_text())
+    general = [candidate["q"] for candidate in marked if candidate["general"]]
     assert "best ski resorts for a winter holiday" in general and "Emperor Penguin point one" not in general
     # The shipped declined questions are candidates whether the shipped roadmap is loaded or not.
     assert set(general) & set(shipped_declined_questions())
@@ -128,6 +129,46 @@ def test_changed_knowledge_or_model_rebuilds(mini_kb, tmp_path: Path) -> None:
     write_mini_roadmap(tmp_path / "knowledge", data)
     changed = load_knowledge([tmp_path / "knowledge"], include_shipped=False)
     assert not _build(changed, tmp_path / "index", encoder).reused
+
+
+def test_a_rebuild_embeds_only_what_the_current_build_has_not_and_a_forced_one_everything(tmp_path: Path) -> None:
+    write_mini_roadmap(tmp_path / "knowledge")
+    asked = tmp_path / "knowledge" / "asked.yaml"
+    asked.write_text("declined:\n  - q: best ski resorts for a winter holiday\n")
+    encoder = FakeEncoder()
+    _build(load_knowledge([tmp_path / "knowledge"], include_shipped=False), tmp_path / "index", encoder)
+    first = encoder.texts_encoded
+    # A revised summary and a new declined question: two new texts, one passage replaced.
+    data = mini_roadmap()
+    data["steps"][0]["topics"][0]["summary"] = "Penguins, revised for a new edition of the roadmap."
+    write_mini_roadmap(tmp_path / "knowledge", data)
+    asked.write_text("declined:\n  - q: best ski resorts for a winter holiday\n  - q: volcano cocktail recipe\n")
+    changed = load_knowledge([tmp_path / "knowledge"], include_shipped=False)
+    before = encoder.texts_encoded
+    assert not _build(changed, tmp_path / "index", encoder).reused
+    assert encoder.texts_encoded - before == 2
+    rebuilt = read_index(tmp_path / "index")
+    # The same vectors as a build from nothing.
+    fresh = FakeEncoder()
+    _build(changed, tmp_path / "fresh", fresh)
+    assert fresh.texts_encoded == first + 1  # one declined question more than the first build
+    from_scratch = read_index(tmp_path / "fresh")
+    assert np.allclose(
+        rebuilt.vectors.reconstruct_n(0, rebuilt.vectors.ntotal),
+        from_scratch.vectors.reconstruct_n(0, from_scratch.vectors.ntotal),
+    )
+    for name in (store.DECLINED_VECTORS_FILE, store.GENERAL_VECTORS_FILE):
+        assert np.allclose(np.load(rebuilt.path / name), np.load(from_scratch.path / name))
+    # Forced: everything again; a current build that cannot be read: everything too.
+    before = encoder.texts_encoded
+    _build(changed, tmp_path / "index", encoder, force=True)
+    assert encoder.texts_encoded - before == fresh.texts_encoded
+    (read_index(tmp_path / "index").path / store.VECTORS_FILE).write_bytes(b"not an index")
+    asked.write_text("declined:\n  - q: volcano cocktail recipe\n")
+    before = encoder.texts_encoded
+    _build(load_knowledge([tmp_path / "knowledge"], include_shipped=False), tmp_path / "index", encoder)
+    assert encoder.texts_encoded - before == fresh.texts_encoded - 1
+    SearchIndex.load(tmp_path / "index")
 
 
 def test_a_failed_build_leaves_the_old_index_serving(mini_kb, tmp_path: Path, monkeypatch) -> None:
