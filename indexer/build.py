@@ -29,7 +29,6 @@ from indexer.store import (
     FORMAT_VERSION,
     GENERAL_FILE,
     GENERAL_VECTORS_FILE,
-    IndexUnavailable,
     Manifest,
     current_path,
     read_index,
@@ -119,7 +118,7 @@ def embedded_by_current(index_dir: Path) -> dict[str, np.ndarray]:
                 saved = np.load(stored.path / vectors_file, allow_pickle=False)
                 texts = [question["q"] for question in questions]
                 known.update(zip(texts, saved, strict=True))
-    except (IndexUnavailable, OSError, ValueError, KeyError, RuntimeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:  # IndexUnavailable is a RuntimeError
         log.warning("the current index's vectors cannot be reused, embedding everything: %s", error)
         return {}
     return known

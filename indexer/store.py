@@ -28,8 +28,8 @@ from indexer.documents import Document
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 4  # 2: word salience and the calibration kept with each build; 3: the everyday words;
-# 4: the general questions (`indexer.general`)
+FORMAT_VERSION = 5  # 2: word salience and the calibration kept with each build; 3: the everyday words;
+# 4: the general questions (`indexer.general`); 5: every candidate of them, marked
 MANIFEST_FILE = "manifest.json"
 VECTORS_FILE = "index.faiss"
 DOCUMENTS_FILE = "documents.json"
