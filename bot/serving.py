@@ -135,7 +135,7 @@ BUILD_WAIT_SECONDS = 2.0
 def current_index(settings: Settings, kb: KnowledgeBase, encoder: LazyEncoder) -> SearchIndex:
     """The index of `kb`: reused when up to date, built when missing, changed or damaged."""
     if read_manifest(settings.index_dir) is None:
-        log.warning("no index in %s yet: building it now (a one-off of about half a minute)", settings.index_dir)
+        log.warning("no index in %s yet: building it now (a one-off of about a minute)", settings.index_dir)
     build_when_free(settings, kb, encoder)
     try:
         return SearchIndex.load(settings.index_dir)
