@@ -119,7 +119,8 @@ def embedded_by_current(index_dir: Path) -> dict[str, np.ndarray]:
                 texts = [question["q"] for question in questions]
                 known.update(zip(texts, saved, strict=True))
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:  # IndexUnavailable is a RuntimeError
-        log.warning("the current index's vectors cannot be reused, embedding everything: %s", error)
+        # An index of an older format, or a damaged one: nothing is wrong with the build under way.
+        log.info("embedding everything: the current index's vectors cannot be reused (%s)", error)
         return {}
     return known
 
