@@ -274,3 +274,29 @@ def test_a_plan_that_names_a_topic_on_the_way_reaches_the_step_planned(real_answ
     answer = real_answerer.answer("thinking about skipping step 1 since gradient boosting bores me, ok?")
     ids = [r.id for r in answer.results]
     assert "deepen-ml" in ids[:2], ids  # the step, beside the topic that bores the learner
+
+
+@pytest.mark.parametrize("question", ["ok step 5 done. now what", "i finished everything, what now?"])
+def test_a_learner_done_with_the_roadmap_is_told_what_comes_after_it_first(
+    real_answerer: Answerer, shipped_kb: KnowledgeBase, question: str
+) -> None:
+    after = shipped_kb.roadmaps[0].next_roadmap
+    assert after is not None
+    answer = real_answerer.answer(question)
+    assert answer.results[0].kind == "roadmap"
+    assert answer.sections[0].title == f"What comes after it: {after.title}"
+    assert answer.sections[0].text == after.description
+    # The overview follows, without saying it again.
+    assert after.description not in answer.sections[1].text
+
+
+@pytest.mark.parametrize(
+    "question", ["what will i be able to do after this roadmap", "finished the beginner roadmap, what next?"]
+)
+def test_the_roadmaps_goals_or_its_start_lead_when_nothing_of_it_was_finished(
+    real_answerer: Answerer, shipped_kb: KnowledgeBase, question: str
+) -> None:
+    answer = real_answerer.answer(question)
+    assert answer.results[0].kind == "roadmap"
+    assert answer.sections[0].title == shipped_kb.roadmaps[0].title
+    assert "By the end of it you will:" in answer.sections[0].text
