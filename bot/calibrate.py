@@ -31,7 +31,7 @@ from bot.answering.calibration import (
 from bot.answering.question import Question
 from bot.answering.retrieval import Evidence, Retriever
 from bot.evaluation import EvalItem, first_hit_rank, load_eval_set
-from indexer.general import FAR_FROM_KNOWLEDGE
+from indexer.general import far_from_knowledge
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -250,7 +250,7 @@ def run_calibrate_command(settings: Settings, paths: Sequence[Path], out: Path |
             vectors,
             written,
             # As each build keeps only the declined questions far from its knowledge (`indexer.general`).
-            index.dense_scores(written, symptoms=False).max(axis=1) < FAR_FROM_KNOWLEDGE,
+            far_from_knowledge(index.dense_scores(written, symptoms=False).max(axis=1)),
         )
         k = settings.retrieval.top_k
         signals = []

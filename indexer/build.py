@@ -20,7 +20,13 @@ import numpy as np
 
 from indexer.documents import Document, build_documents, distinct_passages
 from indexer.encoders import QUERY_ENCODER_DIR, Encoder, EncoderUnavailable
-from indexer.general import candidate_questions, candidates_digest, far_from_knowledge, own_passage_rows
+from indexer.general import (
+    best_own_cosine,
+    candidate_questions,
+    candidates_digest,
+    far_from_knowledge,
+    own_passage_rows,
+)
 from indexer.salience import WORD_SALIENCE_FILE, everyday_words_near, word_salience
 from indexer.search import EVERYDAY_WORDS_FILE, name_words, words
 from indexer.store import (
@@ -190,7 +196,7 @@ def build_index(
         declined = [d.q for d in kb.declined]
         row_of = {question: row for row, question in enumerate(candidates)}
         declined_vectors = candidate_vectors[[row_of[question] for question in declined]]
-        far = far_from_knowledge(candidate_vectors, vectors, own_passage_rows(documents))
+        far = far_from_knowledge(best_own_cosine(candidate_vectors, vectors, own_passage_rows(documents)))
         general = [question for question, kept in zip(candidates, far, strict=True) if kept]
         add_export = None
         if export_query_encoder is not None:

@@ -32,8 +32,11 @@ def candidates_digest() -> str:
 
 
 def candidate_questions(kb: KnowledgeBase) -> list[str]:
-    """The loaded roadmaps' declined questions and the shipped ones, each once."""
-    return list(dict.fromkeys([*(d.q for d in kb.declined), *shipped_declined_questions()]))
+    """The loaded roadmaps' declined questions and the shipped ones, each once; the shipped files are read
+    again only when the knowledge did not load them."""
+    loaded = set(kb.files)
+    shipped = () if all(path in loaded for path in shipped_asked_files()) else shipped_declined_questions()
+    return list(dict.fromkeys([*(d.q for d in kb.declined), *shipped]))
 
 
 def own_passage_rows(documents: list[Document]) -> np.ndarray:
@@ -43,12 +46,15 @@ def own_passage_rows(documents: list[Document]) -> np.ndarray:
     )
 
 
-def far_from_knowledge(questions: np.ndarray, passages: np.ndarray, own: np.ndarray) -> np.ndarray:
-    """Per question vector, whether every passage of the knowledge's own text is less like it than
-    `FAR_FROM_KNOWLEDGE` (vectors normalised: cosine is the dot product)."""
-    if not len(questions):
-        return np.zeros(0, dtype=bool)
+def best_own_cosine(questions: np.ndarray, passages: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """Per question vector, its best cosine with a passage of the knowledge's own text (vectors normalised: the
+    dot product); -1 when the knowledge has none."""
     own_vectors = passages[own]
-    if not len(own_vectors):
-        return np.ones(len(questions), dtype=bool)
-    return (questions @ own_vectors.T).max(axis=1) < FAR_FROM_KNOWLEDGE
+    if not len(questions) or not len(own_vectors):
+        return np.full(len(questions), -1.0, dtype=np.float32)
+    return (questions @ own_vectors.T).max(axis=1)
+
+
+def far_from_knowledge(best_own: np.ndarray) -> np.ndarray:
+    """Whether each question, by its best cosine with the knowledge's own text, is far from all of it."""
+    return np.asarray(best_own) < FAR_FROM_KNOWLEDGE
