@@ -136,9 +136,10 @@ def hours_text(hours: float) -> str:
 
 
 def _roadmap_document(roadmap: Roadmap) -> Document:
-    """The roadmap as a whole: what it is, its goals, what it builds on, its steps' lengths and what comes
-    after it, each a passage, so that "what will I be able to do after this" or "what comes next after the
-    whole thing" finds it. It carries the roadmap's shorthand for the index (see `SearchIndex`)."""
+    """The roadmap as a whole: what it is, its goals, what it builds on and its steps' lengths, each a passage,
+    so that "what will I be able to do after this" or "how long is the whole thing" finds it. What comes after
+    it is an entry of its own (`_next_steps_document`). It carries the roadmap's shorthand for the index (see
+    `SearchIndex`)."""
     # Steps by number only: their titles' words belong to the steps, not to the roadmap as a whole.
     steps = "; ".join(f"step {s.number}, {hours_text(s.hours)}" for s in roadmap.steps)
     passages = [
@@ -148,11 +149,6 @@ def _roadmap_document(roadmap: Roadmap) -> Document:
     ]
     if roadmap.builds_on:
         passages.append(f"{roadmap.title}, before you start, what it builds on and assumes: {roadmap.builds_on}")
-    if roadmap.next_roadmap:
-        passages.append(
-            f"{roadmap.title}, what comes after this roadmap: {roadmap.next_roadmap.title}. "
-            f"{roadmap.next_roadmap.description}"
-        )
     return Document(
         id=roadmap.id,
         kind="roadmap",
@@ -164,6 +160,31 @@ def _roadmap_document(roadmap: Roadmap) -> Document:
         keywords=" ".join([roadmap.title, *roadmap.aliases, "roadmap goals"]),
         names=_unique([roadmap.title, *_short_titles(roadmap.title), *roadmap.aliases]),
         extra={"shorthand": dict(roadmap.shorthand)} if roadmap.shorthand else {},
+    )
+
+
+def _next_steps_document(roadmap: Roadmap) -> Document | None:
+    """What comes after a roadmap, an entry of its own as it is a section of its own in a roadmap's text:
+    "is there an advanced roadmap?" or "finished all the steps, what now?" is answered by what follows, not
+    by the overview. Named by the next roadmap's title; `extra["next_steps"]` marks it for ranking. None when
+    nothing comes after the roadmap."""
+    after, entry_id = roadmap.next_roadmap, roadmap.next_steps_id
+    if after is None or entry_id is None:
+        return None
+    return Document(
+        id=entry_id,
+        kind="roadmap",
+        title=f"Next Steps: {after.title}",
+        roadmap=roadmap.id,
+        step=None,
+        topic_id=None,
+        passages=(
+            f"{roadmap.title}, next steps, what comes after this roadmap: {after.title}. {after.description}",
+            f"Finished every step of the {roadmap.title}? What to learn next: the {after.title}.",
+        ),
+        keywords=" ".join([after.title, "next steps"]),
+        names=_unique([after.title, *_short_titles(after.title)]),
+        extra={"next_steps": True},
     )
 
 
@@ -179,6 +200,8 @@ def build_documents(kb: KnowledgeBase) -> list[Document]:
     docs: list[Document] = []
     for roadmap in kb.roadmaps:
         docs.append(_roadmap_document(roadmap))
+        if (after := _next_steps_document(roadmap)) is not None:
+            docs.append(after)
         for step in roadmap.steps:
             topic_titles = ", ".join(t.title for t in step.topics)
             docs.append(

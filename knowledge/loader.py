@@ -452,6 +452,8 @@ def _check_references(
             raise KnowledgeError(path, "id", f"roadmap id {roadmap.id!r} is used by another file")
         roadmap_ids.add(roadmap.id)
         claim(roadmap.id, path, "id")  # the roadmap is an entry too: questions about it as a whole
+        if roadmap.next_steps_id is not None:  # and what comes after it: "is there an advanced roadmap?"
+            claim(roadmap.next_steps_id, path, "next_roadmap")
         for s, step in enumerate(roadmap.steps):
             claim(step.id, path, f"steps[{s}].id")
             for t, topic in enumerate(step.topics):

@@ -167,6 +167,12 @@ class Roadmap(_Strict):
     def hours(self) -> float:
         return sum(step.hours for step in self.steps)
 
+    @property
+    def next_steps_id(self) -> str | None:
+        """The entry id of what comes after this roadmap, when something does; the slash keeps it apart from
+        every id of the knowledge files (a slug)."""
+        return f"{self.id}/next-steps" if self.next_roadmap is not None else None
+
     @field_validator("beyond")
     @classmethod
     def _subjects_are_names(cls, subjects: list[str]) -> list[str]:

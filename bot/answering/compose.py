@@ -153,8 +153,10 @@ def _explain(kb: KnowledgeBase, document: Document) -> Section | None:
         resource = kb.resources[document.id].resource
         return Section(resource.title, f"{resource.description}\n{resource.url}{_source_link(resource)}")
     if document.kind == "roadmap":
-        roadmap = kb.roadmap(document.id)
-        return _explain_roadmap(roadmap) if roadmap is not None else None
+        roadmap = kb.roadmap(document.roadmap or "")
+        if roadmap is None:
+            return None
+        return _explain_next_steps(roadmap) if document.extra.get("next_steps") else _explain_roadmap(roadmap)
     if document.kind == "step":
         for roadmap in kb.roadmaps:
             for step in roadmap.steps:
@@ -171,29 +173,27 @@ def _explain(kb: KnowledgeBase, document: Document) -> Section | None:
     return None
 
 
-def _explain_roadmap(roadmap: Roadmap, with_next: bool = True) -> Section:
+def _explain_roadmap(roadmap: Roadmap) -> Section:
     """A roadmap as a whole: what it is, what a learner will be able to do, what it builds on, its steps
-    with their length and (`with_next`) what comes after it."""
+    with their length and what comes after it."""
     lines = [roadmap.summary, "", "By the end of it you will:", *(f"• {goal}" for goal in roadmap.goals)]
     if roadmap.builds_on:
         lines += ["", f"Before you start: {roadmap.builds_on}"]
     lines += ["", f"Its steps ({hours_text(roadmap.hours)} in all):"]
     lines += [f"• Step {s.number}: {s.title} ({hours_text(s.hours)})" for s in roadmap.steps]
-    if roadmap.next_roadmap and with_next:
+    if roadmap.next_roadmap:
         lines += ["", f"After it: {roadmap.next_roadmap.title}. {roadmap.next_roadmap.description}"]
     return Section(roadmap.title, "\n".join(lines))
 
 
-def _finished_roadmap_asking_next(kb: KnowledgeBase, question: Question, top: Document) -> Roadmap | None:
-    """The roadmap whose entry answers a learner who says they are done with it and asks what next ("ok step
-    5 done, now what", "finished everything, what now?"), when it names what comes after it: that comes first.
-    Not when another roadmap was finished ("finished the beginner roadmap, what next?" starts this one)."""
-    if top.kind != "roadmap" or not (question.intents.finished and question.intents.what_next):
+def _explain_next_steps(roadmap: Roadmap) -> Section | None:
+    """What comes after a roadmap, and what a learner should be able to do before moving on: its goals."""
+    after = roadmap.next_roadmap
+    if after is None:
         return None
-    if question.intents.roadmap_done:
-        return None
-    roadmap = kb.roadmap(top.id)
-    return roadmap if roadmap is not None and roadmap.next_roadmap is not None else None
+    lines = [after.description, "", f"Ready to move on when, from the {roadmap.title}, you can:"]
+    lines += [f"• {goal}" for goal in roadmap.goals]
+    return Section(f"What comes after it: {after.title}", "\n".join(lines))
 
 
 def compose_answer(
@@ -203,11 +203,7 @@ def compose_answer(
     the question as the learner wrote it, `question` as it was read for ranking."""
     top = documents[results[0].id]
     answer = Answer(question=asked, abstained=False, headline=top.title, results=results)
-    finished = _finished_roadmap_asking_next(kb, question, top)
-    if finished is not None and finished.next_roadmap is not None:
-        after = finished.next_roadmap
-        answer.sections.append(Section(f"What comes after it: {after.title}", after.description))
-    first = _explain_roadmap(finished, with_next=False) if finished is not None else _explain(kb, top)
+    first = _explain(kb, top)
     if first:
         answer.sections.append(first)
     if len(results) > 1 and question.intents.comparison:
@@ -230,7 +226,8 @@ def compose_answer(
         answer.resources = topic_resources(kb, entry)
         answer.next_topics = next_topics(kb, entry.topic.id)
     elif top.kind == "roadmap":
-        answer.location = top.title
+        roadmap = kb.roadmap(top.roadmap or "")
+        answer.location = roadmap.title if roadmap is not None else top.title
     elif top.step is not None and top.roadmap is not None:
         roadmap = next(r for r in kb.roadmaps if r.id == top.roadmap)
         step = next(s for s in roadmap.steps if s.number == top.step)

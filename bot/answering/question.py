@@ -90,6 +90,11 @@ _ALL_STEPS_DONE = re.compile(
     r"\b(finished|finish|completed|complete|done( with)?|did|through|wrapped up)\s+(with\s+)?"
     r"(all (of )?(the |my )?(\w+ )?steps|every step|the whole (thing|course|path))\b"
 )
+# What a roadmap will have taught: "what will I be able to do after it", "is it enough for a job".
+_GOALS = re.compile(
+    r"\b(goals?|able to|outcomes?|what (will|would|do|can) (i|we) (know|learn|gain|get|have)|"
+    r"(get|land|find) (a |an )?(\w+ )?(job|role|position)|job[- ]ready|enough (for|to get) (a |an )?(\w+ )?job|hired)\b"
+)
 # "I finished the projects part": a part of the roadmap, not one topic, was finished.
 _WHOLE_PART = re.compile(r"\b(roadmaps?|steps?|parts?|sections?|stages?|projects|everything|all)\b")
 # "What's left in step 1?", "the next thing to learn in step 1": the step named is where to look.
@@ -136,6 +141,7 @@ class Intents:
     roadmap_done: bool = False  # "I finished the beginner roadmap"
     about_roadmap: bool = False  # "what will I be able to do after this roadmap", "how long is the whole thing"
     past_this_roadmap: bool = False  # "after finishing this roadmap, can I get a job?": past its end
+    goals: bool = False  # "what will I be able to do after it?": what a roadmap will have taught
     whole_part: bool = False  # "I finished the projects part"
     within_step: bool = False  # "what's left in step 1"
     alternative: bool = False  # "any alternative?": something other than the answer it follows
@@ -220,6 +226,7 @@ def read_intents(text: str, names: list[NameMatch] | tuple[NameMatch, ...] = ())
         roadmap_done=bool(_ROADMAP_DONE.search(text)),
         about_roadmap=bool(_ABOUT_ROADMAP.search(text) or _ALL_DONE.search(text)),
         past_this_roadmap=bool(_PAST_THIS_ROADMAP.search(text) or _ALL_STEPS_DONE.search(text)),
+        goals=bool(_GOALS.search(text)),
         whole_part=bool(_WHOLE_PART.search(text)),
         within_step=bool(_WITHIN_STEP.search(text)),
         alternative=bool(_ALTERNATIVE.search(text)),

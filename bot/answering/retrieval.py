@@ -161,6 +161,7 @@ class Layout:
     # Per roadmap id, 1.0 for its documents (weekly prompts belong to their topics' roadmap), else 0.
     roadmaps: dict[str, np.ndarray] = field(default_factory=dict)
     roadmap_document: dict[str, int] = field(default_factory=dict)  # roadmap id -> its whole-roadmap document
+    next_steps: dict[str, int] = field(default_factory=dict)  # roadmap id -> its entry of what comes after it
     is_step: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # bool: step documents
     project_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # bool: steps with projects
 
@@ -220,7 +221,8 @@ class Layout:
             topic_document,
             topic_id,
             roadmaps,
-            {d.id: i for i, d in enumerate(documents) if d.kind == "roadmap"},
+            {d.id: i for i, d in enumerate(documents) if d.kind == "roadmap" and d.id == d.roadmap},
+            next_steps={d.roadmap: i for i, d in enumerate(documents) if d.extra.get("next_steps") and d.roadmap},
             is_step=kinds == "step",
             project_steps=np.isin(
                 np.arange(len(documents)),
@@ -330,6 +332,8 @@ def kind_prior(question: Question, layout: Layout, named: np.ndarray, weights: W
         prior[layout.resource] -= weights.resource_penalty
     if question.intents.about_roadmap:
         prior[layout.whole_roadmap] += weights.roadmap_bonus
+        if question.intents.goals:  # "is this roadmap enough for a job?": what it teaches, not what follows it
+            prior[list(layout.next_steps.values())] -= weights.roadmap_bonus
     if question.intents.planning:  # "can I skip step 1?": the roadmap's structure answers
         prior[layout.is_step | layout.whole_roadmap] += weights.roadmap_bonus
     # "Which of the projects first?", naming none of them, or "projects for intermediate?", naming the roadmap
@@ -381,14 +385,18 @@ def siblings_before_topic(question: Question, scores: np.ndarray, named: np.ndar
     return placed
 
 
-def next_step(question: Question, scores: np.ndarray, named: np.ndarray, layout: Layout) -> int | None:
+def next_step(
+    question: Question, scores: np.ndarray, named: np.ndarray, layout: Layout, roadmap: str | None = None
+) -> int | None:
     """For "I finished X, what now?", the step document after X's step; None for any other question.
 
-    X's step is the step the question names, else the step of the topic or step document most like the
-    question (`scores`: dense similarity, free of the kind prior that favours material). Finishing a
-    whole (earlier) roadmap, or asking where to start without naming anything, leads to the first step.
+    X's step is the step the question names (of `roadmap`, the one the member follows, when several name
+    it: "step 5" is theirs), else the step of the topic or step document most like the question (`scores`:
+    dense similarity, free of the kind prior that favours material). Finishing a whole (earlier) roadmap, or
+    asking where to start without naming anything, leads to the first step.
     """
     named_steps = [i for i in np.nonzero(named)[0] if i in layout.step_document.values()]
+    named_steps.sort(key=lambda i: roadmap is not None and layout.roadmap[i] != roadmap)
     first = [i for (_, number), i in layout.step_document.items() if number == 1]
     intents = question.intents
     if not intents.what_next:
@@ -416,19 +424,40 @@ def _roadmap_in_question(scores: np.ndarray, layout: Layout) -> int | None:
     return layout.roadmap_document.get(best or "")
 
 
+def _whole_roadmap(question: Question, whole: int, named_roadmaps: list[int], layout: Layout) -> list[int]:
+    """For "what next?" answered by a roadmap as a whole: what comes after it first (its next-steps entry),
+    then the roadmap. The roadmap alone when the learner asks what it will have taught them ("what will I be
+    able to do after finishing this roadmap") or finished another one ("finished the beginner roadmap, what
+    next?" starts this one)."""
+    after = layout.next_steps.get(layout.roadmap[whole] or "")
+    intents = question.intents
+    finished_another = intents.roadmap_done and whole not in named_roadmaps
+    if after is None or intents.goals or finished_another:
+        return [whole]
+    return [after, whole]
+
+
 def follow_ups(
-    question: Question, scores: np.ndarray, named: np.ndarray, layout: Layout, after: Callable[[list[str]], list[str]]
+    question: Question,
+    scores: np.ndarray,
+    named: np.ndarray,
+    layout: Layout,
+    after: Callable[[list[str]], list[str]],
+    roadmap: str | None = None,
 ) -> list[int]:
     """For "I finished X, what now?", the documents to show first, in order; [] for any other question.
 
     The step after X's step (`next_step`), with the topics the roadmap's prerequisites lead to from X
-    (`after`): topics first when the question names topics, the step first when it names a step.
+    (`after`): topics first when the question names topics, the step first when it names a step. `roadmap`:
+    the one the member follows, which "this roadmap" and "step 5" mean when several are loaded.
     """
-    step = next_step(question, scores, named, layout)
+    step = next_step(question, scores, named, layout, roadmap)
     if not question.intents.what_next:
         return [step] if step is not None else []
     done = [layout.topic_id[i] for i in np.nonzero(named >= NAMED_FOR_FOLLOW_UP)[0] if layout.topic_id[i]]
-    whole = _roadmap_in_question(scores, layout)
+    whole = layout.roadmap_document.get(roadmap or "")
+    if whole is None:
+        whole = _roadmap_in_question(scores, layout)
     # "finished intermediate, what next?": the roadmap named by what learners call it, not an earlier one.
     named_roadmaps = [i for i in layout.roadmap_document.values() if named[i] > 0]
     if named_roadmaps and not question.intents.roadmap_done:
@@ -441,10 +470,10 @@ def follow_ups(
         # "what will I be able to do after finishing this roadmap", "finished step 5, what now": what comes
         # after the roadmap is told by the roadmap itself, whatever else the question names on the way
         # ("after finishing this roadmap can I get a job as an ML engineer").
-        return [whole]
+        return _whole_roadmap(question, whole, named_roadmaps, layout)
     if step is None and whole is not None and named_step:
         # "done with step 5 (the last), deployed with fastapi, what next?": what comes after the roadmap.
-        return [whole]
+        return _whole_roadmap(question, whole, named_roadmaps, layout)
     if step is None:  # no step after: what the finished topics open up ("learn after docker + fastapi")
         return [layout.topic_document[t] for t in after(done) if t in layout.topic_document] if done else []
     if done and question.intents.within_step:
@@ -714,7 +743,7 @@ class Retriever:
                 # after the best of the rest, whose family preference still keeps its siblings near.
                 others = np.delete(scores, answered)
                 scores[answered] = min(float(scores[answered]), float(others.max()) - 0.01)
-            first = follow_ups(question, dense, subject, self.layout, self.after)
+            first = follow_ups(question, dense, subject, self.layout, self.after, roadmap)
             top = float(scores.max())
             for place, position in enumerate(first):
                 scores[position] = top + 0.01 * (len(first) - place)

@@ -13,7 +13,7 @@ from indexer.build import BuildInProgress, build_index, build_lock, encode_once,
 from indexer.documents import build_documents, symptom
 from indexer.search import FUZZY_MATCH, SearchIndex, tokenize
 from indexer.store import IndexUnavailable, read_index, read_manifest
-from knowledge.loader import load_knowledge, shipped_declined_questions
+from knowledge.loader import KnowledgeError, load_knowledge, shipped_declined_questions
 from tests.fakes import FakeEncoder, mini_roadmap, write_mini_roadmap
 
 
@@ -268,6 +268,36 @@ def test_asked_questions_are_the_last_passages_of_each_entry_that_answers_them(t
         "Penguins: Chicks freeze in the storm at night",
     }
     assert documents["volcanoes"].asked_passages == 0
+
+
+def test_what_comes_after_a_roadmap_is_an_entry_of_its_own_that_asked_questions_may_answer(tmp_path: Path) -> None:
+    data = mini_roadmap()
+    data["next_roadmap"] = {"title": "Polar Roadmap", "description": "Move on to the animals of the far north next."}
+    write_mini_roadmap(tmp_path / "knowledge", data)
+    (tmp_path / "knowledge" / "asked.yaml").write_text(
+        "asked:\n  - {q: is there more after this, answers: [mini/next-steps]}\n"
+    )
+    documents = {d.id: d for d in build_documents(load_knowledge([tmp_path / "knowledge"], include_shipped=False))}
+    after = documents["mini/next-steps"]
+    assert (after.kind, after.title, after.roadmap) == ("roadmap", "Next Steps: Polar Roadmap", "mini")
+    assert after.extra["next_steps"] and "Polar Roadmap" in after.names
+    assert "Move on to the animals of the far north next." in after.own_passages[0]
+    assert after.passages[-1] == "is there more after this"
+    # The overview no longer says it: one entry per part of the roadmap's text.
+    assert not any("far north" in passage for passage in documents["mini"].passages)
+
+
+def test_a_roadmap_with_nothing_after_it_has_no_next_steps_and_questions_cannot_name_them(tmp_path: Path) -> None:
+    write_mini_roadmap(tmp_path / "knowledge", mini_roadmap())
+    assert not any(
+        d.id.endswith("/next-steps")
+        for d in build_documents(load_knowledge([tmp_path / "knowledge"], include_shipped=False))
+    )
+    (tmp_path / "knowledge" / "asked.yaml").write_text(
+        "asked:\n  - {q: is there more after this, answers: [mini/next-steps]}\n"
+    )
+    with pytest.raises(KnowledgeError, match="unknown entry id 'mini/next-steps'"):
+        load_knowledge([tmp_path / "knowledge"], include_shipped=False)
 
 
 def test_a_step_is_named_by_its_number_in_words_too(tmp_path: Path) -> None:

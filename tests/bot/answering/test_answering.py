@@ -87,11 +87,14 @@ def test_paraphrases_find_their_topic(real_answerer: Answerer, question: str, ex
         ("my model aces the training data, yet on new data it's barely better than guessing", {"regularization"}),
         # A subject beyond the roadmap beside a taught one it is about: taught, so answered.
         ("why is distilbert almost as accurate as bert while being way smaller", {"knowledge-distillation"}),
-        # The roadmap as a whole: its goals, what comes after it, how long a step takes.
+        # The roadmap as a whole: its goals, how long a step takes; what comes after it is its own entry.
         ("what will i be able to do after finishing this roadmap", {"intermediate"}),
-        ("finished everything in step 5, what now", {"intermediate"}),
+        ("is this roadmap enough to get a job", {"intermediate"}),
+        ("is there an advanced roadmap? what is in it", {"intermediate/next-steps"}),
+        ("finished the intermediate roadmap, what next", {"intermediate/next-steps"}),
+        ("finished everything in step 5, what now", {"intermediate/next-steps"}),
         ("finished everything in step 1, what next", {"neural-networks"}),  # one step, not the roadmap
-        ("did all 5 steps and deployed my model with fastapi, what now", {"intermediate"}),
+        ("did all 5 steps and deployed my model with fastapi, what now", {"intermediate/next-steps"}),
         ("how many hours does step 3 take", {"dl-frameworks"}),
         # "X done, next?": the topic after X, not X again.
         ("regularization done, next?", {"ensemble-methods"}),
@@ -100,16 +103,19 @@ def test_paraphrases_find_their_topic(real_answerer: Answerer, question: str, ex
         ("my model gets 98% train accuracy but 65% on the test set, more epochs made it worse", {"regularization"}),
         ("finished the neural networks part, whats step 3", {"dl-frameworks"}),
         # Finishing the last step: what comes after the roadmap, whatever else the learner did on the way.
-        ("done with step 5 and shipped my api with flask, whats next", {"intermediate"}),
+        ("done with step 5 and shipped my api with flask, whats next", {"intermediate/next-steps"}),
         # Past the end of this roadmap: what comes after it, though a topic is named on the way.
-        ("what comes next after finishing this roadmap, i already know regularization well", {"intermediate"}),
-        ("after finishing this roadmap, what next, more cnn stuff or transformers?", {"intermediate"}),
-        ("whats the next thing after the whole roadmap? i liked the docker part most", {"intermediate"}),
+        (
+            "what comes next after finishing this roadmap, i already know regularization well",
+            {"intermediate/next-steps"},
+        ),
+        ("after finishing this roadmap, what next, more cnn stuff or transformers?", {"intermediate/next-steps"}),
+        ("whats the next thing after the whole roadmap? i liked the docker part most", {"intermediate/next-steps"}),
         # The order of the steps: the roadmap entry, which lists them.
         ("whats the order of the steps again", {"intermediate"}),
         # The roadmap named by what learners call it (an alias in its knowledge file), finished: what comes after.
-        ("finished intermediate, whats next?", {"intermediate"}),
-        ("what after intermediate", {"intermediate"}),
+        ("finished intermediate, whats next?", {"intermediate/next-steps"}),
+        ("what after intermediate", {"intermediate/next-steps"}),
         # Projects asked of the roadmap, naming none: the step that lists them, not the roadmap entry.
         (
             "what projects should i build for the intermediate level? need something for portfolio",
@@ -283,11 +289,14 @@ def test_a_learner_done_with_the_roadmap_is_told_what_comes_after_it_first(
     after = shipped_kb.roadmaps[0].next_roadmap
     assert after is not None
     answer = real_answerer.answer(question)
-    assert answer.results[0].kind == "roadmap"
+    assert answer.results[0].id == shipped_kb.roadmaps[0].next_steps_id
+    assert answer.headline == f"Next Steps: {after.title}"
     assert answer.sections[0].title == f"What comes after it: {after.title}"
-    assert answer.sections[0].text == after.description
-    # The overview follows, without saying it again.
-    assert after.description not in answer.sections[1].text
+    assert answer.sections[0].text.startswith(after.description)
+    # What to be able to do before moving on: the roadmap's goals.
+    assert all(goal in answer.sections[0].text for goal in shipped_kb.roadmaps[0].goals)
+    # The overview is the next result.
+    assert answer.results[1].id == shipped_kb.roadmaps[0].id
 
 
 @pytest.mark.parametrize(
@@ -297,6 +306,6 @@ def test_the_roadmaps_goals_or_its_start_lead_when_nothing_of_it_was_finished(
     real_answerer: Answerer, shipped_kb: KnowledgeBase, question: str
 ) -> None:
     answer = real_answerer.answer(question)
-    assert answer.results[0].kind == "roadmap"
+    assert answer.results[0].id == shipped_kb.roadmaps[0].id
     assert answer.sections[0].title == shipped_kb.roadmaps[0].title
     assert "By the end of it you will:" in answer.sections[0].text

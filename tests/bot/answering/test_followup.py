@@ -161,9 +161,9 @@ def test_a_follow_ups_requests_apply_to_the_earlier_subject(real_answerer: Answe
 
 
 @pytest.mark.model
-def test_what_comes_after_the_roadmap_asked_after_a_topic_gets_the_roadmap(real_answerer: Answerer) -> None:
+def test_what_comes_after_the_roadmap_asked_after_a_topic_gets_what_comes_after_it(real_answerer: Answerer) -> None:
     _, in_context, _ = follow(real_answerer, "cnn in pytorch tutorial", "btw what comes after this whole roadmap")
-    assert in_context.results[0].id == "intermediate"
+    assert in_context.results[0].id == "intermediate/next-steps"
 
 
 @pytest.mark.model

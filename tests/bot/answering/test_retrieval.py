@@ -446,6 +446,68 @@ def test_finishing_everything_leads_to_the_roadmap_itself() -> None:
     assert follow_ups(ask("finished this, whats next"), dense, named, layout, lambda _: []) == [S2]
 
 
+def test_what_next_past_the_roadmap_leads_with_what_comes_after_it_and_its_goals_with_the_roadmap() -> None:
+    after = doc("r/next-steps", kind="roadmap", step=None, extra={"next_steps": True})
+    documents = [*DOCS, doc("r", kind="roadmap", step=None), after]  # the roadmap "r" and what comes after it
+    whole, next_steps = len(DOCS), len(DOCS) + 1
+    layout = Layout.of(documents)
+    assert layout.roadmap_document == {"r": whole} and layout.next_steps == {"r": next_steps}
+    named = np.zeros(len(documents), dtype=np.float32)
+    dense = np.asarray([0.9, 0.1, 0.0, 0.0, 0.0, 0.2, 0.1, 0.1, 0.1], dtype=np.float32)
+    for question in ("finished everything, whats next", "did all the steps, now what"):
+        assert follow_ups(ask(question), dense, named, layout, lambda _: []) == [next_steps, whole]
+    # What the roadmap will have taught: its goals, the roadmap itself.
+    assert follow_ups(
+        ask("what will i be able to do after finishing this roadmap"), dense, named, layout, lambda _: []
+    ) == [whole]
+    # Another roadmap finished ("r" is not named): this one starts.
+    assert follow_ups(ask("finished the beginner roadmap, what next?"), dense, named, layout, lambda _: []) == [whole]
+    # A goals question loses the roadmap's bonus on what comes after it; a question of what comes after keeps it.
+    goals = kind_prior(ask("is this roadmap enough to get a job"), layout, named)
+    assert goals[whole] > 0.0 and goals[next_steps] == 0.0
+    assert kind_prior(ask("what is in the advanced roadmap"), layout, named)[next_steps] > 0.0
+
+
+def test_this_roadmap_and_its_steps_are_the_members_when_two_roadmaps_are_loaded() -> None:
+    def of(roadmap: str, id: str, kind: str, step: int | None, **extra: bool) -> Document:
+        return Document(id, kind, id, roadmap, step, None, (f"{id} text",), extra=dict(extra))  # type: ignore[arg-type]
+
+    documents = [
+        of("a", "a", "roadmap", None),
+        of("a", "a/next-steps", "roadmap", None, next_steps=True),
+        of("a", "a-1", "step", 1),
+        of("a", "a-2", "step", 2),
+        of("b", "b", "roadmap", None),
+        of("b", "b/next-steps", "roadmap", None, next_steps=True),
+        of("b", "b-1", "step", 1),
+        of("b", "b-2", "step", 2),
+    ]
+    layout = Layout.of(documents)
+    dense = np.asarray([0.5, 0.5, 0.6, 0.6, 0.4, 0.4, 0.5, 0.5], dtype=np.float32)  # roadmap "a" reads best
+    step_1 = np.asarray([0, 0, 1, 0, 0, 0, 1, 0], dtype=np.float32)  # "step 1" names both roadmaps' first steps
+    assert follow_ups(ask("finished step 1, whats next"), dense, step_1, layout, lambda _: [], "b")[0] == 7
+    assert follow_ups(ask("finished step 1, whats next"), dense, step_1, layout, lambda _: [], "a")[0] == 3
+    # "Did all the steps, now what": after the member's roadmap, though the other one's documents read better.
+    nothing = np.zeros(len(documents), dtype=np.float32)
+    question = ask("did all the steps, now what")
+    assert follow_ups(question, dense, nothing, layout, lambda _: [], "b") == [5, 4]
+    assert follow_ups(question, dense, nothing, layout, lambda _: []) == [1, 0]
+
+
+@pytest.mark.parametrize(
+    ("question", "goals"),
+    [
+        ("what will i be able to do after this roadmap", True),
+        ("is this roadmap enough to get a job as ml engineer", True),
+        ("what are the goals of the intermediate roadmap", True),
+        ("what comes after this roadmap", False),
+        ("finished step 5, now what", False),
+    ],
+)
+def test_asking_what_a_roadmap_will_have_taught_is_read_as_its_goals(question: str, goals: bool) -> None:
+    assert read_intents(question).goals is goals
+
+
 @pytest.mark.parametrize(
     ("question", "named", "expected_finished", "expected"),
     [
