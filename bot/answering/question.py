@@ -46,9 +46,9 @@ _PROJECT = re.compile(
 # asking ("finished the CNN tutorial, how do I make it a portfolio project"), and "what now" alone is as
 # often "what do I do about this problem": they count together.
 _NEXT = re.compile(
-    r"\b(what next|what'?s next|next step|next thing|next topic|comes (after|next)|after step|what after|"
-    r"what'?s left|what remains|(study|learn|do|read|go|tackle) (next|after)|(topic|one) (is )?next|next what|"
-    r"what'?s after|next one)\b"
+    r"\b(what next|what('?s| is) next|next step|next thing|next topic|comes (after|next)|after step|what after|"
+    r"what('?s| is) left|what remains|(study|learn|do|read|go|tackle) (next|after)|(topic|one) (is )?next|"
+    r"next what|what('?s| is) after|next one)\b(?!\()"  # "what is next()" asks about a function
     r"|\bnext( is| up| one| pls| please)?\W*$"  # "k-means done, next?", "finished the projects step, next is?"
 )
 _FINISHED = re.compile(

@@ -384,6 +384,7 @@ def test_finishing_then_asking_about_now_or_the_next_step_asks_what_comes_next()
     assert read_intents("finished the projects step, next is?").what_next
     assert not read_intents("finished training and the loss is nan now").what_next  # a problem, not a request
     assert not read_intents("calculus, now?").what_next  # nothing finished
+    assert not read_intents("what is next() in express middleware").what_next  # a function, not a request
 
 
 @pytest.mark.parametrize(
@@ -399,6 +400,7 @@ def test_finishing_then_asking_about_now_or_the_next_step_asks_what_comes_next()
         ("ok i'm through with this part, where to now?", "concept", None, S2),
         ("wrapped up the concept. moving on to?", "concept", None, S2),
         ("done with this, whats after", "concept", None, S2),
+        ("i finished step 1, what is next for me?", "topic", "step_1", S2),  # "what is", not only "what's"
         ("this is done. now what", "concept", None, S2),  # "done" alone, beside "now what"
         ("i finished step 1 what do i do now", "topic", "step_1", S2),
         ("finished this, what should i learn then?", "concept", None, S2),
