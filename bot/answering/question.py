@@ -60,7 +60,7 @@ _AFTER_FINISHING = re.compile(
     r"\b(what now|now what|then what|(study|learn|read|tackle) now|"
     r"what (do|should|can|shall) i (do|learn|study|read)( now| then| after (that|it|this))?(?=\W*$)|"
     r"where (do|should|can) i (start|begin|go)|where to (start|begin|go|now|next)|"
-    r"moving on|move on|move to|what'?s (in )?step \d)\b"
+    r"moving on|move on|move to|what'?s (in )?step \d|next is|is next)\b"
     r"|(^|[,.;]\s*)(and |so )?now\W*$"  # "finished calculus, now?"
 )
 _COMPARISON = re.compile(r"\b(vs\.?|versus|or|compared?|comparing|comparison|differen\w*|differ|better|instead)\b")

@@ -382,6 +382,8 @@ def test_finishing_then_asking_about_now_or_the_next_step_asks_what_comes_next()
     assert read_intents("done with the pandas part. so now?").what_next
     assert read_intents("finished the jupyter part, whats step 2").what_next
     assert read_intents("finished the projects step, next is?").what_next
+    assert read_intents("i finished neural networks step, next is the frameworks right?").what_next
+    assert not read_intents("the next is a hidden layer, right?").what_next  # nothing finished
     assert not read_intents("finished training and the loss is nan now").what_next  # a problem, not a request
     assert not read_intents("calculus, now?").what_next  # nothing finished
     assert not read_intents("what is next() in express middleware").what_next  # a function, not a request
