@@ -332,8 +332,6 @@ def kind_prior(question: Question, layout: Layout, named: np.ndarray, weights: W
         prior[layout.resource] -= weights.resource_penalty
     if question.intents.about_roadmap:
         prior[layout.whole_roadmap] += weights.roadmap_bonus
-        if question.intents.goals:  # "is this roadmap enough for a job?": what it teaches, not what follows it
-            prior[list(layout.next_steps.values())] -= weights.roadmap_bonus
     if question.intents.planning:  # "can I skip step 1?": the roadmap's structure answers
         prior[layout.is_step | layout.whole_roadmap] += weights.roadmap_bonus
     # "Which of the projects first?", naming none of them, or "projects for intermediate?", naming the roadmap
@@ -382,6 +380,20 @@ def siblings_before_topic(question: Question, scores: np.ndarray, named: np.ndar
     for topic, named_concepts in concepts.items():
         if len(named_concepts) >= 2:
             placed[topic] = min(placed[topic], float(scores[named_concepts].min()) - 1e-3)
+    return placed
+
+
+def goals_before_next_steps(question: Question, scores: np.ndarray, layout: Layout) -> np.ndarray:
+    """Scores with each roadmap's next-steps entry placed after the roadmap when the question asks what the
+    roadmap will have taught ("what will I be able to do when I finish this roadmap", "is it enough for a
+    job"): its goals answer that, not what comes after it, however much the question reads like finishing."""
+    placed = scores.copy()
+    if not question.intents.goals:
+        return placed
+    for roadmap, after in layout.next_steps.items():
+        whole = layout.roadmap_document.get(roadmap)
+        if whole is not None:
+            placed[after] = min(placed[after], float(scores[whole]) - 1e-3)
     return placed
 
 
@@ -738,6 +750,7 @@ class Retriever:
             scores = fuse(dense, lexical, named, prior, self.layout, weights)
             # What a learner compares or says they finished is named however the rest of the question reads.
             scores = siblings_before_topic(question, scores, typed, self.layout)
+            scores = goals_before_next_steps(question, scores, self.layout)
             if answered is not None and question.intents.alternative and count > 1:
                 # "Any alternative?" asks for something other than the answer it follows: the answer comes
                 # after the best of the rest, whose family preference still keeps its siblings near.

@@ -20,6 +20,7 @@ from bot.answering.retrieval import (
     discount_incidental_names,
     follow_ups,
     fuse,
+    goals_before_next_steps,
     kind_prior,
     name_weights,
     next_step,
@@ -466,10 +467,12 @@ def test_what_next_past_the_roadmap_leads_with_what_comes_after_it_and_its_goals
     ) == [whole]
     # Another roadmap finished ("r" is not named): this one starts.
     assert follow_ups(ask("finished the beginner roadmap, what next?"), dense, named, layout, lambda _: []) == [whole]
-    # A goals question loses the roadmap's bonus on what comes after it; a question of what comes after keeps it.
-    goals = kind_prior(ask("is this roadmap enough to get a job"), layout, named)
-    assert goals[whole] > 0.0 and goals[next_steps] == 0.0
-    assert kind_prior(ask("what is in the advanced roadmap"), layout, named)[next_steps] > 0.0
+    # Ranked, a goals question has the roadmap before what comes after it, however the two read; others as read.
+    read = np.zeros(len(documents), dtype=np.float32)
+    read[[whole, next_steps]] = 0.5, 0.9
+    placed = goals_before_next_steps(ask("what will i be able to do when i finish this roadmap"), read, layout)
+    assert placed[whole] > placed[next_steps]
+    assert (goals_before_next_steps(ask("is there an advanced roadmap?"), read, layout) == read).all()
 
 
 def test_this_roadmap_and_its_steps_are_the_members_when_two_roadmaps_are_loaded() -> None:
