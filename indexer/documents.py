@@ -168,13 +168,13 @@ def _next_steps_document(roadmap: Roadmap) -> Document | None:
     "is there an advanced roadmap?" or "finished all the steps, what now?" is answered by what follows, not
     by the overview. Named by the next roadmap's title; `extra["next_steps"]` marks it for ranking. None when
     nothing comes after the roadmap."""
-    after, entry_id = roadmap.next_roadmap, roadmap.next_steps_id
-    if after is None or entry_id is None:
+    after, entry_id, title = roadmap.next_roadmap, roadmap.next_steps_id, roadmap.next_steps_title
+    if after is None or entry_id is None or title is None:
         return None
     return Document(
         id=entry_id,
         kind="roadmap",
-        title=f"Next Steps: {after.title}",
+        title=title,
         roadmap=roadmap.id,
         step=None,
         topic_id=None,

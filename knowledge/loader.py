@@ -184,11 +184,14 @@ class KnowledgeBase:
         return self.quiz_questions.get(key)
 
     def entries(self) -> dict[str, Entry]:
-        """Every entry a question can be answered with (what an asked or taught question's answers name): roadmaps,
-        steps, topics, concepts, resources, weekly prompts and notes, by id, in knowledge order."""
+        """Every entry a question can be answered with (what an asked or taught question's answers name): roadmaps
+        (and what comes after each), steps, topics, concepts, resources, weekly prompts and notes, by id, in
+        knowledge order."""
         found: dict[str, Entry] = {}
         for roadmap in self.roadmaps:
             found[roadmap.id] = Entry(roadmap.id, "roadmap", roadmap.title)
+            if roadmap.next_steps_id is not None and roadmap.next_steps_title is not None:
+                found[roadmap.next_steps_id] = Entry(roadmap.next_steps_id, "roadmap", roadmap.next_steps_title)
             for step in roadmap.steps:
                 found[step.id] = Entry(step.id, "step", f"Step {step.number}: {step.title}")
                 for topic in step.topics:

@@ -173,6 +173,11 @@ class Roadmap(_Strict):
         every id of the knowledge files (a slug)."""
         return f"{self.id}/next-steps" if self.next_roadmap is not None else None
 
+    @property
+    def next_steps_title(self) -> str | None:
+        """The title of that entry: "Next Steps: Advanced Roadmap", as a roadmap's text heads the section."""
+        return f"Next Steps: {self.next_roadmap.title}" if self.next_roadmap is not None else None
+
     @field_validator("beyond")
     @classmethod
     def _subjects_are_names(cls, subjects: list[str]) -> list[str]:

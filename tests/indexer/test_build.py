@@ -277,9 +277,11 @@ def test_what_comes_after_a_roadmap_is_an_entry_of_its_own_that_asked_questions_
     (tmp_path / "knowledge" / "asked.yaml").write_text(
         "asked:\n  - {q: is there more after this, answers: [mini/next-steps]}\n"
     )
-    documents = {d.id: d for d in build_documents(load_knowledge([tmp_path / "knowledge"], include_shipped=False))}
+    kb = load_knowledge([tmp_path / "knowledge"], include_shipped=False)
+    documents = {d.id: d for d in build_documents(kb)}
     after = documents["mini/next-steps"]
     assert (after.kind, after.title, after.roadmap) == ("roadmap", "Next Steps: Polar Roadmap", "mini")
+    assert kb.entries()["mini/next-steps"].title == after.title  # admins may teach questions to it too
     assert after.extra["next_steps"] and "Polar Roadmap" in after.names
     assert "Move on to the animals of the far north next." in after.own_passages[0]
     assert after.passages[-1] == "is there more after this"
