@@ -24,9 +24,10 @@ from knowledge.schema import TaughtQuestion, TaughtSet
 TAUGHT_FILE_NAME = "taught.yaml"
 HEADER = """\
 # Questions admins taught Roadmap Tutor (/admin teach, roadmap-tutor teach): each is answered with the entry
-# `answer` names (the id of a step, topic, concept, resource, weekly prompt or note), in the server `guild` only,
-# or everywhere when there is no `guild`. The bot and the CLI write this file; you may edit it by hand: it is
-# checked like any knowledge file, and the bot reads it again when it changes.
+# `answer` names (the id of a roadmap or its next steps, step, topic, concept, resource, weekly prompt or
+# note), in the server `guild` only, or everywhere when there is no `guild`. The bot and the CLI write this
+# file; you may edit it by hand: it is checked like any knowledge file, and the bot reads it again when it
+# changes.
 """
 
 

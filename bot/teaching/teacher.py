@@ -249,8 +249,8 @@ class Teacher:
         near = [e for e in self.finder.ranked(typed, 3)]
         hint = f" Did you mean {', '.join(f'{e.id} ({e.title})' for e in near)}?" if near else ""
         return (
-            f"No entry has the id or title “{typed.strip()[:80]}”: teach with the id of a step, topic, concept, "
-            f"resource, weekly prompt or note.{hint}"
+            f"No entry has the id or title “{typed.strip()[:80]}”: teach with the id of a roadmap (or what "
+            f"comes after it, <roadmap>/next-steps), step, topic, concept, resource, weekly prompt or note.{hint}"
         )
 
     @staticmethod
