@@ -78,6 +78,8 @@ _ABOUT_ROADMAP = re.compile(
     r"cover|overview)\b.{0,40}\broadmap|whole thing|entire thing|"
     r"(overview|summary|outline|list|order) of (the |all (the )?)?steps|what are the steps)\b"
 )
+# "This roadmap", "the whole roadmap": the roadmap followed, not a roadmap for a road trip.
+_THIS_ROADMAP = re.compile(r"\b(this|the|whole|entire|full|my) roadmap\b")
 # "After finishing this roadmap", "once I complete the whole roadmap": past the end of the roadmap followed, not
 # an earlier one ("finished the beginner roadmap" names which).
 _PAST_THIS_ROADMAP = re.compile(
@@ -141,6 +143,7 @@ class Intents:
     roadmap_done: bool = False  # "I finished the beginner roadmap"
     about_roadmap: bool = False  # "what will I be able to do after this roadmap", "how long is the whole thing"
     past_this_roadmap: bool = False  # "after finishing this roadmap, can I get a job?": past its end
+    this_roadmap: bool = False  # "is this roadmap ok with zero programming?": names the roadmap followed
     goals: bool = False  # "what will I be able to do after it?": what a roadmap will have taught
     whole_part: bool = False  # "I finished the projects part"
     within_step: bool = False  # "what's left in step 1"
@@ -226,6 +229,7 @@ def read_intents(text: str, names: list[NameMatch] | tuple[NameMatch, ...] = ())
         roadmap_done=bool(_ROADMAP_DONE.search(text)),
         about_roadmap=bool(_ABOUT_ROADMAP.search(text) or _ALL_DONE.search(text)),
         past_this_roadmap=bool(_PAST_THIS_ROADMAP.search(text) or _ALL_STEPS_DONE.search(text)),
+        this_roadmap=bool(_THIS_ROADMAP.search(text)),
         goals=bool(_GOALS.search(text)),
         whole_part=bool(_WHOLE_PART.search(text)),
         within_step=bool(_WITHIN_STEP.search(text)),

@@ -106,10 +106,11 @@ class Evidence:
     general: float = 0.0
     examples: bool = False
     unexampled: bool = False
-    # The question asks what comes after the whole roadmap ("i finished everything, what now?") and a roadmap as a
-    # whole answers it first (`follow_ups`): the roadmap's structure answers it, whatever its words. Not a scope
-    # feature: it decides on its own (`confidence`).
-    past_the_roadmap: bool = False
+    # The question asks about the roadmap itself, what comes after it ("i finished everything, what now?") or of
+    # "this roadmap" ("is this roadmap ok with zero programming?"), and a roadmap as a whole ranks first: the
+    # roadmap's own fields answer it, whatever its words. Not a scope feature: it decides on its own
+    # (`confidence`).
+    roadmap_itself: bool = False
 
     def features(self) -> dict[str, float]:
         """The scope model's inputs (`Scope.FEATURES`)."""
@@ -534,9 +535,10 @@ def confidence(mode: Mode, evidence: Evidence, scope: Scope | None = None, fallb
             scoped = scope.probability(features) if evidence.examples else fallback.probability(features)
             if evidence.examples and evidence.unexampled:
                 scoped = max(scoped, fallback.probability(features))
-            if evidence.past_the_roadmap:
-                # "I finished everything, what now?" is about the roadmap in any words; in the labelled sets all
-                # 71 questions that ask what comes after a whole roadmap are in scope, none out.
+            if evidence.roadmap_itself:
+                # "I finished everything, what now?", "can I still do this roadmap?" are about the roadmap in any
+                # words: in the labelled sets all 387 such questions are in scope, none out ("need a roadmap for a
+                # road trip" names no roadmap of ours).
                 scoped = 1.0
         return max(scoped, taught_confidence(evidence.taught))
     return float(1.0 / (1.0 + np.exp(-(raw - cut) / CONFIDENCE_SPREAD)))
@@ -771,9 +773,10 @@ class Retriever:
                 scores[position] = top + 0.01 * (len(first) - place)
         else:
             scores = dense if mode == "dense" else lexical
-        past_the_roadmap = False
-        if question.intents.about_roadmap and question.intents.what_next and first:
-            past_the_roadmap = bool(self.layout.whole_roadmap[first[0]])
+        roadmap_itself = False
+        intents = question.intents
+        if intents.about_roadmap and (intents.what_next or intents.this_roadmap) and count:
+            roadmap_itself = bool(self.layout.whole_roadmap[int(np.argmax(scores))])
         taught_best = NO_MATCH
         if mode == "hybrid" and taught is not None and count:
             taught_entry = int(np.argmax(taught))
@@ -792,7 +795,7 @@ class Retriever:
             context=self.index.coverage(question.context_words) if mode == "hybrid" else 1.0,
             taught=taught_best,
             general=general if mode == "hybrid" else 0.0,
-            past_the_roadmap=past_the_roadmap,
+            roadmap_itself=roadmap_itself,
             **(self._domain(question) if mode == "hybrid" else {}),
             **(self._examples(dense, asked, declined) if mode == "hybrid" else {}),
         )

@@ -451,7 +451,7 @@ def test_finishing_everything_leads_to_the_roadmap_itself() -> None:
     assert follow_ups(ask("finished this, whats next"), dense, named, layout, lambda _: []) == [S2]
 
 
-def test_what_next_past_the_roadmap_leads_with_what_comes_after_it_and_its_goals_with_the_roadmap() -> None:
+def test_what_next_roadmap_itself_leads_with_what_comes_after_it_and_its_goals_with_the_roadmap() -> None:
     after = doc("r/next-steps", kind="roadmap", step=None, extra={"next_steps": True})
     documents = [*DOCS, doc("r", kind="roadmap", step=None), after]  # the roadmap "r" and what comes after it
     whole, next_steps = len(DOCS), len(DOCS) + 1
@@ -624,12 +624,24 @@ def test_the_shipped_scope_declines_a_name_among_words_the_knowledge_never_uses(
 
 def test_a_subject_beyond_the_roadmap_has_no_confidence() -> None:
     assert confidence("hybrid", evidence(dense=0.9, beyond=True)) == 0.0
-    assert confidence("hybrid", evidence(dense=0.9, beyond=True, past_the_roadmap=True)) == 0.0
+    assert confidence("hybrid", evidence(dense=0.9, beyond=True, roadmap_itself=True)) == 0.0
 
 
-def test_asking_what_comes_after_the_whole_roadmap_is_in_scope_whatever_its_words() -> None:
+@pytest.mark.parametrize(
+    ("question", "this_roadmap"),
+    [
+        ("is this roadmap ok for somebody with zero programming?", True),
+        ("how long does the whole roadmap take", True),
+        ("need a roadmap for a road trip from berlin to rome", False),
+    ],
+)
+def test_naming_the_roadmap_followed_is_read_apart_from_any_roadmap(question: str, this_roadmap: bool) -> None:
+    assert read_intents(question).this_roadmap is this_roadmap
+
+
+def test_asking_about_the_roadmap_itself_is_in_scope_whatever_its_words() -> None:
     assert confidence("hybrid", evidence(dense=0.1)) < 0.5
-    assert confidence("hybrid", evidence(dense=0.1, past_the_roadmap=True)) == 1.0
+    assert confidence("hybrid", evidence(dense=0.1, roadmap_itself=True)) == 1.0
 
 
 def test_single_signal_modes_ignore_names() -> None:
