@@ -97,6 +97,13 @@ _GOALS = re.compile(
     r"\b(goals?|able to|outcomes?|what (will|would|do|can) (i|we) (know|learn|gain|get|have)|"
     r"(get|land|find) (a |an )?(\w+ )?(job|role|position)|job[- ]ready|enough (for|to get) (a |an )?(\w+ )?job|hired)\b"
 )
+# Whether a learner can take the roadmap on: "is it ok for somebody who only used excel", "can I start this",
+# "what do I need before starting". What it builds on answers, not what comes after it.
+_READINESS = re.compile(
+    r"\b((ok|okay|enough|suitable|good|right) for (me|someone|somebody|a beginner|beginners|people)|"
+    r"can i (really |still |even )?(start|do|begin|follow)|before (starting|i start|beginning)|prerequisites?|"
+    r"zero (programming|coding|experience)|no (programming|coding) (experience|background))\b"
+)
 # "I finished the projects part": a part of the roadmap, not one topic, was finished.
 _WHOLE_PART = re.compile(r"\b(roadmaps?|steps?|parts?|sections?|stages?|projects|everything|all)\b")
 # "What's left in step 1?", "the next thing to learn in step 1": the step named is where to look.
@@ -145,6 +152,7 @@ class Intents:
     past_this_roadmap: bool = False  # "after finishing this roadmap, can I get a job?": past its end
     this_roadmap: bool = False  # "is this roadmap ok with zero programming?": names the roadmap followed
     goals: bool = False  # "what will I be able to do after it?": what a roadmap will have taught
+    readiness: bool = False  # "is this roadmap ok for someone who only used excel?": can the learner take it on
     whole_part: bool = False  # "I finished the projects part"
     within_step: bool = False  # "what's left in step 1"
     alternative: bool = False  # "any alternative?": something other than the answer it follows
@@ -231,6 +239,7 @@ def read_intents(text: str, names: list[NameMatch] | tuple[NameMatch, ...] = ())
         past_this_roadmap=bool(_PAST_THIS_ROADMAP.search(text) or _ALL_STEPS_DONE.search(text)),
         this_roadmap=bool(_THIS_ROADMAP.search(text)),
         goals=bool(_GOALS.search(text)),
+        readiness=bool(_READINESS.search(text)),
         whole_part=bool(_WHOLE_PART.search(text)),
         within_step=bool(_WITHIN_STEP.search(text)),
         alternative=bool(_ALTERNATIVE.search(text)),

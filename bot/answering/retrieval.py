@@ -388,12 +388,14 @@ def siblings_before_topic(question: Question, scores: np.ndarray, named: np.ndar
     return placed
 
 
-def goals_before_next_steps(question: Question, scores: np.ndarray, layout: Layout) -> np.ndarray:
+def roadmap_before_next_steps(question: Question, scores: np.ndarray, layout: Layout) -> np.ndarray:
     """Scores with each roadmap's next-steps entry placed after the roadmap when the question asks what the
     roadmap will have taught ("what will I be able to do when I finish this roadmap", "is it enough for a
-    job"): its goals answer that, not what comes after it, however much the question reads like finishing."""
+    job") or whether the learner can take it on ("is this roadmap ok for someone who only used excel?"): its
+    goals and what it builds on answer that, not what comes after it, however much the question reads like
+    finishing."""
     placed = scores.copy()
-    if not question.intents.goals:
+    if not (question.intents.goals or question.intents.readiness):
         return placed
     for roadmap, after in layout.next_steps.items():
         whole = layout.roadmap_document.get(roadmap)
@@ -761,7 +763,7 @@ class Retriever:
             scores = fuse(dense, lexical, named, prior, self.layout, weights)
             # What a learner compares or says they finished is named however the rest of the question reads.
             scores = siblings_before_topic(question, scores, typed, self.layout)
-            scores = goals_before_next_steps(question, scores, self.layout)
+            scores = roadmap_before_next_steps(question, scores, self.layout)
             if answered is not None and question.intents.alternative and count > 1:
                 # "Any alternative?" asks for something other than the answer it follows: the answer comes
                 # after the best of the rest, whose family preference still keeps its siblings near.

@@ -20,11 +20,11 @@ from bot.answering.retrieval import (
     discount_incidental_names,
     follow_ups,
     fuse,
-    goals_before_next_steps,
     kind_prior,
     name_weights,
     next_step,
     requested_names,
+    roadmap_before_next_steps,
     siblings_before_topic,
 )
 from indexer.documents import Document
@@ -470,9 +470,11 @@ def test_what_next_roadmap_itself_leads_with_what_comes_after_it_and_its_goals_w
     # Ranked, a goals question has the roadmap before what comes after it, however the two read; others as read.
     read = np.zeros(len(documents), dtype=np.float32)
     read[[whole, next_steps]] = 0.5, 0.9
-    placed = goals_before_next_steps(ask("what will i be able to do when i finish this roadmap"), read, layout)
+    placed = roadmap_before_next_steps(ask("what will i be able to do when i finish this roadmap"), read, layout)
     assert placed[whole] > placed[next_steps]
-    assert (goals_before_next_steps(ask("is there an advanced roadmap?"), read, layout) == read).all()
+    assert (roadmap_before_next_steps(ask("is there an advanced roadmap?"), read, layout) == read).all()
+    ready = roadmap_before_next_steps(ask("is this roadmap ok for someone who only used excel?"), read, layout)
+    assert ready[whole] > ready[next_steps]
 
 
 def test_this_roadmap_and_its_steps_are_the_members_when_two_roadmaps_are_loaded() -> None:
@@ -513,6 +515,19 @@ def test_this_roadmap_and_its_steps_are_the_members_when_two_roadmaps_are_loaded
 )
 def test_asking_what_a_roadmap_will_have_taught_is_read_as_its_goals(question: str, goals: bool) -> None:
     assert read_intents(question).goals is goals
+
+
+@pytest.mark.parametrize(
+    ("question", "readiness"),
+    [
+        ("zero programming experience, can i really start this?", True),
+        ("is this roadmap ok for somebody who only used excel?", True),
+        ("what do i need to know before starting", True),
+        ("what comes after this roadmap", False),
+    ],
+)
+def test_asking_whether_one_can_take_the_roadmap_on_is_read_as_readiness(question: str, readiness: bool) -> None:
+    assert read_intents(question).readiness is readiness
 
 
 @pytest.mark.parametrize(
