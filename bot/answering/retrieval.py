@@ -777,7 +777,7 @@ class Retriever:
             scores = dense if mode == "dense" else lexical
         roadmap_itself = False
         intents = question.intents
-        if intents.about_roadmap and (intents.what_next or intents.this_roadmap) and count:
+        if mode == "hybrid" and intents.about_roadmap and (intents.what_next or intents.this_roadmap) and count:
             roadmap_itself = bool(self.layout.whole_roadmap[int(np.argmax(scores))])
         taught_best = NO_MATCH
         if mode == "hybrid" and taught is not None and count:
