@@ -75,8 +75,16 @@ _ALL_DONE = re.compile(
 _ABOUT_ROADMAP = re.compile(
     r"\b((this|the|whole|entire|full|intermediate|beginner|advanced) roadmap|roadmaps?\b.{0,40}\b(goals?|for|cover|"
     r"take|long|after|before|order|steps|enough|end)|(goals?|end|after|before|finish\w*|prerequisites?|"
-    r"cover|overview)\b.{0,40}\broadmap|whole thing|entire thing|"
-    r"(overview|summary|outline|list|order) of (the |all (the )?)?steps|what are the steps)\b"
+    r"cover|overview)\b.{0,40}\broadmap|whole thing|entire thing|order of (the |all (the )?)?steps|"
+    # "Is RL anywhere in here?", "is azure covered here": in the roadmap followed.
+    r"(anywhere|somewhere|covered|taught|included)( anywhere)? (in )?here|in here or|jump in here)\b"
+)
+# The roadmap's steps together, not one of them: "how many steps are there", "tl;dr of all the steps". Not the
+# steps of a task ("steps to deploy a model").
+_STEPS_AS_A_WHOLE = re.compile(
+    r"\b(how many|what are( all)?( the)?|all( of)?( the)?|list( of)?( the)?|"
+    r"(overview|summary|outline) of( all)?( the)?|summari[sz]e( all)?( the)?|tl;?dr( of)?( all)?( the)?|each of the|"
+    r"(the|these|those) (\d+|three|four|five|six|seven))\s+(main\s+|big\s+)?steps\b(?!\s+(to|for|of)\b)"
 )
 # "This roadmap", "the whole roadmap": the roadmap followed, not a roadmap for a road trip.
 _THIS_ROADMAP = re.compile(r"\b(this|the|whole|entire|full|my) roadmap\b")
@@ -154,6 +162,7 @@ class Intents:
     goals: bool = False  # "what will I be able to do after it?": what a roadmap will have taught
     readiness: bool = False  # "is this roadmap ok for someone who only used excel?": can the learner take it on
     whole_part: bool = False  # "I finished the projects part"
+    all_steps: bool = False  # "how many steps are there?": the roadmap's steps together
     within_step: bool = False  # "what's left in step 1"
     alternative: bool = False  # "any alternative?": something other than the answer it follows
     project_choice: bool = False  # "which of the 4 projects first?": a choice among the projects
@@ -235,12 +244,13 @@ def read_intents(text: str, names: list[NameMatch] | tuple[NameMatch, ...] = ())
         what_next=what_next,
         comparison=bool(_COMPARISON.search(text)),
         roadmap_done=bool(_ROADMAP_DONE.search(text)),
-        about_roadmap=bool(_ABOUT_ROADMAP.search(text) or _ALL_DONE.search(text)),
+        about_roadmap=bool(_ABOUT_ROADMAP.search(text) or _ALL_DONE.search(text) or _STEPS_AS_A_WHOLE.search(text)),
         past_this_roadmap=bool(_PAST_THIS_ROADMAP.search(text) or _ALL_STEPS_DONE.search(text)),
         this_roadmap=bool(_THIS_ROADMAP.search(text)),
         goals=bool(_GOALS.search(text)),
         readiness=bool(_READINESS.search(text)),
         whole_part=bool(_WHOLE_PART.search(text)),
+        all_steps=bool(_STEPS_AS_A_WHOLE.search(text)),
         within_step=bool(_WITHIN_STEP.search(text)),
         alternative=bool(_ALTERNATIVE.search(text)),
         project_choice=bool(_PROJECT_CHOICE.search(text)),

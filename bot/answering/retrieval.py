@@ -404,6 +404,23 @@ def roadmap_before_next_steps(question: Question, scores: np.ndarray, layout: La
     return placed
 
 
+def roadmap_before_steps(question: Question, scores: np.ndarray, layout: Layout) -> np.ndarray:
+    """Scores with each roadmap placed before its steps when the question asks about the steps together ("how
+    many steps are there?", "tl;dr of all the steps"): the roadmap lists them, where each step names itself."""
+    placed = scores.copy()
+    if not question.intents.all_steps:
+        return placed
+    steps: dict[str, list[int]] = {}
+    for (roadmap, _), position in layout.step_document.items():
+        if roadmap is not None:
+            steps.setdefault(roadmap, []).append(position)
+    for roadmap, positions in steps.items():
+        whole = layout.roadmap_document.get(roadmap)
+        if whole is not None:
+            placed[whole] = max(placed[whole], float(scores[positions].max()) + 1e-3)
+    return placed
+
+
 def next_step(
     question: Question, scores: np.ndarray, named: np.ndarray, layout: Layout, roadmap: str | None = None
 ) -> int | None:
@@ -764,6 +781,7 @@ class Retriever:
             # What a learner compares or says they finished is named however the rest of the question reads.
             scores = siblings_before_topic(question, scores, typed, self.layout)
             scores = roadmap_before_next_steps(question, scores, self.layout)
+            scores = roadmap_before_steps(question, scores, self.layout)
             if answered is not None and question.intents.alternative and count > 1:
                 # "Any alternative?" asks for something other than the answer it follows: the answer comes
                 # after the best of the rest, whose family preference still keeps its siblings near.

@@ -25,6 +25,7 @@ from bot.answering.retrieval import (
     next_step,
     requested_names,
     roadmap_before_next_steps,
+    roadmap_before_steps,
     siblings_before_topic,
 )
 from indexer.documents import Document
@@ -432,6 +433,10 @@ def test_finishing_a_step_leads_to_the_next_one(
         ("did all 5 steps, now what", True),
         ("done with every step, what now", True),
         ("quick overview of the steps pls", True),
+        ("how many steps are in this roadmap", True),
+        ("is reinforcement learning anywhere in here or is that later", True),
+        ("is azure ml covered here", True),
+        ("pytorch or tensorflow first, everybody in here fighting about it", False),  # here: the server
         ("finished all the projects, what now", False),  # a part of the roadmap, not all of it
         ("done with step 1, what next", False),
         ("is everything in step 1 needed?", False),
@@ -449,6 +454,32 @@ def test_finishing_everything_leads_to_the_roadmap_itself() -> None:
     assert follow_ups(ask("finished everything, whats next"), dense, named, layout, lambda _: []) == [len(DOCS)]
     assert follow_ups(ask("did all the steps, now what"), dense, named, layout, lambda _: []) == [len(DOCS)]
     assert follow_ups(ask("finished this, whats next"), dense, named, layout, lambda _: []) == [S2]
+
+
+@pytest.mark.parametrize(
+    ("question", "all_steps"),
+    [
+        ("how many steps are there", True),
+        ("tl;dr of the five steps?", True),
+        ("tldr of all the steps pls", True),
+        ("what are the steps to deploy a model", False),  # the steps of a task
+        ("first steps in deep learning", False),
+        ("done with step 1, what next", False),
+    ],
+)
+def test_the_steps_together_are_read_apart_from_one_step_or_the_steps_of_a_task(question: str, all_steps: bool) -> None:
+    assert read_intents(question).all_steps is all_steps
+
+
+def test_asking_about_the_steps_together_ranks_the_roadmap_before_its_steps() -> None:
+    documents = [*DOCS, doc("r", kind="roadmap", step=None)]  # "step" names every step document alike
+    whole = len(DOCS)
+    layout = Layout.of(documents)
+    read = np.zeros(len(documents), dtype=np.float32)
+    read[[S1, S2, whole]] = 0.9, 0.7, 0.3
+    placed = roadmap_before_steps(ask("how many steps are in this roadmap"), read, layout)
+    assert placed[whole] > placed[S1] > placed[S2]
+    assert (roadmap_before_steps(ask("what is in step 1"), read, layout) == read).all()
 
 
 def test_what_next_roadmap_itself_leads_with_what_comes_after_it_and_its_goals_with_the_roadmap() -> None:
