@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -53,6 +53,10 @@ class EvalItem(_Strict):
 
     q: str = Field(min_length=1)
     expect: list[Expectation] | None
+    # A question out of scope for the roadmap the set was written for that another roadmap teaches: roadmap id ->
+    # what answers it there. Where that roadmap is loaded as well, its knowledge is the tutor's too, and the
+    # question is in scope (`in_scope_where_loaded`).
+    when_loaded: dict[str, list[Expectation]] = Field(default_factory=dict)
 
     @field_validator("expect", mode="before")
     @classmethod
@@ -64,6 +68,25 @@ class EvalItem(_Strict):
         if not value:
             raise ValueError("expect must list at least one {step, title_any} or be 'abstain'")
         return value
+
+    @model_validator(mode="after")
+    def _when_loaded_out_of_scope(self) -> EvalItem:
+        if self.when_loaded and self.expect is not None:
+            raise ValueError("when_loaded is for a question out of scope (expect: abstain)")
+        if any(not expectations for expectations in self.when_loaded.values()):
+            raise ValueError("when_loaded must list at least one {step, title_any} per roadmap")
+        return self
+
+    def in_scope_where_loaded(self, loaded: Collection[str]) -> EvalItem:
+        """The item as the loaded roadmaps (their ids) judge it: in scope, answered from the roadmap that teaches
+        it, when one of its `when_loaded` roadmaps is loaded; else as written."""
+        taught = [
+            expectation.model_copy(update={"roadmap": roadmap})
+            for roadmap, expectations in self.when_loaded.items()
+            if roadmap in loaded
+            for expectation in expectations
+        ]
+        return self.model_copy(update={"expect": taught, "when_loaded": {}}) if taught else self
 
     @property
     def abstain(self) -> bool:
@@ -317,6 +340,9 @@ class EvalReport:
     # How many of the questions the knowledge holds as asked questions: figures on those measure how
     # well the tutor recalls what it was taught, not how it meets questions it has never seen.
     taught: int = 0
+    # How many questions out of scope for the set's roadmap another loaded roadmap teaches (`EvalItem.when_loaded`):
+    # they are counted in scope, answered from that roadmap.
+    taught_elsewhere: int = 0
 
     @property
     def total(self) -> int:
@@ -334,6 +360,7 @@ class EvalReport:
             "false_abstain_rate": self.false_abstain_rate,
             "abstain_recall": self.abstain_recall,
             "taught": self.taught,
+            "taught_elsewhere": self.taught_elsewhere,
             "misses": [m.to_json() for m in self.misses],
         }
 
@@ -437,6 +464,10 @@ def format_report(report: EvalReport) -> str:
     rows = _metric_rows(report)
     if report.taught:
         rows.append(("asked questions", f"{report.taught} (in the knowledge: not held out)"))
+    if report.taught_elsewhere:
+        rows.append(
+            ("taught by a roadmap beside", f"{report.taught_elsewhere} (out of scope as written: counted in scope)")
+        )
     width = max(len(name) for name, _ in rows)
     lines = [f"{'metric'.ljust(width)}  value", f"{'-' * width}  -----"]
     lines += [f"{name.ljust(width)}  {value}" for name, value in rows]
@@ -536,10 +567,16 @@ def run_eval_command(
         shown = follow_ups.to_json() if as_json else None
         print(json.dumps(shown, indent=2, ensure_ascii=False) if shown else format_follow_up_report(follow_ups))
         return 0
-    items = cast("list[EvalItem]", items)
+    loaded = [r.id for r in answerer.kb.roadmaps]
+    written = cast("list[EvalItem]", items)
+    items = [item.in_scope_where_loaded(loaded) for item in written]
     report = evaluate(items, partial(answerer.answer_batch, roadmap=roadmap), k=answerer.top_k, roadmap=roadmap)
     asked = {normalise_question(question.q) for question in answerer.kb.asked}
-    report = replace(report, taught=sum(normalise_question(item.q) in asked for item in items))
+    report = replace(
+        report,
+        taught=sum(normalise_question(item.q) in asked for item in items),
+        taught_elsewhere=sum(item is not as_written for item, as_written in zip(items, written, strict=True)),
+    )
     print(json.dumps(report.to_json(), indent=2, ensure_ascii=False) if as_json else format_report(report))
     return 0
 

@@ -195,6 +195,33 @@ def test_out_of_scope_items_do_not_touch_ranking_metrics() -> None:
     assert report.misses == []
 
 
+def test_a_question_another_loaded_roadmap_teaches_is_in_scope_and_answered_from_it() -> None:
+    written = EvalItem.model_validate(
+        {
+            "q": "lasso vs ridge",
+            "expect": "abstain",
+            "when_loaded": {"intermediate": [{"step": None, "title_any": ["lasso"]}]},
+        }
+    )
+    assert written.in_scope_where_loaded(["web"]) is written  # the roadmap that teaches it is not loaded
+    beside = written.in_scope_where_loaded(["web", "intermediate"])
+    assert not beside.abstain and [e.roadmap for e in beside.expectations] == ["intermediate"]
+
+    @dataclass(frozen=True)
+    class Of(FakeResult):
+        roadmap: str | None = None
+
+    def answers(roadmap: str) -> FakeAnswer:
+        return FakeAnswer([Of("lasso", "Lasso", 1, roadmap=roadmap)])
+
+    assert evaluate([beside], lambda qs: [answers("intermediate")], roadmap="web").hit_at_1 == 1.0
+    # Answered, but from a roadmap that does not teach it: a miss, as an answer to any question from the wrong
+    # roadmap is.
+    assert evaluate([beside], lambda qs: [answers("web")], roadmap="web").hit_at_1 == 0.0
+    # Declined although the roadmap loaded beside teaches it: a false abstention.
+    assert evaluate([beside], lambda qs: [FakeAnswer([], abstained=True)]).false_abstain_rate == 1.0
+
+
 def test_questions_are_asked_once_in_order_and_answer_count_is_checked() -> None:
     items, answers = small_set()
     calls: list[list[str]] = []
@@ -247,6 +274,15 @@ def test_broken_file_error_names_file_item_and_field(tmp_path: Path) -> None:
         ("items:\n  - q: a\n    expect: [{step: 1, title_any: []}]\n", "field expect.0.title_any"),
         ("items:\n  - q: Same?\n    expect: abstain\n  - q: same\n    expect: abstain\n", "item 1 repeats"),
         ("items: [\n", "not valid YAML"),
+        (
+            "items:\n  - q: a\n    expect: [{step: 1, title_any: [x]}]\n"
+            "    when_loaded: {b: [{step: 1, title_any: [y]}]}\n",
+            "when_loaded is for a question out of scope",
+        ),
+        (
+            "items:\n  - q: a\n    expect: abstain\n    when_loaded: {b: [{step: 1}]}\n",
+            "field when_loaded.b.0.title_any",
+        ),
         # Follow-up pair files
         (
             "items:\n  - {first: a, q: b, expect: []}\n  - {first: 'A!', q: 'b?', expect: []}\n",
@@ -409,6 +445,17 @@ def test_the_asked_command_writes_knowledge_that_loads_and_that_eval_counts_as_t
     capsys.readouterr()
     assert cli.main(["eval", str(questions), "--json", "--config", str(config)]) == 0
     assert json.loads(capsys.readouterr().out)["taught"] == 1
+    # A question out of scope where it was written, taught by a roadmap that is loaded here: counted in scope.
+    elsewhere = tmp_path / "elsewhere.yaml"
+    elsewhere.write_text(
+        "items:\n"
+        "  - {q: what is the capital of peru, expect: abstain}\n"
+        "  - {q: why do penguins huddle, expect: abstain, when_loaded: {mini: [{step: 1, title_any: [penguin]}]}}\n"
+        "  - {q: how do volcanoes erupt, expect: abstain, when_loaded: {other: [{step: 2, title_any: [volcano]}]}}\n"
+    )
+    assert cli.main(["eval", str(elsewhere), "--json", "--config", str(config)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["in_scope"], shown["out_of_scope"], shown["taught_elsewhere"]) == (1, 2, 1)
     # An output that cannot be written is named, not a traceback.
     nowhere = tmp_path / "missing" / "asked.yaml"
     assert cli.main(["asked", str(questions), "--out", str(nowhere), "--config", str(config)]) == 2
