@@ -98,7 +98,8 @@ class Evidence:
     # declined one, among the examples of the roadmaps the question is about (the roadmaps of its
     # `CANDIDATE_DOCUMENTS` closest documents) that have declined examples, of the one most willing to answer
     # it. `examples`: some such roadmap has them (else the fallback scope model judges); `unexampled`: the
-    # closest roadmap has none, and may teach what the others decline (the fallback is heard too).
+    # closest roadmap has none, nor has the roadmap of the best-ranked document, and it may teach what the others
+    # decline (the fallback is heard too).
     asked: float = 0.0
     declined: float = 0.0
     # Best cosine of a general question (`indexer.general`): questions from outside the knowledge, from
@@ -595,14 +596,18 @@ class Retriever:
             r: np.flatnonzero(declined_by == r) for r in dict.fromkeys(index.declined_roadmaps) if r in asked_by
         }
 
-    def _examples(self, dense: np.ndarray, asked: np.ndarray | None, declined: np.ndarray | None) -> dict[str, object]:
+    def _examples(
+        self, dense: np.ndarray, asked: np.ndarray | None, declined: np.ndarray | None, answering: str | None
+    ) -> dict[str, object]:
         """The examples' evidence of `Evidence` (`asked`, `declined`, `examples`, `unexampled`); nothing when the
         roadmaps the question is about have no declined examples. `dense`: each document's cosine with the
-        asked questions' lift; `asked`: each document's best asked question; `declined`: each declined example."""
+        asked questions' lift; `asked`: each document's best asked question; `declined`: each declined example;
+        `answering`: the roadmap of the best-ranked document."""
         if asked is None or declined is None or not len(dense) or not self._declined_of:
             return {}
         closest = np.argsort(-dense, kind="stable")[:CANDIDATE_DOCUMENTS]
-        about = [r for r in dict.fromkeys(self.layout.roadmap[i] for i in closest) if r is not None]
+        # The roadmaps of its closest documents, and the roadmap that answers it (a member's roadmap comes first).
+        about = [r for r in dict.fromkeys([*(self.layout.roadmap[i] for i in closest), answering]) if r is not None]
         exampled = [r for r in about if r in self._declined_of]
         if not exampled:
             return {}
@@ -619,8 +624,9 @@ class Retriever:
             "asked": best_asked,
             "declined": best_declined,
             "examples": True,
-            # The closest roadmap has no examples: it may teach what the others decline.
-            "unexampled": about[0] not in self._declined_of,
+            # The closest roadmap has no examples and answers: it may teach what the others decline. Answered from
+            # a roadmap with examples, the question is that roadmap's to judge.
+            "unexampled": about[0] not in self._declined_of and answering not in self._declined_of,
         }
 
     def _teaches_named(self, question: Question, dense: np.ndarray) -> bool:
@@ -805,6 +811,7 @@ class Retriever:
                 # What an admin taught for this question, asked again, outranks anything ranking found.
                 scores[taught_entry] = float(scores.max()) + 1.0
         specific = max((m.quality for m in matches if m.specific), default=0.0)
+        answering = self.layout.roadmap[int(np.argmax(scores))] if count else None
         evidence = Evidence(
             dense=float(whole.max()) if count else 0.0,
             lexical=float(lexical.max()) if count else 0.0,
@@ -817,7 +824,7 @@ class Retriever:
             general=general if mode == "hybrid" else 0.0,
             roadmap_itself=roadmap_itself,
             **(self._domain(question) if mode == "hybrid" else {}),
-            **(self._examples(dense, asked, declined) if mode == "hybrid" else {}),
+            **(self._examples(dense, asked, declined, answering) if mode == "hybrid" else {}),
         )
         order = np.argsort(-scores, kind="stable")[:k]
         documents: list[Document] = self.index.documents

@@ -137,6 +137,11 @@ def test_what_one_roadmap_declines_and_another_teaches_is_answered_from_the_one_
     assert found.results[0].roadmap == "ice"
     # The mini roadmap's own word trap is still declined beside the other roadmap.
     assert ask(both, TRAP).confidence < 0.5
+    # Asked by a member of the mini roadmap, whose entries come first: answered from the mini roadmap, it is the
+    # mini roadmap's to judge, and its examples decline it (the teaching roadmap does not answer it here).
+    [member] = both.retrieve(["how do glaciers carve valleys"], k=3, roadmap="mini")
+    assert member.results[0].roadmap == "mini"
+    assert member.evidence.examples and not member.evidence.unexampled and member.confidence < 0.5
     # With examples of its own, the teaching roadmap's examples judge it; the other's declined ones do not count.
     exampled = ask(retriever(tmp_path / "exampled", ice=True, ice_examples=True), "how do glaciers carve valleys")
     assert exampled.evidence.examples and not exampled.evidence.unexampled
