@@ -273,11 +273,14 @@ class NameMatcher:
                 self._fuzzy_keys[key[0]].append(key)
 
     def _key(self, key: str) -> str | None:
-        """The name a typed key stands for: itself, or its singular ("GANs", "LSTMs", "transformers")."""
+        """The name a typed key stands for: itself, its singular ("GANs", "LSTMs", "transformers") or its plural
+        ("unit test" of "Unit Tests")."""
         if key in self._targets:
             return key
         if len(key) > 3 and key.endswith("s") and key[:-1] in self._targets:
             return key[:-1]
+        if len(key) > 3 and key + "s" in self._targets:
+            return key + "s"
         return None
 
     def __contains__(self, name: str) -> bool:

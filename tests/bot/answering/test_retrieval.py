@@ -137,6 +137,13 @@ def test_names_match_whatever_the_spacing_case_and_punctuation() -> None:
         assert [(m.document, m.quality) for m in matcher.matches(question)] == [(0, 1.0)]
 
 
+def test_a_name_matches_in_the_singular_or_the_plural_as_typed() -> None:
+    matcher = NameMatcher([("Unit Tests", 0), ("GAN", 1)])
+    assert [(m.document, m.quality) for m in matcher.matches("my first unit test")] == [(0, 1.0)]
+    assert [(m.document, m.quality) for m in matcher.matches("how do GANs work")] == [(1, 1.0)]
+    assert matcher.matches("a units test") == []
+
+
 def test_long_names_forgive_a_typo_but_short_ones_must_be_exact() -> None:
     matcher = NameMatcher([("random forest", 0), ("ReLU", 1)])
     assert [(m.document, m.quality) for m in matcher.matches("random forrest trees")] == [(0, FUZZY_MATCH)]
@@ -864,10 +871,12 @@ def test_a_subject_beyond_the_roadmap_is_named_with_its_version_glued_on() -> No
 
 
 def test_knowledge_words_are_not_a_misspelt_subject_beyond_the_roadmap() -> None:
-    retriever = Retriever(small_index(KNOWLEDGE, FakeEncoder()), FakeEncoder(), beyond=["docker images"])
-    known, typo = retriever.retrieve(["docker image please", "my dockr images keep crashing"], k=3)
-    assert not known.evidence.beyond  # one edit from the subject, but every word is the knowledge's own
+    retriever = Retriever(small_index(KNOWLEDGE, FakeEncoder()), FakeEncoder(), beyond=["docker images", "modal packs"])
+    questions = ["model packs please", "my dockr images keep crashing", "docker image please"]
+    known, typo, singular = retriever.retrieve(questions, k=3)
+    assert not known.evidence.beyond  # one edit from "modal packs", but every word is the knowledge's own
     assert typo.evidence.beyond  # "dockr" is no word of the knowledge: a misspelt subject beyond it
+    assert singular.evidence.beyond  # the subject itself, in the singular
 
 
 def test_a_subject_the_knowledge_names_is_not_beyond_it() -> None:
