@@ -374,7 +374,9 @@ def fuse(
 def siblings_before_topic(question: Question, scores: np.ndarray, named: np.ndarray, layout: Layout) -> np.ndarray:
     """Scores with a topic placed after its concepts when the question compares two or more of them ("flask
     or fastapi", "ridge vs lasso"): a comparison asks about those concepts, not their topic at large. Naming
-    them without comparing ("write an api, put it in docker, use a model server?") asks about the topic."""
+    them without comparing ("write an api, put it in docker, use a model server?") asks about the topic. A
+    project is no topic at large: choosing between its parts ("collaborative filtering or content-based?") is
+    a choice made building it, and it keeps its place."""
     placed = scores.copy()
     if not question.intents.comparison:
         return placed
@@ -384,7 +386,7 @@ def siblings_before_topic(question: Question, scores: np.ndarray, named: np.ndar
         if topic is not None and topic != i:
             concepts.setdefault(topic, []).append(int(i))
     for topic, named_concepts in concepts.items():
-        if len(named_concepts) >= 2:
+        if len(named_concepts) >= 2 and not layout.project[topic]:
             placed[topic] = min(placed[topic], float(scores[named_concepts].min()) - 1e-3)
     return placed
 

@@ -247,6 +247,16 @@ def test_a_comparison_of_two_concepts_puts_them_before_their_topic(question: str
     assert placed[1] > placed[2]  # the concepts keep their own order
 
 
+def test_a_comparison_of_a_projects_parts_keeps_the_project_first() -> None:
+    project = [doc("recommender", kind="project", topic_id="recommender")] + [
+        doc(id, kind="concept", topic_id="recommender") for id in ("collaborative", "content-based")
+    ]
+    fused = np.asarray([1.2, 1.1, 1.0], dtype=np.float32)
+    named = np.asarray([0.0, 1.0, 1.0], dtype=np.float32)
+    question = ask("collaborative filtering or content based for my shop?")
+    assert siblings_before_topic(question, fused, named, Layout.of(project)).tolist() == fused.tolist()
+
+
 def test_one_named_concept_does_not_displace_its_topic() -> None:
     fused = np.asarray([1.2, 1.1, 0.3, 0.2], dtype=np.float32)
     named = np.asarray([0.0, 1.0, 0.0, 0.0], dtype=np.float32)
