@@ -107,10 +107,11 @@ class Evidence:
     general: float = 0.0
     examples: bool = False
     unexampled: bool = False
-    # The question asks about the roadmap itself, what comes after it ("i finished everything, what now?") or of
-    # "this roadmap" ("is this roadmap ok with zero programming?"), and a roadmap as a whole ranks first: the
-    # roadmap's own fields answer it, whatever its words. Not a scope feature: it decides on its own
-    # (`confidence`).
+    # The question asks about the roadmap itself, what comes after it ("i finished everything, what now?"), of
+    # "this roadmap" ("is this roadmap ok with zero programming?"), whether one can take it on ("zero
+    # programming experience, can i really start this?") or what it will have taught, and a roadmap as a whole
+    # ranks first: the roadmap's own fields answer it, whatever its words. Not a scope feature: it decides on its
+    # own (`confidence`).
     roadmap_itself: bool = False
 
     def features(self) -> dict[str, float]:
@@ -560,7 +561,8 @@ def confidence(mode: Mode, evidence: Evidence, scope: Scope | None = None, fallb
             if evidence.roadmap_itself:
                 # "I finished everything, what now?", "can I still do this roadmap?" are about the roadmap in any
                 # words: in the labelled sets all 387 such questions are in scope, none out ("need a roadmap for a
-                # road trip" names no roadmap of ours).
+                # road trip" names no roadmap of ours), and so are all 96 readiness and goals questions that a
+                # roadmap answers first ("zero programming experience, can i really start this?").
                 scoped = 1.0
         return max(scoped, taught_confidence(evidence.taught))
     return float(1.0 / (1.0 + np.exp(-(raw - cut) / CONFIDENCE_SPREAD)))
@@ -803,7 +805,9 @@ class Retriever:
             scores = dense if mode == "dense" else lexical
         roadmap_itself = False
         intents = question.intents
-        if mode == "hybrid" and intents.about_roadmap and (intents.what_next or intents.this_roadmap) and count:
+        about_roadmap = intents.about_roadmap and (intents.what_next or intents.this_roadmap)
+        # Whether the learner can take a roadmap on, or what it will have taught, asks about the roadmap unnamed.
+        if mode == "hybrid" and (about_roadmap or intents.readiness or intents.goals) and count:
             roadmap_itself = bool(self.layout.whole_roadmap[int(np.argmax(scores))])
         taught_best = NO_MATCH
         if mode == "hybrid" and taught is not None and count:

@@ -57,7 +57,12 @@ def test_the_roadmaps_own_questions_are_still_answered(beginner_alone: Answerer,
 
 
 @pytest.mark.parametrize(
-    "question", ["i finished everything, what now?", "i only know excel and never coded, is this roadmap ok for me?"]
+    "question",
+    [
+        "i finished everything, what now?",
+        "i only know excel and never coded, is this roadmap ok for me?",
+        "zero programming experience, i weld for a living. can i really start this?",
+    ],
 )
 def test_a_question_about_the_roadmap_itself_is_answered_whatever_its_words(
     beginner_alone: Answerer, question: str
@@ -74,7 +79,12 @@ def test_a_question_about_the_roadmap_itself_is_answered_whatever_its_words(
 
 
 @pytest.mark.parametrize(
-    "question", ["finished my lasagna, what now?", "need a roadmap for a road trip from berlin to rome, which route"]
+    "question",
+    [
+        "finished my lasagna, what now?",
+        "need a roadmap for a road trip from berlin to rome, which route",
+        "can i really start my car when it is minus 20 outside?",
+    ],
 )
 def test_a_question_that_asks_nothing_of_the_roadmap_is_still_declined(beginner_alone: Answerer, question: str) -> None:
     assert beginner_alone.answer(question).abstained
