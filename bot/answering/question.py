@@ -110,7 +110,11 @@ _GOALS = re.compile(
 _READINESS = re.compile(
     r"\b((ok|okay|enough|suitable|good|right) for (me|someone|somebody|a beginner|beginners|people)|"
     r"can i (really |still |even )?(start|do|begin|follow)|before (starting|i start|beginning)|prerequisites?|"
-    r"zero (programming|coding|experience)|no (programming|coding) (experience|background))\b"
+    r"zero (programming|coding|experience)|no (programming|coding) (experience|background)|"
+    r"(need|needs|require[sd]?) (any |much |some |a lot of )?(\w+ )?"
+    r"(experience|background|math|maths|knowledge|skills?)( \w+)? (to|before|for) (start|begin|this)|"
+    r"how much (\w+ )?(math|maths|python|coding|programming|statistics|stats) (do|should) i "
+    r"(really |actually )?(need|know))\b"
 )
 # "I finished the projects part": a part of the roadmap, not one topic, was finished.
 _WHOLE_PART = re.compile(r"\b(roadmaps?|steps?|parts?|sections?|stages?|projects|everything|all)\b")

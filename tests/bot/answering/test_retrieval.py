@@ -571,6 +571,9 @@ def test_asking_what_a_roadmap_will_have_taught_is_read_as_its_goals(question: s
         ("zero programming experience, can i really start this?", True),
         ("is this roadmap ok for somebody who only used excel?", True),
         ("what do i need to know before starting", True),
+        ("do i need any experience to start? i only know email and facebook", True),
+        ("honest question, how much math do i really need for this?", True),
+        ("i need a bigger pan to start the sauce", False),
         ("what comes after this roadmap", False),
     ],
 )
