@@ -805,9 +805,9 @@ class Retriever:
             scores = dense if mode == "dense" else lexical
         roadmap_itself = False
         intents = question.intents
-        about_roadmap = intents.about_roadmap and (intents.what_next or intents.this_roadmap)
+        past_or_this = intents.about_roadmap and (intents.what_next or intents.this_roadmap)
         # Whether the learner can take a roadmap on, or what it will have taught, asks about the roadmap unnamed.
-        if mode == "hybrid" and (about_roadmap or intents.readiness or intents.goals) and count:
+        if mode == "hybrid" and (past_or_this or intents.readiness or intents.goals) and count:
             roadmap_itself = bool(self.layout.whole_roadmap[int(np.argmax(scores))])
         taught_best = NO_MATCH
         if mode == "hybrid" and taught is not None and count:
