@@ -265,6 +265,14 @@ class NameMatcher:
                 self._targets[key].append(target)
                 self._words.setdefault(key, parts)
                 self._specific[key] = self._specific.get(key, True) and name not in generic
+        # What a typed key stands for (`_key`): each name as typed, in the plural and in the singular, the name
+        # itself winning where a form of one name is another name.
+        self._forms: dict[str, str] = {}
+        for key in self._targets:
+            for typed in (key + "s", key[:-1] if key.endswith("s") else ""):
+                if len(typed) > 3:
+                    self._forms[typed] = key
+        self._forms.update((key, key) for key in self._targets)
         # A typo is never forgiven in the first letter (`_is_typo`): typed phrases are compared only with the
         # names that start as they do.
         self._fuzzy_keys: dict[str, list[str]] = defaultdict(list)
@@ -275,13 +283,7 @@ class NameMatcher:
     def _key(self, key: str) -> str | None:
         """The name a typed key stands for: itself, its singular ("GANs", "LSTMs", "transformers") or its plural
         ("unit test" of "Unit Tests")."""
-        if key in self._targets:
-            return key
-        if len(key) > 3 and key.endswith("s") and key[:-1] in self._targets:
-            return key[:-1]
-        if len(key) > 3 and key + "s" in self._targets:
-            return key + "s"
-        return None
+        return self._forms.get(key)
 
     def __contains__(self, name: str) -> bool:
         """Whether `name` is one of the names, as typed (case, punctuation and a plural s aside)."""
