@@ -265,14 +265,11 @@ class NameMatcher:
                 self._targets[key].append(target)
                 self._words.setdefault(key, parts)
                 self._specific[key] = self._specific.get(key, True) and name not in generic
-        # What a typed key stands for (`_key`): each name as typed, in the plural and in the singular, the name
-        # itself winning where a form of one name is another name.
-        self._forms: dict[str, str] = {}
-        for key in self._targets:
-            for typed in (key + "s", key[:-1] if key.endswith("s") else ""):
-                if len(typed) > 3:
-                    self._forms[typed] = key
-        self._forms.update((key, key) for key in self._targets)
+        # What a typed key stands for (`_key`): each name as typed, then its plural ("GANs" for GAN), then its
+        # singular ("unit test" for Unit Tests), where a form of one name is also a form or a name of another.
+        self._forms: dict[str, str] = {k[:-1]: k for k in self._targets if k.endswith("s") and len(k) > 4}
+        self._forms.update((k + "s", k) for k in self._targets if len(k) > 2)
+        self._forms.update((k, k) for k in self._targets)
         # A typo is never forgiven in the first letter (`_is_typo`): typed phrases are compared only with the
         # names that start as they do.
         self._fuzzy_keys: dict[str, list[str]] = defaultdict(list)

@@ -241,6 +241,7 @@ def read_intents(text: str, names: list[NameMatch] | tuple[NameMatch, ...] = ())
         _NEXT.search(text) or (_FINISHED.search(text) and _AFTER_FINISHING.search(text)) or _only_finished(text, names)
     )
     start = bool(_START.search(text)) and len(tokenize(_START.sub(" ", text))) < START_SUBJECT_WORDS
+    all_steps = bool(_STEPS_AS_A_WHOLE.search(text))
     return Intents(
         material=material,
         material_kinds=frozenset(k for k, p in _MATERIAL_KINDS.items() if material and p.search(text)),
@@ -248,13 +249,13 @@ def read_intents(text: str, names: list[NameMatch] | tuple[NameMatch, ...] = ())
         what_next=what_next,
         comparison=bool(_COMPARISON.search(text)),
         roadmap_done=bool(_ROADMAP_DONE.search(text)),
-        about_roadmap=bool(_ABOUT_ROADMAP.search(text) or _ALL_DONE.search(text) or _STEPS_AS_A_WHOLE.search(text)),
+        about_roadmap=all_steps or bool(_ABOUT_ROADMAP.search(text) or _ALL_DONE.search(text)),
         past_this_roadmap=bool(_PAST_THIS_ROADMAP.search(text) or _ALL_STEPS_DONE.search(text)),
         this_roadmap=bool(_THIS_ROADMAP.search(text)),
         goals=bool(_GOALS.search(text)),
         readiness=bool(_READINESS.search(text)),
         whole_part=bool(_WHOLE_PART.search(text)),
-        all_steps=bool(_STEPS_AS_A_WHOLE.search(text)),
+        all_steps=all_steps,
         within_step=bool(_WITHIN_STEP.search(text)),
         alternative=bool(_ALTERNATIVE.search(text)),
         project_choice=bool(_PROJECT_CHOICE.search(text)),
