@@ -112,9 +112,8 @@ _READINESS = re.compile(
     r"can i (really |still |even )?(start|do|begin|follow)|before (starting|i start|beginning)|prerequisites?|"
     r"zero (programming|coding|experience)|no (programming|coding) (experience|background)|"
     r"(need|needs|require[sd]?) (any |much |some |a lot of )?(\w+ )?"
-    r"(experience|background|math|maths|knowledge|skills?)( \w+)? (to|before|for) (start|begin|this)|"
-    r"how much (\w+ )?(math|maths|python|coding|programming|statistics|stats) (do|should) i "
-    r"(really |actually )?(need|know))\b"
+    r"(experience|background|knowledge|skills?)( \w+)? (to|before|for) (start|begin|this)|"
+    r"how much (\w+ ){1,2}(do|should) i (really |actually )?(need|know)( \w+)? (to start|before|for this))\b"
 )
 # "I finished the projects part": a part of the roadmap, not one topic, was finished.
 _WHOLE_PART = re.compile(r"\b(roadmaps?|steps?|parts?|sections?|stages?|projects|everything|all)\b")

@@ -561,7 +561,7 @@ def confidence(mode: Mode, evidence: Evidence, scope: Scope | None = None, fallb
             if evidence.roadmap_itself:
                 # "I finished everything, what now?", "can I still do this roadmap?" are about the roadmap in any
                 # words: in the labelled sets all 387 such questions are in scope, none out ("need a roadmap for a
-                # road trip" names no roadmap of ours), and so are all 96 readiness and goals questions that a
+                # road trip" names no roadmap of ours), and so are all 102 readiness and goals questions that a
                 # roadmap answers first ("zero programming experience, can i really start this?").
                 scoped = 1.0
         return max(scoped, taught_confidence(evidence.taught))

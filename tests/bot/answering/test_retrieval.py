@@ -574,6 +574,7 @@ def test_asking_what_a_roadmap_will_have_taught_is_read_as_its_goals(question: s
         ("do i need any experience to start? i only know email and facebook", True),
         ("honest question, how much math do i really need for this?", True),
         ("i need a bigger pan to start the sauce", False),
+        ("how much ram do i need for gaming", False),
         ("what comes after this roadmap", False),
     ],
 )
