@@ -253,15 +253,18 @@ def run_calibrate_command(settings: Settings, paths: Sequence[Path], out: Path |
             far_from_knowledge(index.dense_scores(written, symptoms=False).max(axis=1)),
         )
         k = settings.retrieval.top_k
+        best_clause = retriever.best_clause_cosines(read)
         signals = []
         for row, (item, question) in enumerate(zip(items, read, strict=True)):
             retrieval = retriever.rank(question, found.ranked[row], found.own[row], k)
-            evidence = replace(retrieval.evidence, **examples[row], examples=True)
+            evidence = replace(retrieval.evidence, **examples[row], examples=True, best_clause=float(best_clause[row]))
             signals.append(Signals(item, question, found.ranked[row], found.own[row], evidence))
         # A roadmap with examples is judged by them: its declined questions are the general ones and more
         # (`declined_margin`), and the closeness to general questions would only decline its own in everyday words.
         scope, scope_figures = fit_scope(signals, [f for f in Scope.FEATURES if f not in GENERAL_FEATURES])
-        fallback, fallback_figures = fit_scope(signals, BASE_FEATURES)
+        # The fallback reads a question of several sentences by its best one, as answering does.
+        by_best_clause = [replace(s, evidence=s.evidence.by_best_clause()) for s in signals]
+        fallback, fallback_figures = fit_scope(by_best_clause, BASE_FEATURES)
         fitted = start.weights
         ranking = None
         if weights:

@@ -175,6 +175,11 @@ class Intents:
     start: bool = False  # "where do I start?" with no subject of its own
 
 
+# Where one sentence of a question ends and the next begins, and the words a sentence needs to count as one.
+_CLAUSE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
+MIN_CLAUSE_WORDS = 3
+
+
 @dataclass(frozen=True)
 class Question:
     """A question as every signal reads it."""
@@ -193,6 +198,15 @@ class Question:
         cowboy"."""
         named = {i for m in self.names for i in range(m.start, m.end)}
         return tuple(topic_words([w for i, w in enumerate(self.typed) if i not in named]))
+
+    @cached_property
+    def clauses(self) -> tuple[str, ...]:
+        """Its sentences as read, when it has several of `MIN_CLAUSE_WORDS` words or more; else (). A story
+        around a question ("pharmacist from Turkey. i want to predict which patient comes back for a refill.")
+        reads less like the knowledge as a whole than the sentence that asks does."""
+        parts = [part.strip() for part in _CLAUSE_BREAK.split(self.text)]
+        clauses = tuple(part for part in parts if len(part.split()) >= MIN_CLAUSE_WORDS)
+        return clauses if len(clauses) > 1 else ()
 
     @cached_property
     def subject_start(self) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -113,6 +113,15 @@ class Evidence:
     # ranks first: the roadmap's own fields answer it, whatever its words. Not a scope feature: it decides on its
     # own (`confidence`).
     roadmap_itself: bool = False
+    # Best cosine of the knowledge's own text of any one sentence of a question of several (`Question.clauses`):
+    # what the fallback reads as `dense` (`by_best_clause`). Computed only where it could change the answer.
+    best_clause: float = 0.0
+
+    def by_best_clause(self) -> Evidence:
+        """The evidence with its best sentence's cosine as `dense`, where that is higher: how the fallback scope
+        model reads a question (`bot.calibrate` fits it so). Without examples, a story told around a question
+        leaves only the closeness of its words to judge by, and the story's words are nobody's field."""
+        return replace(self, dense=max(self.dense, self.best_clause))
 
     def features(self) -> dict[str, float]:
         """The scope model's inputs (`Scope.FEATURES`)."""
@@ -554,10 +563,10 @@ def confidence(mode: Mode, evidence: Evidence, scope: Scope | None = None, fallb
         fallback = fallback or scope
         scoped = 0.0
         if not evidence.beyond:
-            features = evidence.features()
-            scoped = scope.probability(features) if evidence.examples else fallback.probability(features)
+            by_fallback = fallback.probability(evidence.by_best_clause().features())
+            scoped = scope.probability(evidence.features()) if evidence.examples else by_fallback
             if evidence.examples and evidence.unexampled:
-                scoped = max(scoped, fallback.probability(features))
+                scoped = max(scoped, by_fallback)
             if evidence.roadmap_itself:
                 # "I finished everything, what now?", "can I still do this roadmap?" are about the roadmap in any
                 # words: in the labelled sets all 387 such questions are in scope, none out ("need a roadmap for a
@@ -716,7 +725,7 @@ class Retriever:
                 whole = found.own
             else:
                 dense = whole = self.index.dense_scores(vectors)
-        return [
+        ranked = [
             self.rank(
                 question,
                 dense[row],
@@ -732,6 +741,39 @@ class Retriever:
             )
             for row, question in enumerate(read)
         ]
+        return self._judged_by_best_clause(ranked) if mode == "hybrid" else ranked
+
+    def best_clause_cosines(self, read: list[Question]) -> np.ndarray:
+        """Per question, the best cosine of the knowledge's own text of any of its sentences (`Question.clauses`),
+        in one encoder call; 0 for a question of one sentence."""
+        sentences = [(row, clause) for row, question in enumerate(read) for clause in question.clauses]
+        best = np.zeros(len(read), dtype=np.float32)
+        if sentences and len(self.index):
+            own = self.index.dense_scores_for_ranking(self.encoder.encode([c for _, c in sentences])).own.max(axis=1)
+            np.maximum.at(best, [row for row, _ in sentences], own)
+        return best
+
+    def _judged_by_best_clause(self, ranked: list[Retrieval]) -> list[Retrieval]:
+        """The retrievals, with the questions of several sentences that the fallback judges read by their best
+        sentence too (`Evidence.by_best_clause`). A roadmap with examples never needs it: the shipped one alone
+        costs no second encoder call."""
+        rows = [
+            row
+            for row, found in enumerate(ranked)
+            if found.question.clauses
+            and not found.evidence.beyond
+            and (not found.evidence.examples or found.evidence.unexampled)
+        ]
+        if not rows:
+            return ranked
+        best = self.best_clause_cosines([ranked[row].question for row in rows])
+        calibration = self.calibration
+        judged = list(ranked)
+        for row, cosine in zip(rows, best, strict=True):
+            evidence = replace(ranked[row].evidence, best_clause=float(cosine))
+            sure = confidence("hybrid", evidence, calibration.scope, calibration.fallback)
+            judged[row] = replace(ranked[row], evidence=evidence, confidence=sure)
+        return judged
 
     def rank(
         self,

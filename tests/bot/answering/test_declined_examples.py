@@ -3,13 +3,14 @@ it; a roadmap without examples is judged by the fallback scope model."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bot.answering.calibration import Calibration, Scope
-from bot.answering.retrieval import Retrieval, Retriever
+from bot.answering.retrieval import Retrieval, Retriever, confidence
 from indexer.build import build_index
 from indexer.search import SearchIndex
 from knowledge.loader import load_knowledge
@@ -180,3 +181,27 @@ def test_a_word_trap_closer_to_a_general_question_than_to_the_knowledge_is_decli
     for question, entry in [("how do volcanoes erupt", "geology"), ("what do emperor penguins eat", "emperor-penguin")]:
         about = ask(Retriever(index, encoder, calibration=WITH_GENERAL), question)
         assert about.confidence >= 0.5 and about.results[0].id == entry
+
+
+STORY = (
+    "my grandmother knits woollen scarves every winter and my cousin sells old bicycles at the weekend market. "
+    "how do icebergs float"
+)
+
+
+def test_a_story_told_around_a_question_is_judged_by_its_asking_sentence_without_examples(tmp_path: Path) -> None:
+    alone = retriever(tmp_path, mini=False, examples=False, ice=True)
+    found = ask(alone, STORY)
+    assert not found.evidence.examples and found.evidence.best_clause > found.evidence.dense
+    assert found.confidence >= 0.5 and found.results[0].roadmap == "ice"
+    # Judged by the whole question, the story's words would have it declined.
+    whole = replace(found.evidence, best_clause=0.0)
+    assert confidence("hybrid", whole, CALIBRATION.scope, CALIBRATION.fallback) < 0.5
+
+
+def test_a_roadmap_with_examples_reads_a_question_once(tmp_path: Path) -> None:
+    examples = retriever(tmp_path)
+    calls = examples.encoder.calls
+    found = ask(examples, "my grandmother knits woollen scarves every winter. what do emperor penguins eat")
+    assert found.question.clauses and found.evidence.examples and not found.evidence.unexampled
+    assert examples.encoder.calls == calls + 1 and found.evidence.best_clause == 0.0

@@ -904,3 +904,19 @@ def test_the_lexical_mode_ranks_without_the_encoder() -> None:
     retriever = Retriever(small_index(KNOWLEDGE, FakeEncoder()), encoder)
     [result] = retriever.retrieve(["docker container image"], k=2, mode="lexical")
     assert encoder.calls == 0 and result.results[0].id == "docker"
+
+
+def test_a_question_of_several_sentences_keeps_each_of_three_words_or_more() -> None:
+    story = read_question("pharmacist from Turkey. i want to predict which patient comes back! is it classification?")
+    assert story.clauses == (
+        "pharmacist from Turkey.",
+        "i want to predict which patient comes back!",
+        "is it classification?",
+    )
+    # A greeting or a one-word sentence is no sentence of its own; a question of one sentence has none.
+    assert read_question("hi. what is the difference between bagging and boosting").clauses == ()
+    assert read_question("what is the difference between bagging and boosting").clauses == ()
+    assert read_question("my loss is nan\nafter three epochs of training").clauses == (
+        "my loss is nan",
+        "after three epochs of training",
+    )
