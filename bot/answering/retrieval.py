@@ -760,9 +760,9 @@ class Retriever:
         rows = [
             row
             for row, found in enumerate(ranked)
-            if found.question.clauses
+            if (not found.evidence.examples or found.evidence.unexampled)
             and not found.evidence.beyond
-            and (not found.evidence.examples or found.evidence.unexampled)
+            and found.question.clauses
         ]
         if not rows:
             return ranked
