@@ -563,7 +563,8 @@ def confidence(mode: Mode, evidence: Evidence, scope: Scope | None = None, fallb
         fallback = fallback or scope
         scoped = 0.0
         if not evidence.beyond:
-            by_fallback = fallback.probability(evidence.by_best_clause().features())
+            heard = not evidence.examples or evidence.unexampled  # the fallback judges, or is heard too
+            by_fallback = fallback.probability(evidence.by_best_clause().features()) if heard else 0.0
             scoped = scope.probability(evidence.features()) if evidence.examples else by_fallback
             if evidence.examples and evidence.unexampled:
                 scoped = max(scoped, by_fallback)
