@@ -117,6 +117,12 @@ class Evidence:
     # what the fallback reads as `dense` (`by_best_clause`). Computed only where it could change the answer.
     best_clause: float = 0.0
 
+    @property
+    def fallback_heard(self) -> bool:
+        """Whether the fallback scope model judges the question (no examples) or is heard beside the examples'
+        (`unexampled`)."""
+        return not self.examples or self.unexampled
+
     def by_best_clause(self) -> Evidence:
         """The evidence with its best sentence's cosine as `dense`, where that is higher: how the fallback scope
         model reads a question (`bot.calibrate` fits it so). Without examples, a story told around a question
@@ -563,8 +569,7 @@ def confidence(mode: Mode, evidence: Evidence, scope: Scope | None = None, fallb
         fallback = fallback or scope
         scoped = 0.0
         if not evidence.beyond:
-            heard = not evidence.examples or evidence.unexampled  # the fallback judges, or is heard too
-            by_fallback = fallback.probability(evidence.by_best_clause().features()) if heard else 0.0
+            by_fallback = fallback.probability(evidence.by_best_clause().features()) if evidence.fallback_heard else 0.0
             scoped = scope.probability(evidence.features()) if evidence.examples else by_fallback
             if evidence.examples and evidence.unexampled:
                 scoped = max(scoped, by_fallback)
@@ -761,9 +766,7 @@ class Retriever:
         rows = [
             row
             for row, found in enumerate(ranked)
-            if (not found.evidence.examples or found.evidence.unexampled)
-            and not found.evidence.beyond
-            and found.question.clauses
+            if found.evidence.fallback_heard and not found.evidence.beyond and found.question.clauses
         ]
         if not rows:
             return ranked
