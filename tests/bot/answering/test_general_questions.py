@@ -50,12 +50,14 @@ def test_a_question_closer_to_the_general_questions_than_to_an_admins_roadmap_is
     [
         ("predict who survived the titanic with logistic regression, which columns should i use", "titanic"),
         ("how do i predict house prices from the size and number of rooms", "house-prices"),
-        ("what is a derivative and why does gradient descent need it", "gradients"),
+        # Derivatives and gradients are both concepts of Calculus: the topic or either concept answers.
+        ("what is a derivative and why does gradient descent need it", "calculus"),
     ],
 )
 def test_the_roadmaps_own_questions_are_still_answered(beginner_alone: Answerer, question: str, entry: str) -> None:
     answer = beginner_alone.answer(question)
-    assert not answer.abstained and entry in answer.results[0].id
+    first = answer.results[0]
+    assert not answer.abstained and entry in (first.topic_id or first.id)
 
 
 @pytest.mark.parametrize(
