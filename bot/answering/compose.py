@@ -14,7 +14,8 @@ from indexer.search import tokenize
 from knowledge.loader import KnowledgeBase, TopicEntry
 from knowledge.schema import Resource, Roadmap
 
-# How close the second result must be to the first for a comparison to show both.
+# How close the second result must be to the first for a comparison to show both, when the question does not
+# name the second ("L1 vs L2 regularization" names both, and shows both however far apart their scores are).
 COMPARISON_MARGIN = 0.12
 # A common problem of the answer's topics is shown when it shares this many of the question's topic words,
 # and at least PROBLEM_MIN_SHARE of them: a described symptom, not a passing word ("pick alpha for Ridge").
@@ -208,7 +209,8 @@ def compose_answer(
         answer.sections.append(first)
     if len(results) > 1 and question.intents.comparison:
         second = results[1]
-        if second.score >= results[0].score - COMPARISON_MARGIN and second.kind in {"concept", "topic"}:
+        close = second.named or second.score >= results[0].score - COMPARISON_MARGIN
+        if close and second.kind in {"concept", "topic"}:
             section = _explain(kb, documents[second.id])
             if section and section.title != (first.title if first else None):
                 answer.sections.append(section)

@@ -59,6 +59,7 @@ class Result:
     roadmap: str | None
     score: float
     topic_id: str | None
+    named: bool = False  # the question names it: its title or an alias, typos forgiven (`Question.names`)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -889,6 +890,7 @@ class Retriever:
                 roadmap=documents[i].roadmap,
                 score=float(scores[i]),
                 topic_id=documents[i].topic_id,
+                named=bool(typed[i] > 0),
             )
             for i in order
         ]

@@ -34,6 +34,10 @@ def test_l1_vs_l2_answer_is_placed_and_grounded(real_answerer: Answerer, shipped
     assert answer.location and "Step 1" in answer.location and "Regularization" in answer.location
     assert answer.resources and all(r.url.startswith("http") for r in answer.resources)
     assert answer.topic_id == "regularization"
+    # A comparison of two entries it names explains both, whatever the gap between their scores.
+    assert answer.headline in {"L1 Regularization and L2 Regularization", "L2 Regularization and L1 Regularization"}
+    explained = {section.text for section in answer.sections}
+    assert {shipped_kb.concepts[c].concept.explanation for c in ("l1-regularization", "l2-regularization")} <= explained
     # Every section's text is knowledge-base text, word for word.
     explanations = {c.concept.explanation for c in shipped_kb.concepts.values()}
     explanations |= {t.topic.explanation for t in shipped_kb.topics.values()}
