@@ -388,6 +388,17 @@ def fuse(
     return base + weights.family * family_best(base, layout) + prior
 
 
+def teaches_nearly_as_well(whole: np.ndarray, followed: np.ndarray, weights: Weights = DEFAULT_WEIGHTS) -> bool:
+    """Whether the roadmap a member follows (`followed`: its documents) is to answer first: its own text is within
+    `Weights.preference_margin` of the closest text of any other roadmap (`whole`: each document's best passage
+    of its own text). Where roadmaps overlap (a beginner roadmap's overfitting beside this one's regularization)
+    it is; a subject only another roadmap teaches is answered from that one, not from the followed roadmap's
+    least unrelated entry."""
+    if not followed.any() or followed.all():
+        return True
+    return float(whole[followed].max()) >= float(whole[~followed].max()) - weights.preference_margin
+
+
 def siblings_before_topic(question: Question, scores: np.ndarray, named: np.ndarray, layout: Layout) -> np.ndarray:
     """Scores with a topic placed after its concepts when the question compares two or more of them ("flask
     or fastapi", "ridge vs lasso"): a comparison asks about those concepts, not their topic at large. Naming
@@ -692,7 +703,8 @@ class Retriever:
         guild: int | None = None,
     ) -> list[Retrieval]:
         """The k best documents for each question and how sure the ranking is. `roadmap`: the roadmap the
-        member follows, whose documents win where roadmaps overlap (`Weights.roadmap_preference`). `taught`:
+        member follows, whose documents win where roadmaps overlap (`Weights.roadmap_preference`, unless another
+        roadmap teaches the subject and it does not: `teaches_nearly_as_well`). `taught`:
         the questions admins taught, of which those taught in `guild` (or everywhere) count (hybrid only)."""
         return self.retrieve_read([self.read(q, mode) for q in questions], k, mode, roadmap, taught=taught, guild=guild)
 
@@ -830,7 +842,7 @@ class Retriever:
             if answered is not None:
                 named[answered] = own[answered]
             prior = kind_prior(question, self.layout, named, weights)
-            if roadmap is not None:
+            if roadmap is not None and teaches_nearly_as_well(whole, self.layout.of_roadmap(roadmap) > 0, weights):
                 prior = prior + weights.roadmap_preference * self.layout.of_roadmap(roadmap)
             if answered is not None:
                 prior = prior + weights.follow_up_family * self.layout.around(answered)

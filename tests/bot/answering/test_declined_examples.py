@@ -205,3 +205,19 @@ def test_a_roadmap_with_examples_reads_a_question_once(tmp_path: Path) -> None:
     found = ask(examples, "my grandmother knits woollen scarves every winter. what do emperor penguins eat")
     assert found.question.clauses and found.evidence.examples and not found.evidence.unexampled
     assert examples.encoder.calls == calls + 1 and found.evidence.best_clause == 0.0
+
+
+def test_a_member_is_answered_from_their_roadmap_where_both_teach_and_from_the_other_where_only_it_does(
+    tmp_path: Path,
+) -> None:
+    both = retriever(tmp_path, examples=False, ice=True)
+    # Both roadmaps' entries are written alike: each member is answered from the roadmap they follow.
+    shared = "is explained here with enough words to satisfy the schema"
+    for member in ("mini", "ice"):
+        [found] = both.retrieve([shared], k=3, roadmap=member)
+        assert found.results[0].roadmap == member
+    # Only the ice roadmap teaches icebergs: a member of the mini roadmap is answered from it, not from the mini
+    # roadmap's least unrelated entry.
+    [found] = both.retrieve(["icebergs explained"], k=3, roadmap="mini")
+    assert found.results[0].roadmap == "ice"
+    assert found.results[0].id == "i-icebergs"
