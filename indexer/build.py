@@ -28,7 +28,7 @@ from indexer.general import (
     own_passage_rows,
 )
 from indexer.salience import WORD_SALIENCE_FILE, everyday_words_near, word_salience
-from indexer.search import EVERYDAY_WORDS_FILE, name_words, words
+from indexer.search import EVERYDAY_WORDS_FILE, ROADMAP_SALIENCE_FILE, name_words, words
 from indexer.store import (
     DECLINED_FILE,
     DECLINED_VECTORS_FILE,
@@ -208,6 +208,11 @@ def build_index(
             texts = [d.own_text for d in documents]
             salience = word_salience(texts)
             (build / WORD_SALIENCE_FILE).write_text(json.dumps(salience, sort_keys=True), encoding="utf-8")
+            own = {
+                roadmap.id: word_salience([d.own_text for d in documents if d.roadmap == roadmap.id])
+                for roadmap in kb.roadmaps
+            }
+            (build / ROADMAP_SALIENCE_FILE).write_text(json.dumps(own, sort_keys=True), encoding="utf-8")
             known = {w for text in texts for w in words(text)} | {
                 "".join(name_words(name)) for d in documents for name in d.names
             }
@@ -215,6 +220,7 @@ def build_index(
             (build / EVERYDAY_WORDS_FILE).write_text(json.dumps(everyday), encoding="utf-8")
             recorded: dict[str, Any] = {
                 "word_salience": len(salience),
+                "roadmap_word_salience": {roadmap: len(table) for roadmap, table in own.items()},
                 "everyday_words": len(everyday),
                 "declined": len(declined),
                 "general": len(general),

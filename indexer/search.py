@@ -129,6 +129,9 @@ FUZZY_MIN_CHARS = 5
 # Common English words a typo away from the knowledge's words and names (`indexer.salience.everyday_words_near`),
 # stored with each build: read as typed, never corrected to the knowledge's word or matched as a name.
 EVERYDAY_WORDS_FILE = "everyday_words.json"
+# Each roadmap's own word salience (`indexer.salience`), stored with each build: a question answered from one
+# roadmap is judged by that roadmap's words, not by every word of every roadmap loaded beside it.
+ROADMAP_SALIENCE_FILE = "roadmap_word_salience.json"
 LONG_WORD = 9
 # Shorter unknown words are left alone when correcting a question: too many real words lie one edit apart.
 CORRECT_MIN_CHARS = 6
@@ -411,6 +414,11 @@ class SearchIndex:
         self._salience: dict[str, float] = (
             json.loads(salience_file.read_text(encoding="utf-8")) if salience_file.exists() else {}
         )
+        # An index built before them has no roadmaps' own tables: every roadmap is judged by the one above.
+        roadmap_salience_file = stored.path / ROADMAP_SALIENCE_FILE
+        self._roadmap_salience: dict[str, dict[str, float]] = (
+            json.loads(roadmap_salience_file.read_text(encoding="utf-8")) if roadmap_salience_file.exists() else {}
+        )
         everyday_file = stored.path / EVERYDAY_WORDS_FILE
         self._everyday: frozenset[str] = frozenset(
             json.loads(everyday_file.read_text(encoding="utf-8")) if everyday_file.exists() else ()
@@ -572,12 +580,14 @@ class SearchIndex:
         pattern = re.compile(r"\b(" + "|".join(map(re.escape, fixes)) + r")\b", re.I)
         return pattern.sub(lambda m: fixes[plain(m.group(1))], query)
 
-    def salience(self, typed: tuple[str, ...] | list[str]) -> list[float]:
+    def salience(self, typed: tuple[str, ...] | list[str], roadmap: str | None = None) -> list[float]:
         """How much each word (as `words` reads them) belongs to the knowledge's field, from -2 (a word the
-        knowledge never uses) to 4; every word counts 0 when the index has no salience table."""
-        if not self._salience:
+        knowledge never uses) to 4: the field of `roadmap`'s knowledge where given, else of all the knowledge
+        loaded; every word counts 0 when the index has no salience table."""
+        table = self._roadmap_salience.get(roadmap, self._salience) if roadmap is not None else self._salience
+        if not table:
             return [0.0] * len(typed)
-        return [self._salience.get(word, -2.0) for word in typed]
+        return [table.get(word, -2.0) for word in typed]
 
     def uses_all_words(self, text: str) -> bool:
         """Whether every topic word of `text` occurs in the knowledge as typed (word forms aside)."""

@@ -674,10 +674,13 @@ class Retriever:
             for match in question.beyond
         )
 
-    def _domain(self, question: Question) -> dict[str, float]:
-        """The salience evidence of `Evidence`: whole question, and the words around the names it matched."""
-        whole = np.asarray(self.index.salience(question.words))
-        around = np.asarray(self.index.salience(question.context_words)) if question.context_words else whole
+    def _domain(self, question: Question, answering: str | None) -> dict[str, float]:
+        """The salience evidence of `Evidence`: whole question, and the words around the names it matched, by the
+        words of the roadmap that answers (`answering`): beside other roadmaps, a word trap on one roadmap's
+        words ("how long do giant pandas sleep") is no more the field's than with that roadmap alone, though
+        some other roadmap's text uses its everyday words."""
+        whole = np.asarray(self.index.salience(question.words, answering))
+        around = np.asarray(self.index.salience(question.context_words, answering)) if question.context_words else whole
         if not len(whole):
             return {}
         return {
@@ -888,7 +891,7 @@ class Retriever:
             taught=taught_best,
             general=general if mode == "hybrid" else 0.0,
             roadmap_itself=roadmap_itself,
-            **(self._domain(question) if mode == "hybrid" else {}),
+            **(self._domain(question, answering) if mode == "hybrid" else {}),
             **(self._examples(dense, asked, declined, answering) if mode == "hybrid" else {}),
         )
         order = np.argsort(-scores, kind="stable")[:k]

@@ -221,3 +221,17 @@ def test_a_member_is_answered_from_their_roadmap_where_both_teach_and_from_the_o
     [found] = both.retrieve(["icebergs explained"], k=3, roadmap="mini")
     assert found.results[0].roadmap == "ice"
     assert found.results[0].id == "i-icebergs"
+
+
+def test_a_question_is_judged_by_the_words_of_the_roadmap_that_answers_it(tmp_path: Path) -> None:
+    both = retriever(tmp_path, examples=False, ice=True)
+    # Each roadmap's own words: glaciers are the ice roadmap's, a word the penguin roadmap never uses.
+    assert both.index.salience(["glaciers"], "mini") == [-2.0]
+    assert both.index.salience(["glaciers"], "ice")[0] > 0
+    assert both.index.salience(["glaciers"])[0] > 0  # all the knowledge loaded
+    # Answered from the penguin roadmap, "glaciers" counts as a word its knowledge never uses, as it would with
+    # that roadmap alone, though the roadmap beside it uses it.
+    [found] = both.retrieve(["emperor penguin glaciers"], k=3, roadmap="mini")
+    assert found.results[0].roadmap == "mini"
+    alone = ask(retriever(tmp_path / "alone", examples=False), "emperor penguin glaciers")
+    assert found.evidence.unknown == alone.evidence.unknown > 0
