@@ -43,7 +43,7 @@ class Weights:
     asked_floor: float = 0.5
     roadmap_preference: float = 1.0  # documents of the roadmap a member follows, over other roadmaps' documents
     # ... unless another roadmap's own text is closer to the question by more than this cosine: then that roadmap
-    # teaches the subject and the member's roadmap does not (a decision tree asked by a web-development member).
+    # teaches the subject and the member's does not (training a model, asked by a web-development member).
     preference_margin: float = 0.25
     # A follow-up that leans on the answer before it: the answered entry, its topic family and their material.
     follow_up_family: float = 0.1
