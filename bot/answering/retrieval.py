@@ -845,8 +845,10 @@ class Retriever:
             if answered is not None:
                 named[answered] = own[answered]
             prior = kind_prior(question, self.layout, named, weights)
-            if roadmap is not None and teaches_nearly_as_well(whole, self.layout.of_roadmap(roadmap) > 0, weights):
-                prior = prior + weights.roadmap_preference * self.layout.of_roadmap(roadmap)
+            if roadmap is not None:
+                followed = self.layout.of_roadmap(roadmap)
+                if teaches_nearly_as_well(whole, followed > 0, weights):
+                    prior = prior + weights.roadmap_preference * followed
             if answered is not None:
                 prior = prior + weights.follow_up_family * self.layout.around(answered)
             scores = fuse(dense, lexical, named, prior, self.layout, weights)
