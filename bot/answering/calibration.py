@@ -45,6 +45,10 @@ class Weights:
     # ... unless another roadmap's own text is closer to the question by more than this cosine: then that roadmap
     # teaches the subject and the member's does not (training a model, asked by a web-development member).
     preference_margin: float = 0.25
+    # A concept the question does not name answers before its topic only when it leads the topic by more than this
+    # score: the topic teaches the family as a whole ("my model is bad on train and test alike" is the topic
+    # overfitting and underfitting's, not its concept train/test split's). Set by hand (docs/EVALUATION.md).
+    concept_lead: float = 0.1
     # A follow-up that leans on the answer before it: the answered entry, its topic family and their material.
     follow_up_family: float = 0.1
 

@@ -27,6 +27,7 @@ from bot.answering.retrieval import (
     roadmap_before_next_steps,
     roadmap_before_steps,
     siblings_before_topic,
+    topic_before_unnamed_concept,
 )
 from indexer.documents import Document
 from indexer.search import (
@@ -261,6 +262,34 @@ def test_one_named_concept_does_not_displace_its_topic() -> None:
     fused = np.asarray([1.2, 1.1, 0.3, 0.2], dtype=np.float32)
     named = np.asarray([0.0, 1.0, 0.0, 0.0], dtype=np.float32)
     assert siblings_before_topic(ask("flask or what"), fused, named, SIBLINGS_LAYOUT).tolist() == fused.tolist()
+
+
+FAMILY = [
+    doc("fitting", topic_id="fitting"),
+    doc("split", kind="concept", topic_id="fitting"),
+    doc("curves", kind="concept", topic_id="fitting"),
+    doc("lone"),
+]
+FAMILY_LAYOUT = Layout.of(FAMILY)
+CONCEPT_LEAD = Weights().concept_lead
+
+
+def family_first(question: str, concept_lead: float, split_named: bool = False) -> str:
+    """The first document of FAMILY once placed, the concept `split` leading its topic by `concept_lead`."""
+    fused = np.asarray([1.0, 1.0 + concept_lead, 0.4, 0.9], dtype=np.float32)
+    named = np.asarray([0.0, 1.0 if split_named else 0.0, 0.0, 0.0], dtype=np.float32)
+    placed = topic_before_unnamed_concept(ask(question), fused, named, FAMILY_LAYOUT)
+    return FAMILY[int(np.argmax(placed))].id
+
+
+def test_a_topic_answers_before_a_concept_the_question_does_not_name() -> None:
+    # "Bad on train and test alike": the concept leads its topic a little, the topic teaches the whole family.
+    assert family_first("bad on train and test alike, more data?", CONCEPT_LEAD / 2) == "fitting"
+
+
+def test_a_concept_answers_first_when_named_or_clearly_closer() -> None:
+    assert family_first("how do i split my data", CONCEPT_LEAD / 2, split_named=True) == "split"
+    assert family_first("bad on train and test alike, more data?", CONCEPT_LEAD * 2) == "split"
 
 
 def test_resources_rank_first_only_when_the_question_asks_for_material() -> None:
