@@ -420,27 +420,33 @@ def siblings_before_topic(question: Question, scores: np.ndarray, named: np.ndar
 
 
 def topic_before_unnamed_concept(
-    question: Question, scores: np.ndarray, named: np.ndarray, layout: Layout, weights: Weights = DEFAULT_WEIGHTS
+    question: Question,
+    scores: np.ndarray,
+    named: np.ndarray,
+    layout: Layout,
+    weights: Weights = DEFAULT_WEIGHTS,
+    shown: int = 5,
 ) -> np.ndarray:
     """Scores with a topic placed before the best of its concepts when the question does not name that concept and
-    it leads the topic by no more than `Weights.concept_lead`: a concept answers
-    first when the question names it or reads clearly more like it; otherwise the topic, whose text teaches the
-    family as a whole, answers ("bad on train and test alike, more data?" is overfitting and underfitting's, not
-    train/test split's). A comparison of named concepts keeps them first (`siblings_before_topic`)."""
+    it leads the topic by no more than `Weights.concept_lead`: a concept answers first when the question names it
+    or reads clearly more like it; otherwise the topic, whose text teaches the family as a whole, answers ("bad on
+    train and test alike, more data?" is overfitting and underfitting's, not train/test split's). A comparison of
+    named concepts keeps them first (`siblings_before_topic`). Only the families of the first `shown` documents
+    are placed: a topic placed just before its concept further down stays out of them all the same."""
     placed = scores.copy()
-    if not layout.topic_document:
-        return placed
-    order = np.argsort(-placed, kind="stable")
-    in_family = order[layout.family[order] >= 0]
-    _, first = np.unique(layout.family[in_family], return_index=True)
-    for best in in_family[first]:
+    seen: set[int] = set()
+    for best in np.argsort(-scores, kind="stable")[:shown]:
+        family = int(layout.family[best])
+        if family < 0 or family in seen:
+            continue
+        seen.add(family)
         topic = layout.topic_document.get(layout.topic_id[best] or "")
         if topic is None or topic == best or named[best] > 0:
             continue
-        if question.intents.comparison and int((named[layout.family == layout.family[best]] >= 1.0).sum()) >= 2:
+        if question.intents.comparison and int((named[layout.family == family] >= 1.0).sum()) >= 2:
             continue
-        if placed[topic] >= placed[best] - weights.concept_lead:
-            placed[topic] = placed[best] + 1e-3
+        if scores[topic] >= scores[best] - weights.concept_lead:
+            placed[topic] = scores[best] + 1e-3
     return placed
 
 
@@ -879,7 +885,7 @@ class Retriever:
             scores = fuse(dense, lexical, named, prior, self.layout, weights)
             # What a learner compares or says they finished is named however the rest of the question reads.
             scores = siblings_before_topic(question, scores, typed, self.layout)
-            scores = topic_before_unnamed_concept(question, scores, typed, self.layout, weights)
+            scores = topic_before_unnamed_concept(question, scores, typed, self.layout, weights, k)
             scores = roadmap_before_next_steps(question, scores, self.layout)
             scores = roadmap_before_steps(question, scores, self.layout)
             if answered is not None and question.intents.alternative and count > 1:
