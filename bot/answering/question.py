@@ -51,6 +51,12 @@ _NEXT = re.compile(
     r"next what|what('?s| is) after|next one)\b(?!\()"  # "what is next()" asks about a function
     r"|\bnext( is| up| one| pls| please)?\W*$"  # "k-means done, next?", "finished the projects step, next is?"
 )
+# "How does it decide which point to try next?", "how does netflix know what I want to watch next": how something
+# chooses its next move is asked about, no next step for the learner.
+_HOW_IT_CHOOSES = re.compile(
+    r"\bhow (does|do|did|can|could|would|will) (?!i\b|we\b)[^.?!]*?\b(decides?|knows?|chooses?|picks?|learns?)\b"
+    r"[^.?!]*\bnext\b"
+)
 _FINISHED = re.compile(
     r"\b(finished|finishing|finish|completed|done with|i'?m done|through with|wrapped up|got through|"
     # Alone, "done" and "did" are no report of finishing ("how is it done?"); beside "now what" they are.
@@ -250,8 +256,9 @@ def read_intents(text: str, names: list[NameMatch] | tuple[NameMatch, ...] = ())
     spans = word_spans(text)
     named = [(spans[m.start][0], spans[m.end - 1][1]) for m in names if m.end - m.start > 1 and m.end <= len(spans)]
     material = _outside_names(_MATERIAL, text, named)
+    asked_next = bool(_NEXT.search(text)) and not _HOW_IT_CHOOSES.search(text)
     what_next = bool(
-        _NEXT.search(text) or (_FINISHED.search(text) and _AFTER_FINISHING.search(text)) or _only_finished(text, names)
+        asked_next or (_FINISHED.search(text) and _AFTER_FINISHING.search(text)) or _only_finished(text, names)
     )
     start = bool(_START.search(text)) and len(tokenize(_START.sub(" ", text))) < START_SUBJECT_WORDS
     all_steps = bool(_STEPS_AS_A_WHOLE.search(text))

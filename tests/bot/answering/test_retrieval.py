@@ -437,6 +437,16 @@ def test_finishing_then_asking_about_now_or_the_next_step_asks_what_comes_next()
     assert not read_intents("what is next() in express middleware").what_next  # a function, not a request
 
 
+def test_how_something_chooses_its_next_move_asks_for_no_next_step() -> None:
+    assert not read_intents("how does it decide which point to try next").what_next
+    assert not read_intents("how does the sampler choose what to run next?").what_next
+    assert not read_intents("how does the app know what i want to watch next").what_next
+    # The learner's own next step is still asked for, however "how" is worded.
+    assert read_intents("how do i decide what to learn next").what_next
+    assert read_intents("ok how do i know what to study next").what_next
+    assert read_intents("done with the frameworks, what should i build next").what_next
+
+
 @pytest.mark.parametrize(
     ("question", "top", "named", "expected"),
     [
