@@ -45,6 +45,10 @@ class Weights:
     # ... unless another roadmap's own text is closer to the question by more than this cosine: then that roadmap
     # teaches the subject and the member's does not (training a model, asked by a web-development member).
     preference_margin: float = 0.25
+    # ... and unless the question names, by a name of its own, only other roadmaps' entries while the member's
+    # roadmap's closest text trails theirs by more than this cosine ("one-hot vs label encoding", "css gradient"
+    # asked by a member of a roadmap that teaches neither). Set by hand, as the margin (docs/EVALUATION.md).
+    named_elsewhere_gap: float = 0.15
     # A concept the question does not name answers before its topic only when it leads the topic by more than this
     # score: the topic teaches the family as a whole ("my model is bad on train and test alike" is the topic
     # overfitting and underfitting's, not its concept train/test split's). Set by hand (docs/EVALUATION.md).

@@ -399,6 +399,23 @@ def teaches_nearly_as_well(whole: np.ndarray, followed: np.ndarray, weights: Wei
     return float(whole[followed].max()) >= float(whole[~followed].max()) - weights.preference_margin
 
 
+def named_only_elsewhere(
+    question: Question, whole: np.ndarray, followed: np.ndarray, weights: Weights = DEFAULT_WEIGHTS
+) -> bool:
+    """Whether the question names, by a name of its own, entries of other roadmaps and none of the roadmap a
+    member follows (`followed`: its documents), while that roadmap's closest own text (`whole`) trails theirs by
+    more than `Weights.named_elsewhere_gap`: "one-hot vs label encoding" or "css gradient not showing", asked by a
+    member of a roadmap that teaches neither, is the other roadmap's subject, though the two read close enough to
+    be taken for an overlap. A question about the roadmap itself ("does this roadmap teach deployment?") is the
+    member's roadmap's to answer."""
+    if question.intents.about_roadmap or not followed.any() or followed.all():
+        return False
+    named = [match.document for match in question.names if match.specific]
+    if not named or any(followed[document] for document in named):
+        return False
+    return float(whole[~followed].max()) - float(whole[followed].max()) > weights.named_elsewhere_gap
+
+
 def siblings_before_topic(question: Question, scores: np.ndarray, named: np.ndarray, layout: Layout) -> np.ndarray:
     """Scores with a topic placed after its concepts when the question compares two or more of them ("flask
     or fastapi", "ridge vs lasso"): a comparison asks about those concepts, not their topic at large. Naming
@@ -738,7 +755,8 @@ class Retriever:
     ) -> list[Retrieval]:
         """The k best documents for each question and how sure the ranking is. `roadmap`: the roadmap the
         member follows, whose documents win where roadmaps overlap (`Weights.roadmap_preference`, unless another
-        roadmap teaches the subject and it does not: `teaches_nearly_as_well`). `taught`:
+        roadmap teaches the subject and it does not, `teaches_nearly_as_well`, or names it alone,
+        `named_only_elsewhere`). `taught`:
         the questions admins taught, of which those taught in `guild` (or everywhere) count (hybrid only)."""
         return self.retrieve_read([self.read(q, mode) for q in questions], k, mode, roadmap, taught=taught, guild=guild)
 
@@ -878,7 +896,10 @@ class Retriever:
             prior = kind_prior(question, self.layout, named, weights)
             if roadmap is not None:
                 followed = self.layout.of_roadmap(roadmap)
-                if teaches_nearly_as_well(whole, followed > 0, weights):
+                member = followed > 0
+                if teaches_nearly_as_well(whole, member, weights) and not named_only_elsewhere(
+                    question, whole, member, weights
+                ):
                     prior = prior + weights.roadmap_preference * followed
             if answered is not None:
                 prior = prior + weights.follow_up_family * self.layout.around(answered)

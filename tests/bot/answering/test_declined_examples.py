@@ -223,6 +223,17 @@ def test_a_member_is_answered_from_their_roadmap_where_both_teach_and_from_the_o
     assert found.results[0].id == "i-icebergs"
 
 
+def test_a_subject_named_only_by_another_roadmap_is_answered_from_it_though_both_read_close(tmp_path: Path) -> None:
+    both = retriever(tmp_path, examples=False, ice=True)
+    # "Icebergs" names an entry of the ice roadmap alone, and the ice roadmap's text is closer by more than the
+    # named-elsewhere gap (0.19) though within the preference margin (0.25): the ice roadmap answers.
+    [found] = both.retrieve(["icebergs explained here"], k=3, roadmap="mini")
+    assert [found.results[0].roadmap, found.results[0].id] == ["ice", "i-icebergs"]
+    # Closer than the gap (0.14), the two are taken for an overlap, and the member's roadmap answers.
+    [found] = both.retrieve(["icebergs here with enough words"], k=3, roadmap="mini")
+    assert found.results[0].roadmap == "mini"
+
+
 def test_a_question_is_judged_by_the_words_of_the_roadmap_that_answers_it(tmp_path: Path) -> None:
     both = retriever(tmp_path, examples=False, ice=True)
     # Each roadmap's own words: glaciers are the ice roadmap's, a word the penguin roadmap never uses.

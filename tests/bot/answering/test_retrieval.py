@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import faiss
@@ -22,6 +23,7 @@ from bot.answering.retrieval import (
     fuse,
     kind_prior,
     name_weights,
+    named_only_elsewhere,
     next_step,
     requested_names,
     roadmap_before_next_steps,
@@ -415,6 +417,28 @@ def test_dense_and_bm25_agree_when_their_best_documents_share_a_topic_family() -
     assert agree(scores(book=0.5), scores(topic=3.0), LAYOUT)  # a resource is for its topic's family
     assert not agree(scores(concept=0.5), scores(lone=3.0), LAYOUT)
     assert not agree(scores(concept=0.5), np.zeros(len(DOCS), dtype=np.float32), LAYOUT)
+
+
+def test_a_subject_only_another_roadmap_names_sets_the_members_roadmap_aside() -> None:
+    member = np.array([True, True, False, False])  # the followed roadmap's documents, then another roadmap's
+    whole = np.array([0.30, 0.20, 0.50, 0.10], dtype=np.float32)  # the other roadmap reads closer by 0.2
+    encoding = NameMatch(0, 1, 2, 1.0)  # "one-hot" names the other roadmap's entry
+    named_there = replace(ask("one-hot vs label encoding"), names=(encoding,))
+    assert named_only_elsewhere(named_there, whole, member)
+    # Named in the member's roadmap as well, or by an everyday word only: an overlap, the member's roadmap answers.
+    assert not named_only_elsewhere(replace(named_there, names=(encoding, NameMatch(0, 1, 0, 1.0))), whole, member)
+    assert not named_only_elsewhere(
+        replace(named_there, names=(NameMatch(0, 1, 2, 1.0, specific=False),)), whole, member
+    )
+    assert not named_only_elsewhere(replace(named_there, names=()), whole, member)
+    # The member's roadmap reads nearly as close: the subject may be both roadmaps'.
+    close = whole.copy()
+    close[0] = 0.5 - Weights().named_elsewhere_gap + 0.01
+    assert not named_only_elsewhere(named_there, close, member)
+    # A question about the member's roadmap itself is that roadmap's to answer.
+    about = replace(ask("does this roadmap teach one-hot encoding?"), names=(encoding,))
+    assert about.intents.about_roadmap
+    assert not named_only_elsewhere(about, whole, member)
 
 
 def test_saying_only_what_was_finished_asks_what_comes_next() -> None:
