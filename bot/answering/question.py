@@ -74,8 +74,9 @@ _COMPARISON = re.compile(r"\b(vs\.?|versus|or|compared?|comparing|comparison|dif
 _ROADMAP_DONE = re.compile(r"\b(finished|finish|completed|done with)\s+(\w+\s+){0,3}roadmaps?\b")
 # "Finished everything", "did all 5 steps": the whole of the roadmap the learner follows, though unnamed.
 _ALL_DONE = re.compile(
-    r"\b(finished|finish|completed|complete|done( with)?|did|through|wrapped up)\s+(with\s+)?"
-    r"(everything|all (of )?(the |my )?(\w+ )?steps?|all of (it|them)|every step|the whole (thing|course|path))\b"
+    r"\b(finished|finishing|finish|completed|completing|complete|done( with)?|did|through|wrapped up)\s+(with\s+)?"
+    r"(everything|all (of )?(the |my )?(\w+ )?steps?|all of (it|them)|every step|the whole (thing|course|path)|"
+    r"all (of )?this(?!\s+[a-z]))\b"  # "after finishing all this?", not "finished all this training"
 )
 # The roadmap as a whole: its goals, what it builds on, how long it takes, what comes after it.
 _ABOUT_ROADMAP = re.compile(

@@ -512,6 +512,9 @@ def test_finishing_a_step_leads_to_the_next_one(
         ("i finish all step then what", True),
         ("did all 5 steps, now what", True),
         ("done with every step, what now", True),
+        ("what will i be able to do after finishing all this", True),
+        ("once i finish all of this, can i get a job", True),
+        ("finished all this training and the loss is nan", False),  # this training, not all of the roadmap
         ("quick overview of the steps pls", True),
         ("how many steps are in this roadmap", True),
         ("is reinforcement learning anywhere in here or is that later", True),
