@@ -41,8 +41,8 @@ log = logging.getLogger(__name__)
 # Weights the grid search sets; the asked-question weights were measured by holding sets out (they cannot
 # be fitted here, where asked questions are left out), the roadmap preference, its margin and the gap that sets it
 # aside for a subject named only elsewhere need overlapping roadmaps (set on the test roadmaps' sets beside the
-# shipped one: docs/EVALUATION.md), and a concept's lead over
-# its topic was set on the blind sets, whose labels are the roadmap's words rather than the knowledge's.
+# shipped one: docs/EVALUATION.md), and a concept's lead over its topic was set on the blind sets, whose labels
+# are the roadmap's words rather than the knowledge's.
 FITTED_WEIGHTS = (
     "lexical",
     "name",
