@@ -84,7 +84,10 @@ _ABOUT_ROADMAP = re.compile(
     r"take|long|after|before|order|steps|enough|end)|(goals?|end|after|before|finish\w*|prerequisites?|"
     r"cover|overview)\b.{0,40}\broadmap|whole thing|entire thing|order of (the |all (the )?)?steps|"
     # "Is RL anywhere in here?", "is azure covered here": in the roadmap followed.
-    r"(anywhere|somewhere|covered|taught|included)( anywhere)? (in )?here|in here or|jump in here)\b"
+    r"(anywhere|somewhere|covered|taught|included)( anywhere)? (in )?here|in here or|jump in here|"
+    # "What will I be able to do after I finish this?", "any background needed to start this?": "this", ending
+    # the question, is the roadmap it is asked in.
+    r"(start|starting|begin|beginning|finish|finishing|complete|completing|done with) this(?=\W*$))\b"
 )
 # The roadmap's steps together, not one of them: "how many steps are there", "tl;dr of all the steps". Not the
 # steps of a task ("steps to deploy a model").
@@ -118,7 +121,7 @@ _READINESS = re.compile(
     r"\b((ok|okay|enough|suitable|good|right) for (me|someone|somebody|a beginner|beginners|people)|"
     r"can i (really |still |even )?(start|do|begin|follow)|before (starting|i start|beginning)|prerequisites?|"
     r"zero (programming|coding|experience)|no (programming|coding) (experience|background)|"
-    r"(need|needs|require[sd]?) (any |much |some |a lot of )?(\w+ )?"
+    r"(need|needs|require[sd]?) (any |much |some |a lot of )?(\w+ ){0,3}"  # "need any math or coding background"
     r"(experience|background|knowledge|skills?)( \w+)? (to|before|for) (start|begin|this)|"
     r"how much (\w+ ){1,2}(do|should) i (really |actually )?(need|know)( \w+)? (to start|before|for this))\b"
 )
@@ -144,7 +147,7 @@ _PROJECT_CHOICE = re.compile(
 # structure answers (its steps, and the roadmap as a whole), not the topics the question names on the way.
 _PLANNING = re.compile(
     r"\b(skip(ping|ped)?(?![- ](connections?|grams?|layers?))|jump (straight )?(in)?to|go(ing)? straight (in)?to|"
-    r"(am i|i am|i'?m|im|are we) (\w+ )?ready|ready for (step|the next)|which step|what step|start(ing)? from|"
+    r"(am i|i am|i'?m|im|are we) (\w+ )?ready|ready for (step|the next)|which step|what step|start(ing)? (from|at)|"
     r"in (what|which) order|what order|the other way( a?round)?|last step)\b"
 )
 # "Where do I start?": the first step, unless the question names what it wants to start with.

@@ -470,11 +470,12 @@ def topic_before_unnamed_concept(
 def roadmap_before_next_steps(question: Question, scores: np.ndarray, layout: Layout) -> np.ndarray:
     """Scores with each roadmap's next-steps entry placed after the roadmap when the question asks what the
     roadmap will have taught ("what will I be able to do when I finish this roadmap", "is it enough for a
-    job") or whether the learner can take it on ("is this roadmap ok for someone who only used excel?"): its
-    goals and what it builds on answer that, not what comes after it, however much the question reads like
-    finishing."""
+    job"), whether the learner can take it on ("is this roadmap ok for someone who only used excel?") or about
+    its steps together ("how many steps is this roadmap"): its goals, what it builds on and its steps answer
+    that, not what comes after it, however much the question reads like finishing or its title's "Next Steps"
+    read like the steps."""
     placed = scores.copy()
-    if not (question.intents.goals or question.intents.readiness):
+    if not (question.intents.goals or question.intents.readiness or question.intents.all_steps):
         return placed
     for roadmap, after in layout.next_steps.items():
         whole = layout.roadmap_document.get(roadmap)

@@ -202,6 +202,7 @@ def test_a_plan_through_the_roadmap_is_read_as_such() -> None:
     assert read_intents("am i ready for neural nets").planning
     assert read_intents("docker first or the other way around?").planning
     assert read_intents("which step should i start from").planning
+    assert read_intents("i already know python well, can i start at step 2?").planning
     assert not read_intents("how do skip connections work in resnet").planning
     assert not read_intents("is my model ready for production").planning
 

@@ -519,6 +519,9 @@ def test_finishing_a_step_leads_to_the_next_one(
         ("how many steps are in this roadmap", True),
         ("is reinforcement learning anywhere in here or is that later", True),
         ("is azure ml covered here", True),
+        ("what will i be able to do after i finish this", True),  # "this", ending the question: the roadmap
+        ("do i need any math or coding background to start this?", True),
+        ("should i finish this tutorial before the next one", False),  # this tutorial
         ("pytorch or tensorflow first, everybody in here fighting about it", False),  # here: the server
         ("finished all the projects, what now", False),  # a part of the roadmap, not all of it
         ("done with step 1, what next", False),
@@ -589,6 +592,9 @@ def test_what_next_roadmap_itself_leads_with_what_comes_after_it_and_its_goals_w
     assert (roadmap_before_next_steps(ask("is there an advanced roadmap?"), read, layout) == read).all()
     ready = roadmap_before_next_steps(ask("is this roadmap ok for someone who only used excel?"), read, layout)
     assert ready[whole] > ready[next_steps]
+    # The steps together are the roadmap's to list, not what comes after it ("Next Steps: ...").
+    steps = roadmap_before_next_steps(ask("how many steps are in this roadmap"), read, layout)
+    assert steps[whole] > steps[next_steps]
 
 
 def test_this_roadmap_and_its_steps_are_the_members_when_two_roadmaps_are_loaded() -> None:
@@ -639,6 +645,7 @@ def test_asking_what_a_roadmap_will_have_taught_is_read_as_its_goals(question: s
         ("what do i need to know before starting", True),
         ("do i need any experience to start? i only know email and facebook", True),
         ("honest question, how much math do i really need for this?", True),
+        ("do i need any math or coding background to start this?", True),
         ("i need a bigger pan to start the sauce", False),
         ("how much ram do i need for gaming", False),
         ("what comes after this roadmap", False),
