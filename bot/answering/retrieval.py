@@ -416,6 +416,19 @@ def named_only_elsewhere(
     return float(whole[~followed].max()) - float(whole[followed].max()) > weights.named_elsewhere_gap
 
 
+def compared_concepts(question: Question, named: np.ndarray, layout: Layout) -> dict[int, list[int]]:
+    """For a comparison ("flask or fastapi", "ridge vs lasso"), each topic document with its concepts the question
+    names in full; {} for any other question."""
+    concepts: dict[int, list[int]] = {}
+    if not question.intents.comparison:
+        return concepts
+    for i in np.nonzero(named >= 1.0)[0]:
+        topic = layout.topic_document.get(layout.topic_id[i] or "")
+        if topic is not None and topic != i:
+            concepts.setdefault(topic, []).append(int(i))
+    return concepts
+
+
 def siblings_before_topic(question: Question, scores: np.ndarray, named: np.ndarray, layout: Layout) -> np.ndarray:
     """Scores with a topic placed after its concepts when the question compares two or more of them ("flask
     or fastapi", "ridge vs lasso"): a comparison asks about those concepts, not their topic at large. Naming
@@ -423,14 +436,7 @@ def siblings_before_topic(question: Question, scores: np.ndarray, named: np.ndar
     project is no topic at large: choosing between its parts ("collaborative filtering or content-based?") is
     a choice made building it, and it keeps its place."""
     placed = scores.copy()
-    if not question.intents.comparison:
-        return placed
-    concepts: dict[int, list[int]] = {}  # topic document -> its concepts named in full
-    for i in np.nonzero(named >= 1.0)[0]:
-        topic = layout.topic_document.get(layout.topic_id[i] or "")
-        if topic is not None and topic != i:
-            concepts.setdefault(topic, []).append(int(i))
-    for topic, named_concepts in concepts.items():
+    for topic, named_concepts in compared_concepts(question, named, layout).items():
         if len(named_concepts) >= 2 and not layout.project[topic]:
             placed[topic] = min(placed[topic], float(scores[named_concepts].min()) - 1e-3)
     return placed
@@ -451,6 +457,7 @@ def topic_before_unnamed_concept(
     named concepts keeps them first (`siblings_before_topic`). Only the families of the first `shown` documents
     are placed: a topic placed just before its concept further down stays out of them all the same."""
     placed = scores.copy()
+    compared = compared_concepts(question, named, layout)
     seen: set[int] = set()
     for best in np.argsort(-scores, kind="stable")[:shown]:
         family = int(layout.family[best])
@@ -460,7 +467,7 @@ def topic_before_unnamed_concept(
         topic = layout.topic_document.get(layout.topic_id[best] or "")
         if topic is None or topic == best or named[best] > 0:
             continue
-        if question.intents.comparison and int((named[layout.family == family] >= 1.0).sum()) >= 2:
+        if len(compared.get(topic, ())) >= 2:
             continue
         if scores[topic] >= scores[best] - weights.concept_lead:
             placed[topic] = scores[best] + 1e-3

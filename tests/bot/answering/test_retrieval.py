@@ -294,6 +294,21 @@ def test_a_concept_answers_first_when_named_or_clearly_closer() -> None:
     assert family_first("bad on train and test alike, more data?", CONCEPT_LEAD * 2) == "split"
 
 
+def test_a_comparison_keeps_its_family_from_being_led_by_the_topic() -> None:
+    # "flask vs fastapi": docker, unnamed, reads best of the family; the topic, placed after the two concepts
+    # compared, is not lifted back before them all for being within the concept lead of docker.
+    question = ask("flask vs fastapi")
+    fused = np.asarray([1.0, 0.98, 0.97, 1.0 + CONCEPT_LEAD / 2], dtype=np.float32)
+    named = np.asarray([0.0, 1.0, 1.0, 0.0], dtype=np.float32)
+    placed = siblings_before_topic(question, fused, named, SIBLINGS_LAYOUT)
+    placed = topic_before_unnamed_concept(question, placed, named, SIBLINGS_LAYOUT)
+    assert SIBLINGS[int(np.argmax(placed))].id == "docker"
+    assert placed[0] < placed[2]  # the topic after the concepts compared
+    # Naming one of them, nothing is compared: the topic answers before its unnamed concept.
+    one = np.asarray([0.0, 1.0, 0.0, 0.0], dtype=np.float32)
+    assert SIBLINGS[int(np.argmax(topic_before_unnamed_concept(question, fused, one, SIBLINGS_LAYOUT)))].id == "tools"
+
+
 def test_resources_rank_first_only_when_the_question_asks_for_material() -> None:
     dense = scores(book=0.60, topic=0.55)
     assert ranked("how does it work", dense)[0] == "topic"
