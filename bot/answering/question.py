@@ -255,11 +255,20 @@ def _only_finished(text: str, names: list[NameMatch] | tuple[NameMatch, ...]) ->
     return not topic_words(rest)
 
 
-def read_intents(text: str, names: list[NameMatch] | tuple[NameMatch, ...] = ()) -> Intents:
-    """The requests of a question (plain text), with words inside names of several words not counted."""
+def read_intents(
+    text: str, names: list[NameMatch] | tuple[NameMatch, ...] = (), material_names: frozenset[int] = frozenset()
+) -> Intents:
+    """The requests of a question (plain text), with words inside names of several words not counted. A name of
+    material (`material_names`: the documents that are books, courses, videos ...) asks for material in its
+    own words: "where in the sklearn docs is ..." asks about the docs it names."""
     spans = word_spans(text)
     named = [(spans[m.start][0], spans[m.end - 1][1]) for m in names if m.end - m.start > 1 and m.end <= len(spans)]
-    material = _outside_names(_MATERIAL, text, named)
+    not_material = [
+        (spans[m.start][0], spans[m.end - 1][1])
+        for m in names
+        if m.end - m.start > 1 and m.end <= len(spans) and m.document not in material_names
+    ]
+    material = _outside_names(_MATERIAL, text, not_material)
     asked_next = bool(_NEXT.search(text)) and not _HOW_IT_CHOOSES.search(text)
     what_next = bool(
         asked_next or (_FINISHED.search(text) and _AFTER_FINISHING.search(text)) or _only_finished(text, names)
@@ -290,6 +299,13 @@ def read_intents(text: str, names: list[NameMatch] | tuple[NameMatch, ...] = ())
     )
 
 
+def _material(names: tuple[NameMatch, ...], index: SearchIndex | None) -> frozenset[int]:
+    """The documents among those named that are material (the roadmaps' resources)."""
+    if index is None:
+        return frozenset()
+    return frozenset(m.document for m in names if index.documents[m.document].kind == "resource")
+
+
 def read_question(text: str, index: SearchIndex | None = None, beyond: NameMatcher | None = None) -> Question:
     """Read a question once: spell out shorthand and correct typos against the index's words, then find
     its words, the names it contains and what it asks for. Without an index the text is read as typed."""
@@ -307,5 +323,5 @@ def read_question(text: str, index: SearchIndex | None = None, beyond: NameMatch
         names=names,
         beyond=subjects,
         typed=tuple(typed),
-        intents=read_intents(folded, [*names, *subjects]),
+        intents=read_intents(folded, [*names, *subjects], _material(names, index)),
     )

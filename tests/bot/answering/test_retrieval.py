@@ -331,6 +331,20 @@ def test_learning_is_a_request_for_material_only_when_it_asks_where_from(questio
     assert (ranked(question, dense)[0] == "book") is material
 
 
+def test_a_named_resource_asks_for_material_in_its_own_words() -> None:
+    # "sklearn docs" names a resource: its "docs" asks about the docs. A subject's name of several words keeps
+    # its words to itself ("model serving docs" names a topic: "docs" there is no request).
+    documents = [
+        doc("scikit-learn documentation", kind="resource", names=("sklearn docs",)),
+        doc("model serving", names=("model serving docs",)),
+    ]
+    index = small_index(documents, FakeEncoder())
+    docs = read_question("where in the sklearn docs is the list of scoring strings", index)
+    assert [m.document for m in docs.names] == [0]
+    assert docs.intents.material and docs.intents.material_kinds == frozenset({"docs"})
+    assert not read_question("what are the model serving docs about", index).intents.material
+
+
 def test_a_resource_the_question_names_is_not_held_back() -> None:
     prior = kind_prior(ask("is it too heavy for me"), LAYOUT, scores(book=1.0))
     assert prior[BOOK] == 0.0 and prior[PROMPT] < 0.0
