@@ -111,8 +111,9 @@ class Evidence:
     # The question asks about the roadmap itself, what comes after it ("i finished everything, what now?"), of
     # "this roadmap" ("is this roadmap ok with zero programming?"), whether one can take it on ("zero
     # programming experience, can i really start this?") or what it will have taught, and a roadmap as a whole
-    # ranks first: the roadmap's own fields answer it, whatever its words. Not a scope feature: it decides on its
-    # own (`confidence`).
+    # ranks first; or it chooses among the roadmap's projects ("which project on the roadmap is closest to my
+    # shop's problem?") and a step that lists them ranks first: the roadmap's own fields answer it, whatever its
+    # words. Not a scope feature: it decides on its own (`confidence`).
     roadmap_itself: bool = False
     # Best cosine of the knowledge's own text of any one sentence of a question of several (`Question.clauses`):
     # what the fallback reads as `dense` (`by_best_clause`). Computed only where it could change the answer.
@@ -934,6 +935,10 @@ class Retriever:
         # Whether the learner can take a roadmap on, or what it will have taught, asks about the roadmap unnamed.
         if mode == "hybrid" and (past_or_this or intents.readiness or intents.goals) and count:
             roadmap_itself = bool(self.layout.whole_roadmap[int(np.argmax(scores))])
+        if mode == "hybrid" and intents.project_choice and intents.this_roadmap and count and not roadmap_itself:
+            # "Which project on the roadmap is closest to my shop's problem?" chooses among the roadmap's projects,
+            # which the step listing them answers, whatever the story around it.
+            roadmap_itself = bool(self.layout.project_steps[int(np.argmax(scores))])
         taught_best = NO_MATCH
         if mode == "hybrid" and taught is not None and count:
             taught_entry = int(np.argmax(taught))

@@ -82,6 +82,23 @@ def test_a_question_about_the_roadmap_itself_is_answered_whatever_its_words(
     assert confidence("hybrid", plain, calibration.scope, calibration.fallback) < 0.5
 
 
+def test_choosing_among_the_roadmaps_projects_is_answered_by_the_step_that_lists_them(beginner_alone: Answerer) -> None:
+    question = (
+        "i sort parcels at a depot and log each parcel's weight and route. "
+        "which project of this roadmap is closest to predicting late deliveries?"
+    )
+    answer = beginner_alone.answer(question)
+    retriever = beginner_alone._snapshot.retriever
+    first = retriever.positions[answer.results[0].id]
+    assert not answer.abstained and retriever.layout.project_steps[first]
+    # The story's words are nobody's field: judged by them, it would be declined.
+    [found] = retriever.retrieve([question], k=3)
+    assert found.evidence.roadmap_itself
+    calibration = retriever.calibration
+    plain = replace(found.evidence, roadmap_itself=False)
+    assert confidence("hybrid", plain, calibration.scope, calibration.fallback) < 0.5
+
+
 @pytest.mark.parametrize(
     "question",
     [
