@@ -492,6 +492,19 @@ def roadmap_before_next_steps(question: Question, scores: np.ndarray, layout: La
     return placed
 
 
+def roadmap_first_for_its_goals(question: Question, scores: np.ndarray, layout: Layout) -> np.ndarray:
+    """Scores with the best-ranked roadmap placed first when the question asks what the roadmap as a whole will
+    have taught ("what will I be able to build when I finish the whole thing?", "ok say I finish everything
+    here, could I apply for jobs?"): its goals answer, not the last step or a project the question reads like."""
+    placed = scores.copy()
+    wholes = list(layout.roadmap_document.values())
+    if not (question.intents.goals and question.intents.about_roadmap) or not wholes:
+        return placed
+    whole = wholes[int(np.argmax(scores[wholes]))]
+    placed[whole] = max(float(placed[whole]), float(scores.max()) + 1e-3)
+    return placed
+
+
 def roadmap_before_steps(question: Question, scores: np.ndarray, layout: Layout) -> np.ndarray:
     """Scores with each roadmap placed before its steps when the question asks about the steps together ("how
     many steps are there?", "tl;dr of all the steps"): the roadmap lists them, where each step names itself."""
@@ -917,6 +930,7 @@ class Retriever:
             scores = siblings_before_topic(question, scores, typed, self.layout)
             scores = topic_before_unnamed_concept(question, scores, typed, self.layout, weights, k)
             scores = roadmap_before_next_steps(question, scores, self.layout)
+            scores = roadmap_first_for_its_goals(question, scores, self.layout)
             scores = roadmap_before_steps(question, scores, self.layout)
             if answered is not None and question.intents.alternative and count > 1:
                 # "Any alternative?" asks for something other than the answer it follows: the answer comes

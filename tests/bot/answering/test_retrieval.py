@@ -28,6 +28,7 @@ from bot.answering.retrieval import (
     requested_names,
     roadmap_before_next_steps,
     roadmap_before_steps,
+    roadmap_first_for_its_goals,
     siblings_before_topic,
     topic_before_unnamed_concept,
 )
@@ -624,6 +625,19 @@ def test_what_next_roadmap_itself_leads_with_what_comes_after_it_and_its_goals_w
     # The steps together are the roadmap's to list, not what comes after it ("Next Steps: ...").
     steps = roadmap_before_next_steps(ask("how many steps are in this roadmap"), read, layout)
     assert steps[whole] > steps[next_steps]
+
+
+def test_what_the_whole_roadmap_will_have_taught_is_answered_by_the_roadmap_first() -> None:
+    documents = [*DOCS, doc("r", kind="roadmap", step=None)]
+    whole = len(DOCS)
+    layout = Layout.of(documents)
+    read = np.zeros(len(documents), dtype=np.float32)
+    read[[S2, LONE, whole]] = 0.9, 0.8, 0.5  # the last step and a topic read closer than the roadmap
+    question = ask("what will i be able to build when i finish the whole thing")
+    placed = roadmap_first_for_its_goals(question, read, layout)
+    assert int(np.argmax(placed)) == whole
+    # What one step or topic will have taught is theirs to answer.
+    assert (roadmap_first_for_its_goals(ask("what will i be able to build after step 2"), read, layout) == read).all()
 
 
 def test_this_roadmap_and_its_steps_are_the_members_when_two_roadmaps_are_loaded() -> None:
