@@ -262,12 +262,9 @@ def read_intents(
     material (`material_names`: the documents that are books, courses, videos ...) asks for material in its
     own words: "where in the sklearn docs is ..." asks about the docs it names."""
     spans = word_spans(text)
-    named = [(spans[m.start][0], spans[m.end - 1][1]) for m in names if m.end - m.start > 1 and m.end <= len(spans)]
-    not_material = [
-        (spans[m.start][0], spans[m.end - 1][1])
-        for m in names
-        if m.end - m.start > 1 and m.end <= len(spans) and m.document not in material_names
-    ]
+    several = [m for m in names if m.end - m.start > 1 and m.end <= len(spans)]
+    named = [(spans[m.start][0], spans[m.end - 1][1]) for m in several]
+    not_material = [span for span, m in zip(named, several, strict=True) if m.document not in material_names]
     material = _outside_names(_MATERIAL, text, not_material)
     asked_next = bool(_NEXT.search(text)) and not _HOW_IT_CHOOSES.search(text)
     what_next = bool(

@@ -500,8 +500,7 @@ def roadmap_first_for_its_goals(question: Question, scores: np.ndarray, layout: 
     wholes = list(layout.roadmap_document.values())
     if not (question.intents.goals and question.intents.about_roadmap) or not wholes:
         return placed
-    whole = wholes[int(np.argmax(scores[wholes]))]
-    placed[whole] = max(float(placed[whole]), float(scores.max()) + 1e-3)
+    placed[wholes[int(np.argmax(scores[wholes]))]] = float(scores.max()) + 1e-3
     return placed
 
 
@@ -946,13 +945,17 @@ class Retriever:
         roadmap_itself = False
         intents = question.intents
         past_or_this = intents.about_roadmap and (intents.what_next or intents.this_roadmap)
-        # Whether the learner can take a roadmap on, or what it will have taught, asks about the roadmap unnamed.
-        if mode == "hybrid" and (past_or_this or intents.readiness or intents.goals) and count:
-            roadmap_itself = bool(self.layout.whole_roadmap[int(np.argmax(scores))])
-        if mode == "hybrid" and intents.project_choice and intents.this_roadmap and count and not roadmap_itself:
-            # "Which project on the roadmap is closest to my shop's problem?" chooses among the roadmap's projects,
+        if mode == "hybrid" and count:
+            top = int(np.argmax(scores))
+            # Whether the learner can take a roadmap on, or what it will have taught, asks about the roadmap unnamed;
+            # "which project on the roadmap is closest to my shop's problem?" chooses among the roadmap's projects,
             # which the step listing them answers, whatever the story around it.
-            roadmap_itself = bool(self.layout.project_steps[int(np.argmax(scores))])
+            of_the_whole = past_or_this or intents.readiness or intents.goals
+            choosing_a_project = intents.project_choice and intents.this_roadmap
+            layout = self.layout
+            roadmap_itself = bool(
+                (of_the_whole and layout.whole_roadmap[top]) or (choosing_a_project and layout.project_steps[top])
+            )
         taught_best = NO_MATCH
         if mode == "hybrid" and taught is not None and count:
             taught_entry = int(np.argmax(taught))
